@@ -1,0 +1,42 @@
+"""FIFO reindex queue (group = channel/subdir) -> rebuild the subdir's index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from rillet.runtime.observability import logger
+from rillet.runtime.wiring import container
+from rillet.services.indexing import reindex
+
+processor = SqsFifoPartialProcessor()
+
+
+def record_handler(record: SQSRecord) -> None:
+    body = record.json_body
+    c = container()
+    result = reindex(
+        c.catalog, c.channels, str(body["channel"]), str(body["subdir"]), int(body["seq"])
+    )
+    logger.info(
+        "reindex",
+        extra={
+            "channel": result.channel,
+            "subdir": result.subdir,
+            "rebuilt": result.rebuilt,
+            "indexed_seq": result.indexed_seq,
+            "objects_written": result.stats.objects_written,
+        },
+    )
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

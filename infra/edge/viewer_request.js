@@ -1,0 +1,140 @@
+import cf from 'cloudfront';
+import crypto from 'crypto';
+
+// Rillet: may this viewer request read this channel file? (cloudfront-js-2.0, viewer request)
+// Same rule as layers/rillet/python/rillet/core/access.py; tests/cases/read_access.json holds
+// the cases both must pass. Change the two together. See infra/edge/README.md.
+const kvs = cf.kvs();
+
+const CHALLENGE = 'Basic realm="rillet", Bearer realm="rillet"';
+const MESSAGES = {
+  'bad-path': 'bad request path',
+  'no-token': 'this channel is private: send a token (Bearer, Basic password or /t/<token>/)',
+  'unknown-token': 'unknown token',
+  'expired-token': 'expired token',
+  'no-access': 'this token may not read this channel',
+};
+const TEXTS = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' };
+const TOKEN = /^[A-Za-z0-9._~+=-]{1,256}$/;
+const AUTHORIZATION = /^[ \t]*([A-Za-z]+)[ \t]+([^ \t]+)[ \t]*$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const CHANNEL = /^[a-z0-9][a-z0-9_-]{0,49}$/;
+const EXPIRY = /^[0-9]{1,15}$/;
+
+// get() throws for a missing key; any other failure must surface (CloudFront answers 503)
+// rather than read as "absent", which would let a private channel through.
+async function lookup(key) {
+  try {
+    return await kvs.get(key);
+  } catch (e) {
+    if (await kvs.exists(key)) throw e;
+    return null;
+  }
+}
+
+function sha256(s) {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}
+
+function validToken(s) {
+  return TOKEN.test(s) ? s : null;
+}
+
+function basicPassword(cred) {
+  // Strict base64 first: Buffer's decoder is lenient and Python's is not.
+  if (cred.length % 4 || !BASE64.test(cred)) return null;
+  const s = Buffer.from(cred, 'base64').toString('utf8');
+  const i = s.indexOf(':');
+  return i < 0 ? null : validToken(s.slice(i + 1));
+}
+
+function headerToken(auth) {
+  const m = AUTHORIZATION.exec(auth);
+  if (!m) return null;
+  const scheme = m[1].toLowerCase();
+  if (scheme === 'bearer') return validToken(m[2]);
+  if (scheme === 'basic') return basicPassword(m[2]);
+  return null;
+}
+
+function badPath(uri) {
+  if (uri[0] !== '/' || uri.indexOf('\\') >= 0 || uri.indexOf('//') >= 0) return true;
+  const low = uri.toLowerCase();
+  if (low.indexOf('%2f') >= 0 || low.indexOf('%5c') >= 0 || low.indexOf('%00') >= 0) {
+    return true;
+  }
+  return low.split('/').some((seg) => {
+    const s = seg.replace(/%2e/g, '.');
+    return s === '.' || s === '..';
+  });
+}
+
+// null: absent or unreadable (fail closed); else whether it has not yet expired.
+function live(expiry, now) {
+  if (expiry === null || !EXPIRY.test(expiry)) return null;
+  const v = Number(expiry);
+  return v === 0 || now < v;
+}
+
+function refuse(status, reason, uri) {
+  const headers = { 'content-type': 'text/plain; charset=utf-8' };
+  if (status === 401) headers['www-authenticate'] = CHALLENGE;
+  return { status, uri, reason, headers, body: reason + ': ' + MESSAGES[reason] + '\n' };
+}
+
+function forward(uri, reason) {
+  return { status: 200, uri, reason, headers: {}, body: '' };
+}
+
+async function decide(uri, auth, now) {
+  if (badPath(uri)) return refuse(400, 'bad-path', uri);
+  if (uri === '/api' || uri.startsWith('/api/')) return forward(uri, 'api');
+  const isT = uri === '/t' || uri.startsWith('/t/');
+  const end = isT ? uri.indexOf('/', 3) : -1;
+  if (isT && end < 0) return refuse(400, 'bad-path', uri);
+  let token = null;
+  let path = uri;
+  if (end > 3) {
+    token = validToken(uri.slice(3, end));
+    path = uri.slice(end);
+  }
+  if (token === null) token = headerToken(auth);
+  const channel = path.slice(1).split('/')[0];
+  // S3 would decode '%61cme' to 'acme': the channel must be spelled literally.
+  if (channel.indexOf('%') >= 0) return refuse(400, 'bad-path', uri);
+  if (!CHANNEL.test(channel)) return forward(path, 'unknown-channel');
+  const visibility = await lookup('c:' + channel);
+  // Absent: let the origin answer 404 (a 403 for a missing channel is fatal to clients).
+  if (visibility === null) return forward(path, 'unknown-channel');
+  if (visibility === 'public') return forward(path, 'public');
+  // Any other value is private: a corrupt entry must not open a channel.
+  if (token === null) return refuse(401, 'no-token', path);
+  const digest = sha256(token);
+  const grant = live(await lookup('r:' + channel + ':' + digest), now);
+  if (grant) return forward(path, 'ok');
+  const known = live(await lookup('t:' + digest), now);
+  if (known) return refuse(403, 'no-access', path);
+  if (grant === false || known === false) return refuse(401, 'expired-token', path);
+  return refuse(401, 'unknown-token', path);
+}
+
+async function handler(event) {
+  const request = event.request;
+  const auth = request.headers.authorization;
+  const d = await decide(request.uri, auth ? auth.value : '', Math.floor(Date.now() / 1000));
+  if (d.reason === 'api') return request;
+  if (d.status === 200) {
+    request.uri = d.uri;
+    // The origin needs no credentials, and S3 must not see a viewer's Authorization.
+    delete request.headers.authorization;
+    return request;
+  }
+  const headers = {};
+  for (const name in d.headers) headers[name] = { value: d.headers[name] };
+  return {
+    statusCode: d.status,
+    statusDescription: TEXTS[d.status],
+    headers,
+    body: { encoding: 'text', data: d.body },
+  };
+}

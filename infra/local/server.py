@@ -1,0 +1,278 @@
+"""The local stack: moto-backed AWS, the real handlers, and one HTTP port.
+
+One WSGI app on 127.0.0.1 plays three AWS parts:
+- API Gateway HTTP API: ``/api/*`` becomes a payload-v2 event for functions/api;
+- CloudFront in front of the channels bucket: ``GET|HEAD /<channel>/<subdir>/<file>``;
+- the S3 endpoint of presigned PUTs: ``PUT /_s3/<bucket>/<key>?X-Amz-...``;
+and a pump feeds S3 notifications and SQS messages to functions/validate and reindex.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import boto3
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from infra.local.pump import EventPump, LambdaContext, QueuePump
+from infra.local.resources import REGION, Provisioned, provision
+
+# API Gateway refuses larger bodies before the function runs (HTTP API: 10 MB).
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+_TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "POWERTOOLS_SERVICE_NAME": "rillet",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def _import_handler(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"functions.{name}.handler").lambda_handler
+
+
+# -- API Gateway emulation ---------------------------------------------------------
+def api_gateway_event(request: Request, body: bytes) -> dict[str, Any]:
+    """An API Gateway HTTP API payload-v2 event, as AWS builds it."""
+    content_type = request.headers.get("content-type", "")
+    is_text = any(content_type.startswith(t) for t in _TEXT_TYPES)
+    now = datetime.now(UTC)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    query = {k: ",".join(v) for k, v in parse_qs(request.query_string.decode()).items()}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": request.query_string.decode(),
+        "headers": headers,
+        "queryStringParameters": query or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": "local",
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "body": body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode(),
+        "isBase64Encoded": not is_text,
+    }
+
+
+def lambda_response(result: dict[str, Any]) -> Response:
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    response = Response(data, status=int(result.get("statusCode", 200)))
+    for key, value in (result.get("headers") or {}).items():
+        response.headers[key] = value
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(key, value)
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+class LocalStack:
+    """Everything ``make serve`` runs, usable from tests with an ephemeral port."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, admin_token: str | None = None):
+        self.host = host
+        self.port = port
+        self.admin_token = admin_token or f"rlt_admin_{secrets.token_urlsafe(24)}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._mock: Any = None
+        self.pump: EventPump | None = None
+        self.provisioned: Provisioned | None = None
+        self.session: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- lifecycle ---------------------------------------------------------------
+    def start(self) -> LocalStack:
+        from moto import mock_aws
+
+        from rillet.runtime import wiring
+
+        os.environ.update(FAKE_AWS_ENV)
+        self._mock = mock_aws()
+        self._mock.start()
+        self.session = boto3.session.Session(region_name=REGION)
+        self.provisioned = provision(self.session)
+        # Bind first: the port is part of the public URL the handlers need.
+        self._server = make_server(self.host, self.port, self.wsgi, threaded=True)
+        self.port = self._server.server_port
+        os.environ.update(self.provisioned.environment(self.url, self.admin_token))
+        wiring.reset()
+        self.api_handler = _import_handler("api")
+        sqs = self.session.client("sqs")
+        self.validate_pump = QueuePump(
+            sqs, self.provisioned.validate_queue_url, _import_handler("validate"), "validate"
+        )
+        self.reindex_pump = QueuePump(
+            sqs, self.provisioned.reindex_queue_url, _import_handler("reindex"), "reindex"
+        )
+        self.pump = EventPump([self.validate_pump, self.reindex_pump])
+        self.pump.start()
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.pump:
+            self.pump.stop()
+        if self._server:
+            self._server.shutdown()
+        if self._mock:
+            self._mock.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Block until every queue is drained and no handler runs (for tests and scripts)."""
+        assert self.pump is not None
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            quiet = quiet + 1 if self.pump.idle() else 0
+            if quiet >= 3:
+                return
+            time.sleep(0.05)
+        raise TimeoutError("the local stack did not become idle")
+
+    # -- HTTP --------------------------------------------------------------------
+    def wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        path = request.path
+        if path == "/api" or path.startswith("/api/"):
+            response = self.handle_api(request)
+        elif path.startswith("/_s3/"):
+            response = self.handle_s3_put(request)
+        else:
+            response = self.handle_cdn(request)
+        return response(environ, start_response)
+
+    def handle_api(self, request: Request) -> Response:
+        length = request.content_length or 0
+        if length > API_GATEWAY_MAX_BODY:
+            return Response(
+                '{"message":"Request Entity Too Large"}',
+                status=413,
+                content_type="application/json",
+            )
+        body = request.get_data(cache=False)
+        result = self.api_handler(api_gateway_event(request, body), LambdaContext("api"))
+        return lambda_response(result)
+
+    def handle_s3_put(self, request: Request) -> Response:
+        """The presigned PUT: enforce what S3 enforces (expiry, signed checksum and type)."""
+        if request.method != "PUT":
+            return _s3_error(405, "MethodNotAllowed", "only presigned PUTs are served here")
+        _, _, rest = request.path.partition("/_s3/")
+        bucket, _, key = rest.partition("/")
+        args = request.args
+        if "X-Amz-Signature" not in args or "X-Amz-Date" not in args:
+            return _s3_error(403, "AccessDenied", "not a presigned request")
+        signed_at = datetime.strptime(args["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if time.time() > signed_at.timestamp() + int(args.get("X-Amz-Expires", "0")):
+            return _s3_error(403, "AccessDenied", "Request has expired")
+        signed = set(args.get("X-Amz-SignedHeaders", "").split(";"))
+        for header in ("content-type", "x-amz-checksum-sha256", "content-length"):
+            if header in signed and header not in request.headers:
+                return _s3_error(403, "SignatureDoesNotMatch", f"missing signed header {header}")
+        body = request.get_data(cache=False)
+        expected = request.headers.get("x-amz-checksum-sha256")
+        if expected and base64.b64encode(hashlib.sha256(body).digest()).decode() != expected:
+            return _s3_error(
+                400, "BadDigest", "The SHA256 you specified did not match the calculated checksum."
+            )
+        s3 = self.session.client("s3")
+        result = s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=request.headers.get("content-type", "application/octet-stream"),
+        )
+        return Response(b"", status=200, headers={"ETag": result["ETag"]})
+
+    def handle_cdn(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("method not allowed\n", status=405, content_type="text/plain")
+        key = request.path.lstrip("/")
+        if not key or any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key:
+            return Response("not found\n", status=404, content_type="text/plain")
+        s3 = self.session.client("s3")
+        assert self.provisioned is not None
+        try:
+            obj = s3.get_object(Bucket=self.provisioned.names.channels_bucket, Key=key)
+        except s3.exceptions.NoSuchKey:
+            # Never a 403 for a missing key: rattler caches a 404 but fails on a 403.
+            return Response("not found\n", status=404, content_type="text/plain")
+        headers = {
+            "ETag": obj["ETag"],
+            "Content-Type": obj.get("ContentType") or "application/octet-stream",
+            "Last-Modified": obj["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        }
+        if obj.get("CacheControl"):
+            headers["Cache-Control"] = obj["CacheControl"]
+        inm = request.headers.get("If-None-Match")
+        if inm and obj["ETag"] in [t.strip() for t in inm.split(",")] + (
+            ["*"] if inm == "*" else []
+        ):
+            obj["Body"].close()
+            return Response(status=304, headers=headers)
+        headers["Content-Length"] = str(obj["ContentLength"])
+        if request.method == "HEAD":
+            obj["Body"].close()
+            return Response(status=200, headers=headers)
+        return Response(_chunks(obj["Body"]), status=200, headers=headers, direct_passthrough=True)
+
+
+def _chunks(body: Any) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(chunk_size=1024 * 1024)
+    finally:
+        body.close()
+
+
+def _s3_error(status: int, code: str, message: str) -> Response:
+    xml = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    )
+    return Response(xml, status=status, content_type="application/xml")

@@ -1,0 +1,32 @@
+"""SQS implementation of the ReindexQueue port (FIFO, one group per subdir)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rillet.adapters.errors import unavailable
+from rillet.core.layout import reindex_group
+
+
+def reindex_message(channel: str, subdir: str, seq: int) -> str:
+    # Deterministic body: the queue's content-based deduplication drops exact repeats.
+    return json.dumps({"channel": channel, "subdir": subdir, "seq": seq}, sort_keys=True)
+
+
+class SqsReindexQueue:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+
+    def request_reindex(self, channel: str, subdir: str, seq: int) -> None:
+        try:
+            self.client.send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=reindex_message(channel, subdir, seq),
+                MessageGroupId=reindex_group(channel, subdir),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise unavailable(exc, "SQS SendMessage") from exc

@@ -1,0 +1,110 @@
+"""Domain records shared by services and adapters (plain, immutable data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+NOARCH = "noarch"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class UploadStatus(StrEnum):
+    PENDING = "pending"
+    VALIDATING = "validating"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+    @property
+    def final(self) -> bool:
+        return self in (UploadStatus.PUBLISHED, UploadStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    visibility: Visibility
+    owner: str
+    description: str = ""
+    created_at: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "visibility": self.visibility.value,
+            "owner": self.owner,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An upload intent: created when a presigned URL is handed out."""
+
+    id: str
+    channel: str
+    filename: str
+    sha256: str
+    size: int
+    created_by: str
+    created_at: str
+    expires_at: int  # epoch seconds; the staging object and this intent expire then
+    status: UploadStatus = UploadStatus.PENDING
+    subdir: str | None = None
+    reason: str | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "channel": self.channel,
+            "filename": self.filename,
+            "status": self.status.value,
+        }
+        if self.subdir:
+            out["subdir"] = self.subdir
+        if self.reason:
+            out["reason"] = self.reason
+            out["message"] = self.message or ""
+        return out
+
+
+@dataclass(frozen=True)
+class SubdirState:
+    """Change counter of a subdir and the counter its published index covers."""
+
+    channel: str
+    subdir: str
+    change_seq: int = 0
+    indexed_seq: int = 0
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.indexed_seq >= self.change_seq
+
+
+@dataclass(frozen=True)
+class StoredPackage:
+    """A package record as kept in the catalog."""
+
+    channel: str
+    subdir: str
+    filename: str
+    record: dict[str, Any] = field(default_factory=dict)
+    upload_id: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return str(self.record.get("sha256", ""))
+
+
+@dataclass(frozen=True)
+class SubdirContents:
+    records: dict[str, dict[str, Any]]
+    removed: frozenset[str]

@@ -1,0 +1,31 @@
+"""The repodata record of a package, as clients read it from repodata.json and shards."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Final
+
+from rillet.core.package import PackageFacts
+
+# The service owns these: indexed_timestamp is when *we* indexed the package, and run_exports
+# belong in the channel's run_exports.json, not in the record.
+_NOT_FROM_PACKAGE: Final = frozenset({"indexed_timestamp", "run_exports"})
+
+
+def package_record(facts: PackageFacts) -> dict[str, Any]:
+    """The package's info/index.json plus md5, sha256 and size of its bytes, keys sorted.
+
+    Unknown index.json keys are kept (clients ignore them); the values are JSON types
+    because the index was parsed from JSON, and they are copied so the record is the
+    caller's own.
+    """
+    record = {
+        key: copy.deepcopy(value)
+        for key, value in facts.index.items()
+        if key not in _NOT_FROM_PACKAGE
+    }
+    record.setdefault("depends", [])
+    record["md5"] = facts.md5
+    record["sha256"] = facts.sha256
+    record["size"] = facts.size
+    return dict(sorted(record.items()))

@@ -1,0 +1,336 @@
+"""Render one subdir's channel index: repodata.json(.zst) and CEP 16 sharded repodata.
+
+Pure and deterministic: the same records give byte-identical files, whatever the
+dict insertion order, because every map is key-sorted before serialisation and
+the only timestamp (the shard index's ``created_at``) is derived from the
+records themselves. Clients are strict about types (see the repodata spec), so
+the shapes here are deliberate:
+
+- repodata.json: compact JSON, keys sorted at every level, ``info.subdir``,
+  ``packages`` and ``packages.conda`` always present, ``removed`` only when
+  non-empty (like rattler-index and the empty-subdir shape in the spec),
+  ``repodata_version: 1``; records never carry ``run_exports``.
+- shards: one per lower-cased package name, ``packages``, ``packages.conda`` and
+  ``removed`` always present, ``sha256``/``md5``/``legacy_bz2_md5`` as msgpack
+  bin, everything else exactly as in repodata.json; named by the sha256 of the
+  compressed bytes.
+- shard index: ``info`` values all strings, digests as 32-byte bin.
+
+Fields whose value is ``None`` are left out of both forms, and ``run_exports``
+is never written (CEP 12: it lives in run_exports.json).
+
+Yanking is "pop + list": a filename given in ``removed`` is dropped from
+``packages*`` even if its record is passed in ``records``, and listed in
+``removed``, because conda (and older rattler) ignore ``removed`` and would
+still offer a record that is merely listed there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import msgpack
+import zstandard
+
+from rillet.core.errors import InvalidRequest
+from rillet.core.names import (
+    normalized_package_name,
+    parse_package_filename,
+    validate_sha256_hex,
+    validate_subdir,
+)
+
+REPODATA_JSON: Final = "repodata.json"
+REPODATA_JSON_ZST: Final = "repodata.json.zst"
+SHARD_INDEX: Final = "repodata_shards.msgpack.zst"
+SHARDS_DIR: Final = "shards"
+
+# Shards are content-addressed, so they never change once written.
+IMMUTABLE_CACHE_CONTROL: Final = "public, max-age=31536000, immutable"
+# repodata*.json and the shard index are mutable pointers; keep them short-lived.
+INDEX_CACHE_CONTROL: Final = "public, max-age=60"
+
+SHARDS_BASE_URL: Final = f"./{SHARDS_DIR}/"
+
+# zstd levels. Shards and the index use the zstd default, like both reference
+# indexers. repodata.json.zst is only read by fallback clients, so its level is
+# bounded by size: measured on 100k synthetic records (43 MB of JSON), level 19
+# takes 47 s for 6.6 MB, 16 takes 10 s for 7.4 MB, 3 takes 0.1 s for 8.4 MB
+# (the sha256/md5 hex digits are incompressible either way). Derived from the
+# input only, so output stays deterministic. Stay below 20: conda derives a
+# window limit from its decompression caps.
+SHARD_ZSTD_LEVEL: Final = 3
+REPODATA_ZSTD_LEVELS: Final[tuple[tuple[int, int], ...]] = (
+    (1 << 20, 19),  # up to ~2k records: under a second
+    (8 << 20, 16),  # up to ~20k records: a couple of seconds
+)
+REPODATA_ZSTD_LEVEL_LARGE: Final = 3
+
+# Decompression caps for the decoders (conda's limits for shard and index).
+MAX_SHARD_BYTES: Final = 16 * 1024 * 1024
+MAX_SHARD_INDEX_BYTES: Final = 128 * 1024 * 1024
+_READ_CHUNK: Final = 1024 * 1024
+
+_HEX_FIELDS: Final[Mapping[str, int]] = {"sha256": 32, "md5": 16, "legacy_bz2_md5": 16}
+_HEX_RE: Final[Mapping[int, re.Pattern[str]]] = {
+    n: re.compile(f"^[0-9a-f]{{{2 * n}}}$") for n in set(_HEX_FIELDS.values())
+}
+# Never in repodata records (CEP 12/21: run_exports live in run_exports.json).
+_DROPPED_FIELDS: Final = frozenset({"run_exports"})
+_REQUIRED_FIELDS: Final = ("name", "version", "build", "build_number")
+_SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+# rattler's rule: a timestamp above the last second of year 9999 is in ms.
+_MAX_SECONDS_TIMESTAMP: Final = 253_402_300_799
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SubdirIndex:
+    """All index files of one subdir, ready to upload (shards first, index last)."""
+
+    subdir: str
+    repodata_json: bytes
+    repodata_json_zst: bytes
+    shard_index: bytes
+    # lower-case hex sha256 of the compressed shard bytes -> compressed shard bytes
+    shards: Mapping[str, bytes]
+
+    def shard_key(self, digest_hex: str) -> str:
+        """Key of a shard relative to the subdir directory (``shards/<hex>.msgpack.zst``)."""
+        return f"{SHARDS_DIR}/{validate_sha256_hex(digest_hex)}.msgpack.zst"
+
+
+def build_subdir_index(
+    subdir: str,
+    records: Mapping[str, Mapping[str, Any]],
+    removed: Iterable[str] = (),
+) -> SubdirIndex:
+    """Render repodata.json(.zst), the shard index and the shards for ``subdir``.
+
+    ``records`` maps package filename -> repodata record (JSON types, digests as
+    lower-case hex). Filenames in ``removed`` are left out of ``packages*`` and
+    listed as removed. Raises InvalidName for a bad subdir or filename and
+    InvalidRequest for a record that would produce an index clients reject.
+    """
+    validate_subdir(subdir)
+    removed_set = set(removed)
+
+    json_tar: dict[str, dict[str, Any]] = {}
+    json_conda: dict[str, dict[str, Any]] = {}
+    # normalised name -> (packages, packages.conda, removed) of its shard
+    groups: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]] = {}
+    newest_ms: int | None = None
+
+    for filename in sorted(records):
+        record = records[filename]
+        clean = _clean_record(filename, record)
+        # Counted for yanked records too, so a yank never moves created_at back.
+        stamp = _record_time_ms(record)
+        if stamp is not None and (newest_ms is None or stamp > newest_ms):
+            newest_ms = stamp
+        if filename in removed_set:
+            continue
+        is_conda = filename.endswith(".conda")
+        (json_conda if is_conda else json_tar)[filename] = clean
+        name = normalized_package_name(clean["name"])
+        group = groups.get(name)
+        if group is None:
+            group = groups[name] = ({}, {}, [])
+        (group[1] if is_conda else group[0])[filename] = _shard_record(clean)
+
+    removed_sorted = sorted(removed_set)
+    for filename in removed_sorted:
+        name = normalized_package_name(parse_package_filename(filename).name)
+        group = groups.get(name)
+        if group is None:
+            # Still gets a shard, so clients that hold the name see it removed.
+            group = groups[name] = ({}, {}, [])
+        group[2].append(filename)
+
+    repodata: dict[str, Any] = {
+        "info": {"subdir": subdir},
+        "packages": json_tar,
+        "packages.conda": json_conda,
+        "repodata_version": 1,
+    }
+    if removed_sorted:
+        repodata["removed"] = removed_sorted
+    try:
+        repodata_json = json.dumps(
+            repodata, separators=(",", ":"), sort_keys=True, allow_nan=False
+        ).encode()
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(
+            f"a record is not JSON-serialisable: {exc}", code="invalid-record"
+        ) from exc
+
+    shard_cctx = zstandard.ZstdCompressor(level=SHARD_ZSTD_LEVEL, write_content_size=True)
+    shards: dict[str, bytes] = {}
+    index_shards: dict[str, bytes] = {}
+    for name in sorted(groups):
+        tar, conda, gone = groups[name]
+        body = {"packages": tar, "packages.conda": conda, "removed": gone}
+        compressed = shard_cctx.compress(_packb(body))
+        digest = hashlib.sha256(compressed).digest()
+        shards[digest.hex()] = compressed
+        index_shards[name] = digest
+
+    # All values are strings: rattler refuses anything else here.
+    info: dict[str, str] = {"base_url": "", "shards_base_url": SHARDS_BASE_URL, "subdir": subdir}
+    if newest_ms is not None:
+        info["created_at"] = _rfc3339_ms(newest_ms)
+    info = {key: info[key] for key in sorted(info)}
+    shard_index = shard_cctx.compress(_packb({"info": info, "shards": index_shards, "version": 1}))
+
+    repodata_cctx = zstandard.ZstdCompressor(
+        level=repodata_zstd_level(len(repodata_json)), write_content_size=True
+    )
+    return SubdirIndex(
+        subdir=subdir,
+        repodata_json=repodata_json,
+        repodata_json_zst=repodata_cctx.compress(repodata_json),
+        shard_index=shard_index,
+        shards=shards,
+    )
+
+
+def empty_subdir_index(subdir: str) -> SubdirIndex:
+    """The index of a subdir with no packages (noarch must always exist)."""
+    return build_subdir_index(subdir, {})
+
+
+def repodata_zstd_level(size: int) -> int:
+    """The zstd level for a repodata.json of ``size`` bytes (see REPODATA_ZSTD_LEVELS)."""
+    for limit, level in REPODATA_ZSTD_LEVELS:
+        if size <= limit:
+            return level
+    return REPODATA_ZSTD_LEVEL_LARGE
+
+
+def decode_shard_index(data: bytes) -> dict[str, Any]:
+    """Decode ``repodata_shards.msgpack.zst``; raise InvalidRequest if it is not one."""
+    return _decode(data, MAX_SHARD_INDEX_BYTES, "invalid-shard-index")
+
+
+def decode_shard(data: bytes) -> dict[str, Any]:
+    """Decode one ``shards/<hex>.msgpack.zst``; raise InvalidRequest if it is not one."""
+    return _decode(data, MAX_SHARD_BYTES, "invalid-shard")
+
+
+# -- internals ---------------------------------------------------------------
+
+
+def _clean_record(filename: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """A key-sorted copy of ``record`` without run_exports, checked against ``filename``."""
+    parsed = parse_package_filename(filename)
+    for field in _REQUIRED_FIELDS:
+        if record.get(field) is None:
+            raise InvalidRequest(f"{filename}: record has no '{field}'", code="invalid-record")
+    name, version, build = record["name"], record["version"], record["build"]
+    build_number = record["build_number"]
+    if not (isinstance(name, str) and isinstance(version, str) and isinstance(build, str)) or (
+        isinstance(build_number, bool) or not isinstance(build_number, int)
+    ):
+        raise InvalidRequest(
+            f"{filename}: name, version and build must be strings and build_number an integer",
+            code="invalid-record",
+        )
+    if (parsed.name, parsed.version, parsed.build) != (name, version, build):
+        raise InvalidRequest(
+            f"{filename}: filename does not match the record's name-version-build",
+            code="invalid-record",
+        )
+    for field, size in _HEX_FIELDS.items():
+        value = record.get(field)
+        if value is not None and not (isinstance(value, str) and _HEX_RE[size].fullmatch(value)):
+            raise InvalidRequest(
+                f"{filename}: {field} must be {2 * size} lower-case hex digits",
+                code="invalid-record",
+            )
+    return {
+        key: value if type(value) in _SCALAR_TYPES else _canonical(value)
+        for key, value in sorted(record.items())
+        if value is not None and key not in _DROPPED_FIELDS
+    }
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` with every mapping key-sorted (msgpack has no sort_keys); never mutated."""
+    if isinstance(value, Mapping):
+        return {
+            k: v if type(v) in _SCALAR_TYPES else _canonical(v) for k, v in sorted(value.items())
+        }
+    if isinstance(value, list | tuple):
+        return [v if type(v) in _SCALAR_TYPES else _canonical(v) for v in value]
+    return value
+
+
+def _shard_record(clean: dict[str, Any]) -> dict[str, Any]:
+    """The shard form of a record: digests as raw bytes, same key order."""
+    out = dict(clean)
+    for field in _HEX_FIELDS:
+        value = out.get(field)
+        if value is not None:
+            out[field] = bytes.fromhex(value)
+    return out
+
+
+def _record_time_ms(record: Mapping[str, Any]) -> int | None:
+    value = record.get("indexed_timestamp")
+    if value is None:
+        value = record.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    ms = int(value)
+    if ms <= _MAX_SECONDS_TIMESTAMP:
+        ms *= 1000
+    # Outside 1970..9999 it cannot be formatted; such a record does not date the index.
+    return ms if 0 <= ms <= _MAX_SECONDS_TIMESTAMP * 1000 else None
+
+
+def _rfc3339_ms(ms: int) -> str:
+    """``2026-11-23T18:23:34.647Z``: rattler rejects naive, date-only or integer values."""
+    seconds, millis = divmod(ms, 1000)
+    moment = _EPOCH + timedelta(seconds=seconds)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
+
+
+def _packb(obj: Any) -> bytes:
+    try:
+        packed = msgpack.packb(obj, use_bin_type=True)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidRequest(
+            f"a record is not msgpack-serialisable: {exc}", code="invalid-record"
+        ) from exc
+    assert isinstance(packed, bytes)
+    return packed
+
+
+def _decode(data: bytes, limit: int, code: str) -> dict[str, Any]:
+    try:
+        dctx = zstandard.ZstdDecompressor()
+        # Stream with a cap: a frame header's content size is attacker-controlled.
+        with dctx.stream_reader(data, read_across_frames=True) as reader:
+            chunks: list[bytes] = []
+            total = 0
+            while total <= limit:
+                chunk = reader.read(min(_READ_CHUNK, limit + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        if total > limit:
+            raise InvalidRequest(f"decompressed size exceeds {limit} bytes", code=code)
+        decoded = msgpack.unpackb(b"".join(chunks), raw=False)
+    except (zstandard.ZstdError, ValueError, msgpack.UnpackException) as exc:
+        raise InvalidRequest(f"not a zstd-compressed msgpack document: {exc}", code=code) from exc
+    if not isinstance(decoded, dict):
+        raise InvalidRequest("expected a msgpack map at the top level", code=code)
+    return decoded

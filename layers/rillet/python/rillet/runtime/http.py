@@ -1,0 +1,73 @@
+"""The one table from domain errors to HTTP, and JSON helpers for the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from rillet.core import errors
+from rillet.runtime.observability import logger
+
+# Most specific first: PackageTooLarge is a PackageRejected.
+STATUS: tuple[tuple[type[errors.RilletError], int], ...] = (
+    (errors.PackageTooLarge, 413),
+    (errors.PayloadTooLarge, 413),
+    (errors.PackageRejected, 422),
+    (errors.InvalidName, 422),
+    (errors.InvalidRequest, 400),
+    (errors.Unauthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.Unavailable, 503),
+)
+
+
+def status_for(exc: errors.RilletError) -> int:
+    for kind, status in STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+def error_headers(status: int) -> dict[str, str]:
+    return {"WWW-Authenticate": 'Bearer realm="rillet"'} if status == 401 else {}
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body),
+        headers=headers or {},
+    )
+
+
+def error_response(exc: errors.RilletError) -> Response[str]:
+    status = status_for(exc)
+    return json_response(status, {"error": exc.code, "message": exc.message}, error_headers(status))
+
+
+def install_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(errors.RilletError)  # type: ignore[untyped-decorator]
+    def _domain_error(exc: errors.RilletError) -> Response[str]:
+        logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
+        return error_response(exc)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[str]:
+        return error_response(errors.NotFound("no such route", code="no-route"))
+
+
+def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    """Parse the request body as a JSON object; raise InvalidRequest otherwise."""
+    raw = app.current_event.decoded_body or ""
+    try:
+        body = json.loads(raw) if raw else {}
+    except (ValueError, UnicodeDecodeError):
+        raise errors.InvalidRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise errors.InvalidRequest("the request body must be a JSON object")
+    return body

@@ -1,0 +1,90 @@
+"""Deployment settings, read from the environment once per cold start.
+
+The variable names below are the contract with ``infra/aws`` (which sets them
+on every function) and ``infra/local`` (which sets them for the local stack).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from rillet.core.package import Limits
+
+TABLE_NAME: Final = "RILLET_TABLE_NAME"
+CHANNELS_BUCKET: Final = "RILLET_CHANNELS_BUCKET"
+STAGING_BUCKET: Final = "RILLET_STAGING_BUCKET"
+REINDEX_QUEUE_URL: Final = "RILLET_REINDEX_QUEUE_URL"
+PUBLIC_URL: Final = "RILLET_PUBLIC_URL"
+ADMIN_TOKEN_SECRET: Final = "RILLET_ADMIN_TOKEN_SECRET"  # noqa: S105 - a variable name
+ADMIN_TOKEN: Final = "RILLET_ADMIN_TOKEN"  # noqa: S105 - local stack only
+MAX_PACKAGE_BYTES: Final = "RILLET_MAX_PACKAGE_BYTES"
+UPLOAD_URL_TTL: Final = "RILLET_UPLOAD_URL_TTL_SECONDS"
+S3_ENDPOINT_URL: Final = "RILLET_S3_ENDPOINT_URL"  # local stack: where presigned URLs point
+
+REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
+# Exactly one of these must be set: AWS reads the secret, the local stack passes the token.
+ADMIN_TOKEN_SOURCES: Final = (ADMIN_TOKEN_SECRET, ADMIN_TOKEN)
+OPTIONAL: Final = (MAX_PACKAGE_BYTES, UPLOAD_URL_TTL, S3_ENDPOINT_URL, *ADMIN_TOKEN_SOURCES)
+
+DEFAULT_MAX_PACKAGE_BYTES: Final = 100 * 1024 * 1024
+DEFAULT_UPLOAD_URL_TTL: Final = 900
+
+
+class SettingsError(RuntimeError):
+    """The environment is incomplete or malformed; raised once at cold start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    channels_bucket: str
+    staging_bucket: str
+    reindex_queue_url: str
+    public_url: str
+    admin_token_secret: str | None = None
+    admin_token: str | None = None
+    max_package_bytes: int = DEFAULT_MAX_PACKAGE_BYTES
+    upload_url_ttl: int = DEFAULT_UPLOAD_URL_TTL
+    s3_endpoint_url: str | None = None
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_package_bytes=self.max_package_bytes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate every variable; the error lists all that are missing."""
+        env = os.environ if env is None else env
+        missing = [name for name in REQUIRED if not env.get(name)]
+        if not any(env.get(name) for name in ADMIN_TOKEN_SOURCES):
+            missing.append(" or ".join(ADMIN_TOKEN_SOURCES))
+        if missing:
+            raise SettingsError("missing environment variables: " + ", ".join(missing))
+        return cls(
+            table_name=env[TABLE_NAME],
+            channels_bucket=env[CHANNELS_BUCKET],
+            staging_bucket=env[STAGING_BUCKET],
+            reindex_queue_url=env[REINDEX_QUEUE_URL],
+            public_url=env[PUBLIC_URL].rstrip("/"),
+            admin_token_secret=env.get(ADMIN_TOKEN_SECRET) or None,
+            admin_token=env.get(ADMIN_TOKEN) or None,
+            max_package_bytes=_positive_int(env, MAX_PACKAGE_BYTES, DEFAULT_MAX_PACKAGE_BYTES),
+            upload_url_ttl=_positive_int(env, UPLOAD_URL_TTL, DEFAULT_UPLOAD_URL_TTL),
+            s3_endpoint_url=env.get(S3_ENDPOINT_URL) or None,
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value

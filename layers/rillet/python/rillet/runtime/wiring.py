@@ -1,0 +1,141 @@
+"""Composition root: the one place services meet adapters.
+
+Clients are built lazily (never at import time) so that moto's in-process
+mock, started by the local stack and the tests, sees every call.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from rillet.adapters.dynamodb import DynamoCatalog
+from rillet.adapters.s3 import S3ObjectStore, S3Presigner
+from rillet.adapters.sqs import SqsReindexQueue
+from rillet.core.errors import Unauthenticated
+from rillet.runtime.settings import Settings
+
+_RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"})
+
+
+class Clock:
+    """Wall clock; tests substitute their own."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def iso(self) -> str:
+        return self.now().isoformat().replace("+00:00", "Z")
+
+    def epoch(self) -> int:
+        return int(time.time())
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    is_admin: bool = False
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock = field(default_factory=Clock)
+
+    def new_id(self) -> str:
+        return secrets.token_hex(16)
+
+    @cached_property
+    def session(self) -> Any:
+        return boto3.session.Session()
+
+    @cached_property
+    def s3(self) -> Any:
+        return self.session.client("s3", config=_RETRIES)
+
+    @cached_property
+    def catalog(self) -> DynamoCatalog:
+        return DynamoCatalog(
+            self.session.client("dynamodb", config=_RETRIES), self.settings.table_name
+        )
+
+    @cached_property
+    def channels(self) -> S3ObjectStore:
+        return S3ObjectStore(self.s3, self.settings.channels_bucket)
+
+    @cached_property
+    def staging(self) -> S3ObjectStore:
+        return S3ObjectStore(self.s3, self.settings.staging_bucket)
+
+    @cached_property
+    def presigner(self) -> S3Presigner:
+        # SigV4 is required to sign x-amz-checksum-sha256; path style lets the
+        # local stack serve the PUT under its own host.
+        config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+        client = self.session.client(
+            "s3", endpoint_url=self.settings.s3_endpoint_url, config=config
+        )
+        return S3Presigner(client, self.settings.staging_bucket)
+
+    @cached_property
+    def reindex_queue(self) -> SqsReindexQueue:
+        return SqsReindexQueue(
+            self.session.client("sqs", config=_RETRIES), self.settings.reindex_queue_url
+        )
+
+    @cached_property
+    def admin_token(self) -> str:
+        if self.settings.admin_token:
+            return self.settings.admin_token
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(self.settings.admin_token_secret or "", max_age=300))
+
+    def authenticate(self, authorization: str | None) -> Caller:
+        """The bootstrap credential of this slice: the operator's admin token.
+
+        Raises Unauthenticated.
+        """
+        token = bearer_token(authorization)
+        if token is None:
+            raise Unauthenticated("an 'Authorization: Bearer <token>' header is required")
+        if not hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            raise Unauthenticated("unknown or revoked token")
+        return Caller(name="admin", is_admin=True)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+_container: Container | None = None
+
+
+def container() -> Container:
+    """The process-wide container, built on first use (cold start)."""
+    global _container
+    if _container is None:
+        _container = Container(Settings.from_env())
+    return _container
+
+
+def reset(new: Container | None = None) -> None:
+    """For the local stack and tests: drop (or replace) the cached container."""
+    global _container
+    _container = new

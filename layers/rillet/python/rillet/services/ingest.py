@@ -1,0 +1,146 @@
+"""Validate an uploaded package and record it: the path every upload takes.
+
+Presigned uploads arrive here from the staging bucket (S3 event -> SQS ->
+validate); the prefix-compatible endpoint calls ``record_package`` in-process
+with the request body. Either way: nothing refused is recorded or served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rillet.core.errors import Conflict, NotFound, PackageRejected
+from rillet.core.layout import package_object_key, upload_id_from_staging_key
+from rillet.core.models import StoredPackage, UploadStatus
+from rillet.core.package import Limits, PackageFacts, inspect_package
+from rillet.core.ports import Catalog, ObjectStore, ReindexQueue
+from rillet.core.records import package_record
+
+ALREADY_EXISTS = "already-exists"
+EXPIRED = "upload-expired"
+CHANNEL_GONE = "channel-not-found"
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    upload_id: str | None
+    status: str  # published | rejected | ignored | replayed
+    reason: str | None = None
+    subdir: str | None = None
+
+
+def record_package(
+    catalog: Catalog,
+    channels: ObjectStore,
+    queue: ReindexQueue,
+    *,
+    channel: str,
+    upload_id: str,
+    facts: PackageFacts,
+    write_object: Callable[[str], None],
+    now_ms: int,
+) -> str:
+    """Claim the filename, write the immutable object, then make the record visible.
+
+    The claim comes first so two different files racing for one filename cannot
+    both write the object; the record becomes visible to the indexer only after
+    its object is readable. Safe to repeat for the same upload. Returns the
+    subdir. Raises Conflict when the filename belongs to another upload.
+    """
+    subdir = str(facts.index["subdir"])
+    filename = facts.filename.filename
+    existing = catalog.get_package(channel, subdir, filename)
+    if existing is not None and existing.upload_id != upload_id:
+        raise Conflict(
+            f"{subdir}/{filename} already exists in channel {channel}", code=ALREADY_EXISTS
+        )
+    package = StoredPackage(
+        channel=channel,
+        subdir=subdir,
+        filename=filename,
+        record=package_record(facts),
+        upload_id=upload_id,
+    )
+    catalog.claim_package(package)
+    write_object(package_object_key(channel, subdir, filename))
+    seq = catalog.publish_package(package, now_ms)
+    if seq is None:  # a replay: make sure the index catches up anyway
+        seq = catalog.subdir_state(channel, subdir).change_seq
+    queue.request_reindex(channel, subdir, seq)
+    return subdir
+
+
+def ingest_staged(
+    catalog: Catalog,
+    staging: ObjectStore,
+    channels: ObjectStore,
+    queue: ReindexQueue,
+    *,
+    key: str,
+    limits: Limits,
+    now_ms: int,
+) -> IngestOutcome:
+    """Process one object that landed in the staging bucket; safe to run twice."""
+    upload_id = upload_id_from_staging_key(key)
+    if upload_id is None:
+        staging.delete(key)
+        return IngestOutcome(None, "ignored")
+    try:
+        upload = catalog.get_upload(upload_id)
+    except NotFound:
+        staging.delete(key)  # nobody asked for this upload; it must not linger
+        return IngestOutcome(upload_id, "ignored")
+
+    if upload.status.final:
+        if upload.status is UploadStatus.PUBLISHED and upload.subdir:
+            state = catalog.subdir_state(upload.channel, upload.subdir)
+            queue.request_reindex(upload.channel, upload.subdir, state.change_seq)
+        staging.delete(key)
+        return IngestOutcome(upload_id, "replayed", upload.reason, upload.subdir)
+
+    def reject(reason: str, message: str, subdir: str | None = None) -> IngestOutcome:
+        catalog.reject_upload(upload_id, reason, message, subdir)
+        staging.delete(key)
+        return IngestOutcome(upload_id, "rejected", reason, subdir)
+
+    if now_ms // 1000 > upload.expires_at:
+        return reject(EXPIRED, "the upload URL had expired when the file arrived")
+    try:
+        catalog.get_channel(upload.channel)
+    except NotFound:
+        return reject(CHANNEL_GONE, f"channel {upload.channel} no longer exists")
+
+    catalog.start_validation(upload_id)
+    try:
+        with staging.open(key) as stream:
+            facts = inspect_package(
+                stream,
+                upload.filename,
+                limits,
+                expected_sha256=upload.sha256,
+                expected_size=upload.size,
+                target_subdir=upload.subdir,
+            )
+    except NotFound:
+        # At-least-once delivery after we already cleaned up: the status says what happened.
+        return IngestOutcome(upload_id, "ignored")
+    except PackageRejected as exc:
+        return reject(exc.code, exc.message)
+
+    subdir = str(facts.index["subdir"])
+    try:
+        record_package(
+            catalog,
+            channels,
+            queue,
+            channel=upload.channel,
+            upload_id=upload_id,
+            facts=facts,
+            write_object=lambda final: channels.copy_from(staging, key, final, sha256=facts.sha256),
+            now_ms=now_ms,
+        )
+    except Conflict as exc:
+        return reject(exc.code, exc.message, subdir)
+    staging.delete(key)
+    return IngestOutcome(upload_id, "published", subdir=subdir)

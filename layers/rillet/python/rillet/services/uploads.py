@@ -1,0 +1,97 @@
+"""Presigned uploads: hand out a PUT URL for exactly the announced bytes, report status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rillet.core.errors import InvalidRequest, NotFound, PackageTooLarge
+from rillet.core.layout import staging_key
+from rillet.core.models import Upload
+from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
+from rillet.core.ports import Catalog, Presigner
+
+CONTENT_TYPE = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    upload: Upload
+    url: str
+    headers: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.upload.id,
+            "url": self.url,
+            "method": "PUT",
+            "headers": self.headers,
+            "expires_at": self.upload.expires_at,
+            "filename": self.upload.filename,
+            "status": self.upload.status.value,
+        }
+
+
+def request_upload(
+    catalog: Catalog,
+    presigner: Presigner,
+    channel: str,
+    body: Mapping[str, Any],
+    *,
+    caller: str,
+    upload_id: str,
+    now_iso: str,
+    now_epoch: int,
+    max_package_bytes: int,
+    ttl_seconds: int,
+) -> UploadTicket:
+    """Record an upload intent and presign a PUT bound to its size and sha256.
+
+    Raises NotFound (channel), InvalidRequest, InvalidName, PackageTooLarge.
+    """
+    catalog.get_channel(channel)
+    filename = body.get("filename")
+    sha256 = body.get("sha256")
+    size = body.get("size")
+    if not isinstance(filename, str) or not isinstance(sha256, str):
+        raise InvalidRequest("'filename' and 'sha256' are required strings")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise InvalidRequest("'size' must be a positive integer (bytes)")
+    parse_package_filename(filename)
+    validate_sha256_hex(sha256.lower())
+    if size > max_package_bytes:
+        raise PackageTooLarge(
+            f"package is {size} bytes; this deployment accepts at most {max_package_bytes}"
+        )
+    subdir = body.get("subdir")
+    if subdir is not None:
+        validate_subdir(subdir)
+    upload = Upload(
+        id=upload_id,
+        channel=channel,
+        filename=filename,
+        sha256=sha256.lower(),
+        size=size,
+        subdir=subdir,
+        created_by=caller,
+        created_at=now_iso,
+        expires_at=now_epoch + ttl_seconds,
+    )
+    catalog.put_upload(upload)
+    url, headers = presigner.presign_put(
+        staging_key(upload_id),
+        size=size,
+        sha256_hex=upload.sha256,
+        content_type=CONTENT_TYPE,
+        expires_in=ttl_seconds,
+    )
+    return UploadTicket(upload=upload, url=url, headers=headers)
+
+
+def upload_status(catalog: Catalog, channel: str, upload_id: str) -> Upload:
+    """Raises NotFound (also for an upload of another channel: ids are not enumerable)."""
+    upload = catalog.get_upload(upload_id)
+    if upload.channel != channel:
+        raise NotFound(f"no upload {upload_id} in channel {channel}")
+    return upload

@@ -1,0 +1,87 @@
+"""The local stack on an ephemeral port, and a small client for the presigned flow."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from infra.local.server import LocalStack
+from tests.packages import build_package
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(port=0) as s:
+        yield s
+
+
+@dataclass
+class Api:
+    stack: LocalStack
+    token: str
+
+    def call(
+        self, method: str, path: str, json: Any = None, token: str | None = None
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return requests.request(
+            method, self.stack.url + path, json=json, headers=headers, timeout=30
+        )
+
+    def create_channel(self, name: str, visibility: str = "public") -> dict[str, Any]:
+        r = self.call("POST", "/api/v1/channels", {"name": name, "visibility": visibility})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def presigned_upload(self, channel: str, path: Path, **extra: Any) -> dict[str, Any]:
+        """Ask for a URL, PUT the bytes with exactly the given headers; return the ticket."""
+        data = path.read_bytes()
+        body = {
+            "filename": path.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
+        body.update(extra)
+        r = self.call("POST", f"/api/v1/channels/{channel}/uploads", body)
+        assert r.status_code == 201, r.text
+        ticket = r.json()
+        put = requests.put(ticket["url"], data=data, headers=ticket["headers"], timeout=60)
+        assert put.status_code == 200, put.text
+        return ticket
+
+    def wait_final(self, channel: str, upload_id: str, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.call("GET", f"/api/v1/channels/{channel}/uploads/{upload_id}")
+            assert r.status_code == 200, r.text
+            status = r.json()
+            if status["status"] in ("published", "rejected"):
+                return status
+            time.sleep(0.05)
+        raise TimeoutError(f"upload {upload_id} did not finish")
+
+    def publish(self, channel: str, path: Path) -> dict[str, Any]:
+        ticket = self.presigned_upload(channel, path)
+        status = self.wait_final(channel, ticket["id"])
+        self.stack.wait_idle()
+        return status
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Api:
+    return Api(stack, stack.admin_token)
+
+
+@pytest.fixture(scope="session")
+def pkg_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("packages")
+
+
+__all__ = ["Api", "build_package"]

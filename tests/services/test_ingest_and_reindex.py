@@ -1,0 +1,253 @@
+"""The upload -> record -> reindex path over the real adapters on moto.
+
+These drive the services directly (no HTTP) so that ordering, races and
+at-least-once delivery can be exercised deterministically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.local.resources import REGION, provision
+from rillet.adapters.dynamodb import DynamoCatalog
+from rillet.adapters.s3 import S3ObjectStore
+from rillet.adapters.sqs import SqsReindexQueue
+from rillet.core.errors import Conflict
+from rillet.core.layout import staging_key
+from rillet.core.models import Upload
+from rillet.core.package import Limits
+from rillet.core.repodata import decode_shard, decode_shard_index
+from rillet.services import channels as channel_service
+from rillet.services.indexing import reindex
+from rillet.services.ingest import ingest_staged
+from tests.packages import build_package
+
+NOW_MS = 1_790_000_000_000
+
+
+@dataclass
+class World:
+    catalog: DynamoCatalog
+    channels: S3ObjectStore
+    staging: S3ObjectStore
+    queue: SqsReindexQueue
+    sqs: Any
+    queue_url: str
+
+    def stage(self, channel: str, path: Path, upload_id: str, **overrides: Any) -> str:
+        data = path.read_bytes()
+        upload = Upload(
+            id=upload_id,
+            channel=channel,
+            filename=overrides.get("filename", path.name),
+            sha256=overrides.get("sha256", hashlib.sha256(data).hexdigest()),
+            size=overrides.get("size", len(data)),
+            created_by="test",
+            created_at="2026-11-23T00:00:00Z",
+            expires_at=overrides.get("expires_at", NOW_MS // 1000 + 900),
+        )
+        self.catalog.put_upload(upload)
+        key = staging_key(upload_id)
+        self.staging.put(
+            key, data, content_type="application/octet-stream", cache_control="no-store"
+        )
+        return key
+
+    def ingest(self, key: str) -> Any:
+        return ingest_staged(
+            self.catalog,
+            self.staging,
+            self.channels,
+            self.queue,
+            key=key,
+            limits=Limits(),
+            now_ms=NOW_MS,
+        )
+
+    def drain_reindex(self) -> list[Any]:
+        """Deliver every queued reindex message in order, as the FIFO trigger would."""
+        results = []
+        while True:
+            msgs = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not msgs:
+                return results
+            for m in msgs:
+                body = json.loads(m["Body"])
+                results.append(
+                    reindex(
+                        self.catalog, self.channels, body["channel"], body["subdir"], body["seq"]
+                    )
+                )
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def json(self, key: str) -> Any:
+        with self.channels.open(key) as f:
+            return json.loads(f.read())
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        p = provision(session)
+        s3 = session.client("s3")
+        w = World(
+            catalog=DynamoCatalog(session.client("dynamodb"), p.names.table),
+            channels=S3ObjectStore(s3, p.names.channels_bucket),
+            staging=S3ObjectStore(s3, p.names.staging_bucket),
+            queue=SqsReindexQueue(session.client("sqs"), p.reindex_queue_url),
+            sqs=session.client("sqs"),
+            queue_url=p.reindex_queue_url,
+        )
+        # The staging notifications are not consumed here: purge them as they come.
+        w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
+        channel_service.create_channel(
+            w.catalog, w.channels, {"name": "chan"}, owner="test", now_iso="2026-11-23T00:00:00Z"
+        )
+        yield w
+
+
+@pytest.fixture(scope="module")
+def pkgs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("svc")
+
+
+def test_burst_coalesces_into_few_rebuilds(world: World, pkgs: Path) -> None:
+    n = 12
+    for i in range(n):
+        path = build_package(pkgs / "burst", "burst", f"1.{i}", subdir="linux-64")
+        assert world.ingest(world.stage("chan", path, f"b{i:02d}")).status == "published"
+    results = world.drain_reindex()
+    rebuilds = [r for r in results if r.rebuilt]
+    assert len(results) == n  # one message per change ...
+    assert len(rebuilds) == 1  # ... but the first rebuild covers them all
+    repodata = world.json("chan/linux-64/repodata.json")
+    assert len(repodata["packages.conda"]) == n
+    state = world.catalog.subdir_state("chan", "linux-64")
+    assert state.indexed_seq == state.change_seq == n
+
+
+def test_replayed_event_is_harmless(world: World, pkgs: Path) -> None:
+    path = build_package(pkgs / "replay", "replay", "1.0")
+    key = world.stage("chan", path, "r1")
+    assert world.ingest(key).status == "published"
+    # S3 and SQS deliver at least once: the same notification again.
+    world.staging.put(
+        key, path.read_bytes(), content_type="application/octet-stream", cache_control="no-store"
+    )
+    assert world.ingest(key).status == "replayed"
+    world.drain_reindex()
+    assert world.catalog.subdir_state("chan", "noarch").change_seq == 1
+    assert list(world.json("chan/noarch/repodata.json")["packages.conda"]) == [path.name]
+
+
+def test_same_filename_race_one_wins_and_index_is_consistent(world: World, pkgs: Path) -> None:
+    first = build_package(pkgs / "race-a", "racer", "1.0", files={"a.txt": "A"})
+    second = build_package(pkgs / "race-b", "racer", "1.0", files={"b.txt": "B"})
+    assert first.read_bytes() != second.read_bytes()
+    key_a = world.stage("chan", first, "ra")
+    key_b = world.stage("chan", second, "rb")
+    assert world.ingest(key_a).status == "published"
+    outcome = world.ingest(key_b)
+    assert (outcome.status, outcome.reason) == ("rejected", "already-exists")
+    assert world.catalog.get_upload("rb").status.value == "rejected"
+    world.drain_reindex()
+    served = world.channels.open(f"chan/noarch/{first.name}").read()
+    assert served == first.read_bytes()
+    record = world.json("chan/noarch/repodata.json")["packages.conda"][first.name]
+    assert record["sha256"] == hashlib.sha256(served).hexdigest()
+
+
+def test_claim_by_another_upload_is_a_conflict(world: World, pkgs: Path) -> None:
+    from rillet.core.models import StoredPackage
+
+    pkg = StoredPackage("chan", "noarch", "x-1-0.conda", {"sha256": "a" * 64}, upload_id="u1")
+    world.catalog.claim_package(pkg)
+    world.catalog.claim_package(pkg)  # idempotent for the same upload
+    with pytest.raises(Conflict):
+        world.catalog.claim_package(
+            StoredPackage("chan", "noarch", "x-1-0.conda", {}, upload_id="u2")
+        )
+
+
+def test_rejected_upload_writes_nothing(world: World, pkgs: Path) -> None:
+    path = build_package(pkgs / "bad", "bad", "1.0")
+    before = sorted(world.channels.keys("chan/"))
+    key = world.stage("chan", path, "x1", sha256="0" * 64)
+    outcome = world.ingest(key)
+    assert (outcome.status, outcome.reason) == ("rejected", "sha256-mismatch")
+    assert world.drain_reindex() == []
+    assert sorted(world.channels.keys("chan/")) == before
+    assert world.staging.head(key) is None  # staging is cleaned up
+
+
+def test_expired_upload_is_refused(world: World, pkgs: Path) -> None:
+    path = build_package(pkgs / "late", "late", "1.0")
+    outcome = world.ingest(world.stage("chan", path, "e1", expires_at=NOW_MS // 1000 - 1))
+    assert (outcome.status, outcome.reason) == ("rejected", "upload-expired")
+
+
+def test_unknown_staging_object_is_ignored_and_removed(world: World) -> None:
+    world.staging.put(
+        "uploads/nobody", b"x", content_type="application/octet-stream", cache_control="no-store"
+    )
+    assert world.ingest("uploads/nobody").status == "ignored"
+    assert world.staging.head("uploads/nobody") is None
+
+
+def test_indexed_timestamp_is_set_once_and_preserved(world: World, pkgs: Path) -> None:
+    one = build_package(pkgs / "ts", "stamp", "1.0")
+    world.ingest(world.stage("chan", one, "t1"))
+    world.drain_reindex()
+    first = world.json("chan/noarch/repodata.json")["packages.conda"][one.name]["indexed_timestamp"]
+    assert first == NOW_MS
+    two = build_package(pkgs / "ts", "stamp", "2.0")
+    ingest_staged(
+        world.catalog,
+        world.staging,
+        world.channels,
+        world.queue,
+        key=world.stage("chan", two, "t2"),
+        limits=Limits(),
+        now_ms=NOW_MS + 5000,
+    )
+    world.drain_reindex()
+    packages = world.json("chan/noarch/repodata.json")["packages.conda"]
+    assert packages[one.name]["indexed_timestamp"] == first
+    assert packages[two.name]["indexed_timestamp"] == NOW_MS + 5000
+
+
+def test_index_write_order_and_cache_headers(world: World, pkgs: Path) -> None:
+    path = build_package(pkgs / "order", "ordered", "1.0", subdir="linux-64")
+    world.ingest(world.stage("chan", path, "o1"))
+    world.drain_reindex()
+    index = decode_shard_index(
+        world.channels.open("chan/linux-64/repodata_shards.msgpack.zst").read()
+    )
+    digest = index["shards"]["ordered"].hex()
+    shard_key = f"chan/linux-64/shards/{digest}.msgpack.zst"
+    shard_bytes = world.channels.open(shard_key).read()
+    assert hashlib.sha256(shard_bytes).hexdigest() == digest
+    assert path.name in decode_shard(shard_bytes)["packages.conda"]
+    assert "immutable" in (world.channels.head(shard_key).cache_control or "")
+    assert "immutable" not in (
+        world.channels.head("chan/linux-64/repodata_shards.msgpack.zst").cache_control or ""
+    )
+    # Rebuilding the same records writes no new objects.
+    state = world.catalog.subdir_state("chan", "linux-64")
+    world.catalog.mark_indexed("chan", "linux-64", 0)  # never lowers: still covered
+    assert (
+        reindex(world.catalog, world.channels, "chan", "linux-64", state.change_seq).rebuilt
+        is False
+    )
