@@ -7,53 +7,216 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
+from rillet.core.errors import PayloadTooLarge
+from rillet.core.policy import Principal, parse_role
 from rillet.runtime import http
 from rillet.runtime.observability import logger
-from rillet.runtime.wiring import container
-from rillet.services import channels, uploads
+from rillet.runtime.prefix_upload import parse_upload_request
+from rillet.runtime.wiring import Container, container
+from rillet.services import accounts, channels, members, packages, uploads
 
 app = APIGatewayHttpResolver()
 http.install_error_handlers(app)
 
 
-def _caller() -> Any:
-    return container().authenticate(app.current_event.headers.get("authorization"))
-
-
-@app.post("/api/v1/channels")
-def create_channel() -> Response:
+def _ctx() -> tuple[Container, Principal | None]:
     c = container()
-    caller = _caller()
+    return c, c.authenticate(app.current_event.headers.get("authorization"))
+
+
+def _query(name: str) -> str | None:
+    return (app.current_event.query_string_parameters or {}).get(name)
+
+
+# -- users and keys -------------------------------------------------------------------
+@app.post("/api/v1/users")
+def create_user() -> Response[str]:
+    c, p = _ctx()
+    secret, key_id = c.new_secret()
+    user, key, token = accounts.create_user(
+        c.directory, http.principal(p), http.json_body(app), now_iso=c.clock.iso(), secret=secret, key_id=key_id
+    )
+    return http.json_response(201, {**user.to_json(), "key": {**key.to_json(), "secret": token}})
+
+
+@app.get("/api/v1/users/me")
+def whoami() -> Response[str]:
+    _, p = _ctx()
+    return http.json_response(200, accounts.whoami(http.principal(p)))
+
+
+@app.post("/api/v1/users/me/keys")
+def create_key() -> Response[str]:
+    c, p = _ctx()
+    secret, key_id = c.new_secret()
+    key, token = accounts.create_key(
+        c.directory, http.principal(p), http.json_body(app),
+        now=c.clock.epoch(), now_iso=c.clock.iso(), secret=secret, key_id=key_id,
+    )
+    return http.json_response(201, {**key.to_json(), "secret": token})
+
+
+@app.get("/api/v1/users/me/keys")
+def list_keys() -> Response[str]:
+    c, p = _ctx()
+    return http.json_response(200, {"keys": [k.to_json() for k in accounts.list_keys(c.directory, http.principal(p))]})
+
+
+@app.delete("/api/v1/users/me/keys/<key_id>")
+def revoke_key(key_id: str) -> Response[str]:
+    c, p = _ctx()
+    return http.json_response(200, accounts.revoke_key(c.directory, http.principal(p), key_id).to_json())
+
+
+# -- channels -------------------------------------------------------------------------
+@app.post("/api/v1/channels")
+def create_channel() -> Response[str]:
+    c, p = _ctx()
     channel = channels.create_channel(
-        c.catalog, c.channels, http.json_body(app), owner=caller.name, now_iso=c.clock.iso()
+        c.catalog, c.channels, http.json_body(app), principal=p, now_iso=c.clock.iso(), directory=c.directory
     )
     return http.json_response(201, channel.to_json())
 
 
-@app.post("/api/v1/channels/<channel>/uploads")
-def request_upload(channel: str) -> Response:
-    c = container()
-    caller = _caller()
-    ticket = uploads.request_upload(
-        c.catalog,
-        c.presigner,
-        channel,
-        http.json_body(app),
-        caller=caller.name,
-        upload_id=c.new_id(),
+@app.get("/api/v1/channels")
+def list_channels() -> Response[str]:
+    c, p = _ctx()
+    return http.json_response(200, {"channels": [ch.to_json() for ch in channels.list_channels(c.directory, p)]})
+
+
+@app.get("/api/v1/channels/<channel>")
+def get_channel(channel: str) -> Response[str]:
+    c, p = _ctx()
+    found, role = channels.get_channel(c.catalog, c.directory, p, channel)
+    return http.json_response(200, {**found.to_json(), "role": role.value if role else None})
+
+
+@app.patch("/api/v1/channels/<channel>")
+def update_channel(channel: str) -> Response[str]:
+    c, p = _ctx()
+    updated = channels.update_channel(
+        c.catalog, c.directory, c.audit, p, channel, http.json_body(app), now_iso=c.clock.iso()
+    )
+    return http.json_response(200, updated.to_json())
+
+
+@app.post("/api/v1/channels/<channel>/transfer")
+def transfer_channel(channel: str) -> Response[str]:
+    c, p = _ctx()
+    updated = channels.transfer_channel(
+        c.catalog, c.directory, c.audit, p, channel, http.json_body(app), now_iso=c.clock.iso()
+    )
+    return http.json_response(200, updated.to_json())
+
+
+@app.delete("/api/v1/channels/<channel>")
+def delete_channel(channel: str) -> Response[str]:
+    c, p = _ctx()
+    removed = channels.delete_channel(c.catalog, c.directory, c.channels, p, channel)
+    return http.json_response(200, {"deleted": channel, "objects_removed": removed})
+
+
+# -- members --------------------------------------------------------------------------
+@app.get("/api/v1/channels/<channel>/members")
+def list_members(channel: str) -> Response[str]:
+    c, p = _ctx()
+    found = members.list_members(c.catalog, c.directory, p, channel)
+    return http.json_response(200, {"members": [m.to_json() for m in found]})
+
+
+@app.put("/api/v1/channels/<channel>/members/<user>")
+def set_member(channel: str, user: str) -> Response[str]:
+    c, p = _ctx()
+    role = parse_role(http.json_body(app).get("role"))
+    member = members.set_member(
+        c.catalog, c.directory, c.audit, p, channel, user, role, now=c.clock.epoch(), now_iso=c.clock.iso()
+    )
+    return http.json_response(200, member.to_json())
+
+
+@app.delete("/api/v1/channels/<channel>/members/<user>")
+def remove_member(channel: str, user: str) -> Response[str]:
+    c, p = _ctx()
+    members.remove_member(c.catalog, c.directory, c.audit, p, channel, user, now_iso=c.clock.iso())
+    return http.json_response(200, {"removed": user})
+
+
+# -- packages -------------------------------------------------------------------------
+@app.get("/api/v1/channels/<channel>/packages")
+def list_packages(channel: str) -> Response[str]:
+    c, p = _ctx()
+    found, cursor = packages.list_packages(
+        c.catalog, c.directory, p, channel,
+        subdir=_query("subdir"), name=_query("name"),
+        limit=http.int_param(_query("limit"), 100), cursor=_query("cursor"),
+    )
+    body = {
+        "packages": [
+            {"subdir": s.subdir, "filename": s.filename, **s.record} for s in found
+        ],
+        "cursor": cursor,
+    }
+    return http.json_response(200, body)
+
+
+@app.post("/api/v1/upload/<channel>")
+def prefix_upload(channel: str) -> Response[str]:
+    c, p = _ctx()
+    raw = app.current_event.decoded_body_bytes()
+    if len(raw) > c.settings.max_api_body_bytes:
+        raise PayloadTooLarge(http.too_large_message(c.settings.max_api_body_bytes, channel))
+    request = parse_upload_request(app.current_event.headers, raw)
+    published = packages.upload_package(
+        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, p, channel,
+        filename=request.filename, declared_sha256=request.sha256, body=request.body,
+        force=_query("force") == "true", limits=c.settings.limits, upload_id=c.new_id(),
+        now_ms=c.clock.now_ms(), now_iso=c.clock.iso(),
+    )
+    return http.text_response(201, f"published {published.subdir}/{published.filename}")
+
+
+@app.delete("/api/v1/delete/<channel>/<subdir>/<filename>")
+def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
+    c, p = _ctx()
+    packages.delete_package(
+        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, p, channel, subdir, filename,
         now_iso=c.clock.iso(),
-        now_epoch=c.clock.epoch(),
-        max_package_bytes=c.settings.max_package_bytes,
-        ttl_seconds=c.settings.upload_url_ttl,
+    )
+    return http.json_response(200, {"deleted": f"{channel}/{subdir}/{filename}"})
+
+
+@app.get("/api/v1/channels/<channel>/audit")
+def read_audit(channel: str) -> Response[str]:
+    c, p = _ctx()
+    events, cursor = packages.read_audit(
+        c.catalog, c.directory, c.audit, p, channel,
+        limit=http.int_param(_query("limit"), 100), cursor=_query("cursor"),
+    )
+    return http.json_response(200, {"events": [e.to_json() for e in events], "cursor": cursor})
+
+
+# -- presigned uploads ----------------------------------------------------------------
+@app.post("/api/v1/channels/<channel>/uploads")
+def request_upload(channel: str) -> Response[str]:
+    c, p = _ctx()
+    ticket = uploads.request_upload(
+        c.catalog, c.directory, c.presigner, p, channel, http.json_body(app),
+        upload_id=c.new_id(), now_iso=c.clock.iso(), now_epoch=c.clock.epoch(),
+        max_package_bytes=c.settings.max_package_bytes, ttl_seconds=c.settings.upload_url_ttl,
     )
     return http.json_response(201, ticket.to_json())
 
 
 @app.get("/api/v1/channels/<channel>/uploads/<upload_id>")
-def upload_status(channel: str, upload_id: str) -> Response:
-    _caller()
-    upload = uploads.upload_status(container().catalog, channel, upload_id)
+def upload_status(channel: str, upload_id: str) -> Response[str]:
+    c, p = _ctx()
+    upload = uploads.upload_status(c.catalog, c.directory, p, channel, upload_id)
     return http.json_response(200, upload.to_json())
+
+
+@app.get("/api/openapi.json")
+def openapi() -> Response[str]:
+    return http.json_response(200, http.openapi_document(app))
 
 
 @logger.inject_lambda_context

@@ -33,6 +33,7 @@ def record_handler(record: SQSRecord) -> None:
             c.staging,
             c.channels,
             c.reindex_queue,
+            c.audit,
             key=unquote_plus(s3_record.s3.get_object.key),  # keys arrive URL-encoded
             limits=c.settings.limits,
             now_ms=c.clock.now_ms(),

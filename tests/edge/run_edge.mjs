@@ -72,6 +72,7 @@ for (const c of JSON.parse(readFileSync(casesPath, 'utf8'))) {
     } else {
       out = {
         status: res.statusCode,
+        uri: decision.uri,
         status_description: res.statusDescription,
         reason: decision.reason,
         forwarded: false,

@@ -18,7 +18,9 @@ import pytest
 from moto import mock_aws
 
 from infra.local.resources import REGION, provision
+from rillet.adapters.directory import DynamoAuditLog
 from rillet.adapters.dynamodb import DynamoCatalog
+from rillet.core.policy import Principal
 from rillet.adapters.s3 import S3ObjectStore
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.errors import Conflict
@@ -42,6 +44,7 @@ class World:
     queue: SqsReindexQueue
     sqs: Any
     queue_url: str
+    audit: DynamoAuditLog
 
     def stage(self, channel: str, path: Path, upload_id: str, **overrides: Any) -> str:
         data = path.read_bytes()
@@ -68,6 +71,7 @@ class World:
             self.staging,
             self.channels,
             self.queue,
+            self.audit,
             key=key,
             limits=Limits(),
             now_ms=NOW_MS,
@@ -109,11 +113,13 @@ def world() -> Iterator[World]:
             queue=SqsReindexQueue(session.client("sqs"), p.reindex_queue_url),
             sqs=session.client("sqs"),
             queue_url=p.reindex_queue_url,
+            audit=DynamoAuditLog(session.client("dynamodb"), p.names.table),
         )
         # The staging notifications are not consumed here: purge them as they come.
         w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         channel_service.create_channel(
-            w.catalog, w.channels, {"name": "chan"}, owner="test", now_iso="2026-11-23T00:00:00Z"
+            w.catalog, w.channels, {"name": "chan"}, principal=Principal("admin", superuser=True),
+            now_iso="2026-11-23T00:00:00Z",
         )
         yield w
 
@@ -218,6 +224,7 @@ def test_indexed_timestamp_is_set_once_and_preserved(world: World, pkgs: Path) -
         world.staging,
         world.channels,
         world.queue,
+        world.audit,
         key=world.stage("chan", two, "t2"),
         limits=Limits(),
         now_ms=NOW_MS + 5000,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -10,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from rillet.adapters import schema
 from rillet.adapters.errors import error_code, unavailable
+from rillet.core.accounts import Member
 from rillet.core.errors import Conflict, NotFound
 from rillet.core.models import (
     Channel,
@@ -43,12 +45,38 @@ def _cancelled_for_condition(exc: ClientError) -> list[bool]:
     return [r.get("Code") == "ConditionalCheckFailed" for r in reasons]
 
 
-class DynamoCatalog:
+def member_puts(member: Member) -> list[dict[str, Any]]:
+    attrs = {
+        "channel": member.channel,
+        "user": member.user,
+        "role": member.role.value,
+        "added_by": member.added_by,
+        "added_at": member.added_at,
+    }
+    return [
+        {"Put": {"Item": _item({**schema.member_key(member.channel, member.user), "kind": "member", **attrs})}},
+        {"Put": {"Item": _item({**schema.membership_key(member.user, member.channel), "kind": "memberof", **attrs})}},
+    ]
+
+
+def channel_from_item(item: dict[str, Any]) -> Channel:
+    return Channel(
+        name=item["name"],
+        visibility=Visibility(item["visibility"]),
+        owner=item["owner"],
+        description=item.get("description", ""),
+        created_at=item.get("created_at", ""),
+        logo_url=item.get("logo_url", ""),
+    )
+
+
+class DynamoTable:
+    """The table and the few primitives every DynamoDB adapter builds on."""
+
     def __init__(self, client: Any, table_name: str) -> None:
         self.client = client
         self.table = table_name
 
-    # -- helpers ----------------------------------------------------------------
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:
             return getattr(self.client, operation)(TableName=self.table, **kwargs)
@@ -74,8 +102,37 @@ class DynamoCatalog:
                 raise
             raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
 
+    def _query(
+        self, pk: str, sk_prefix: str, start_after: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of ``pk`` whose sort key starts with ``sk_prefix``, in order."""
+        condition = "pk = :pk AND begins_with(sk, :prefix)"
+        values = {":pk": pk, ":prefix": sk_prefix}
+        paginator = self.client.get_paginator("query")
+        kwargs: dict[str, Any] = {}
+        if start_after is not None:
+            condition = "pk = :pk AND sk > :after"
+            values = {":pk": pk, ":after": sk_prefix + start_after}
+        try:
+            for page in paginator.paginate(
+                TableName=self.table,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=_item(values),
+                ConsistentRead=True,
+                **kwargs,
+            ):
+                for raw in page.get("Items", []):
+                    item = _plain(raw)
+                    if str(item["sk"]).startswith(sk_prefix):
+                        yield item
+        except ClientError as exc:
+            raise unavailable(exc, "DynamoDB Query") from exc
+
+
+
+class DynamoCatalog(DynamoTable):
     # -- channels ---------------------------------------------------------------
-    def create_channel(self, channel: Channel) -> None:
+    def create_channel(self, channel: Channel, owner: Member | None = None) -> None:
         item = {
             **schema.channel_key(channel.name),
             "kind": "channel",
@@ -83,7 +140,11 @@ class DynamoCatalog:
             "visibility": channel.visibility.value,
             "owner": channel.owner,
             "description": channel.description,
+            "logo_url": channel.logo_url,
             "created_at": channel.created_at,
+            schema.GSI1_PK: schema.CHANNELS_GSI_PK,
+            schema.GSI1_SK: channel.name,
+            "owner_count": 1 if owner else 0,
         }
         state = {**schema.subdir_key(channel.name, "noarch"), "change_seq": 0, "indexed_seq": 0}
         try:
@@ -112,13 +173,7 @@ class DynamoCatalog:
         item = self._get(schema.channel_key(name))
         if item is None:
             raise NotFound(f"no channel named {name}", code="channel-not-found")
-        return Channel(
-            name=item["name"],
-            visibility=Visibility(item["visibility"]),
-            owner=item["owner"],
-            description=item.get("description", ""),
-            created_at=item.get("created_at", ""),
-        )
+        return channel_from_item(item)
 
     # -- uploads ----------------------------------------------------------------
     def put_upload(self, upload: Upload) -> None:
@@ -135,6 +190,7 @@ class DynamoCatalog:
             "created_at": upload.created_at,
             "expires_at": upload.expires_at,
             "status": upload.status.value,
+            "force": upload.force,
             schema.TTL_ATTRIBUTE: upload.expires_at + UPLOAD_RETENTION_SECONDS,
         }
         try:
@@ -159,6 +215,7 @@ class DynamoCatalog:
             subdir=item.get("subdir"),
             reason=item.get("reason"),
             message=item.get("message"),
+            force=bool(item.get("force", False)),
         )
 
     def start_validation(self, upload_id: str) -> bool:
@@ -303,6 +360,95 @@ class DynamoCatalog:
                 ) from exc
             raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
         return self.subdir_state(c, s).change_seq
+
+    def replace_package(self, package: StoredPackage, previous_upload_id: str) -> None:
+        key = schema.package_key(package.channel, package.subdir, package.filename)
+        try:
+            self._call(
+                "update_item",
+                Key=_item(key),
+                # A replacement is a new artifact: it gets its own indexed_timestamp.
+                UpdateExpression=(
+                    "SET upload_id = :u, #r = :r, sha256 = :h, #st = :claimed "
+                    "REMOVE indexed_timestamp"
+                ),
+                ConditionExpression="upload_id = :prev",
+                ExpressionAttributeNames={"#r": "record", "#st": "state"},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":u": package.upload_id,
+                        ":prev": previous_upload_id,
+                        ":r": json.dumps(package.record, sort_keys=True),
+                        ":h": package.sha256,
+                        ":claimed": CLAIMED,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            raise Conflict(
+                f"{package.subdir}/{package.filename} changed during the overwrite; retry",
+                code="write-conflict",
+            ) from exc
+
+    def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+        try:
+            self._transact(
+                [
+                    {
+                        "Delete": {
+                            "Key": _item(schema.package_key(channel, subdir, filename)),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {"Put": {"Item": _item({**schema.removed_key(channel, subdir, filename)})}},
+                    {
+                        "Update": {
+                            "Key": _item(schema.subdir_key(channel, subdir)),
+                            "UpdateExpression": (
+                                "ADD change_seq :one "
+                                "SET indexed_seq = if_not_exists(indexed_seq, :zero)"
+                            ),
+                            "ExpressionAttributeValues": _item({":one": 1, ":zero": 0}),
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                raise NotFound(
+                    f"no package {subdir}/{filename} in channel {channel}", code="package-not-found"
+                ) from exc
+            raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
+        return self.subdir_state(channel, subdir).change_seq
+
+    def subdirs(self, channel: str) -> list[str]:
+        items = self._query(f"CHANNEL#{channel}", "SUBDIR#")
+        return sorted(item["sk"][len("SUBDIR#") :] for item in items)
+
+    def list_packages(
+        self, channel: str, subdir: str | None, name: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[StoredPackage], str | None]:
+        # Cursor: "<subdir>/<last filename>", opaque to clients.
+        subdirs = [subdir] if subdir else self.subdirs(channel)
+        start_subdir, _, after = (cursor or "").partition("/")
+        out: list[StoredPackage] = []
+        for sd in subdirs:
+            if start_subdir and sd < start_subdir:
+                continue
+            start = after if sd == start_subdir else None
+            for item in self._query(schema.packages_pk(channel, sd), "PKG#", start_after=start):
+                if item.get("state") != PUBLISHED:
+                    continue
+                record = json.loads(item["record"])
+                if name and record.get("name", "").lower() != name.lower():
+                    continue
+                if "indexed_timestamp" in item:
+                    record["indexed_timestamp"] = int(item["indexed_timestamp"])
+                filename = item["sk"][4:]
+                out.append(StoredPackage(channel, sd, filename, record, item.get("upload_id", "")))
+                if len(out) == limit:
+                    return out, f"{sd}/{filename}"
+        return out, None
 
     def subdir_contents(self, channel: str, subdir: str) -> SubdirContents:
         records: dict[str, dict[str, Any]] = {}

@@ -9,6 +9,18 @@ resources, and by ``infra/aws`` to declare them. Single-table design:
     PKGS#<name>#<subdir>    PKG#<filename>      package record (state claimed|published)
     PKGS#<name>#<subdir>    DEL#<filename>      a removed filename (listed in ``removed``)
     UPLOAD#<id>             UPLOAD              upload intent and status (ttl)
+    CHANNEL#<name>          MEMBER#<user>       a member's role (owner | maintainer | member)
+    USER#<name>             USER                a user
+    USER#<name>             MEMBEROF#<channel>  reverse of MEMBER#, for "my channels" and grants
+    USER#<name>             KEY#<key id>        an API key's public metadata (never the secret)
+    KEY#<sha256 of token>   KEY                 what authenticates a token: user, scope, expiry
+    GRANT#<channel>         <sha256 of token>   a read grant, mirrored to the edge store (ttl)
+    AUDIT#<channel>         <iso time>#<id>     the channel's append-only audit log
+
+GSI ``gsi1`` (gsi1pk, gsi1sk) is sparse: channel items carry gsi1pk = "CHANNELS" so
+that every channel can be listed without a scan. The table streams NEW_AND_OLD_IMAGES:
+``functions/edge_sync`` mirrors channel visibility and GRANT items to the CloudFront
+KeyValueStore that the viewer-request function reads.
 """
 
 from __future__ import annotations
@@ -18,6 +30,12 @@ from typing import Any, Final
 PK: Final = "pk"
 SK: Final = "sk"
 TTL_ATTRIBUTE: Final = "ttl"
+GSI1: Final = "gsi1"
+GSI1_PK: Final = "gsi1pk"
+GSI1_SK: Final = "gsi1sk"
+CHANNELS_GSI_PK: Final = "CHANNELS"
+STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
+
 
 
 def channel_key(name: str) -> dict[str, str]:
@@ -44,6 +62,34 @@ def upload_key(upload_id: str) -> dict[str, str]:
     return {PK: f"UPLOAD#{upload_id}", SK: "UPLOAD"}
 
 
+def member_key(channel: str, user: str) -> dict[str, str]:
+    return {PK: f"CHANNEL#{channel}", SK: f"MEMBER#{user}"}
+
+
+def user_key(name: str) -> dict[str, str]:
+    return {PK: f"USER#{name}", SK: "USER"}
+
+
+def membership_key(user: str, channel: str) -> dict[str, str]:
+    return {PK: f"USER#{user}", SK: f"MEMBEROF#{channel}"}
+
+
+def user_key_ref(user: str, key_id: str) -> dict[str, str]:
+    return {PK: f"USER#{user}", SK: f"KEY#{key_id}"}
+
+
+def token_key(token_hash: str) -> dict[str, str]:
+    return {PK: f"KEY#{token_hash}", SK: "KEY"}
+
+
+def grant_key(channel: str, token_hash: str) -> dict[str, str]:
+    return {PK: f"GRANT#{channel}", SK: token_hash}
+
+
+def audit_pk(channel: str) -> str:
+    return f"AUDIT#{channel}"
+
+
 def table_definition(table_name: str) -> dict[str, Any]:
     """``create_table`` arguments for the local stack and tests (CDK mirrors these)."""
     return {
@@ -55,6 +101,19 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": [
             {"AttributeName": PK, "AttributeType": "S"},
             {"AttributeName": SK, "AttributeType": "S"},
+            {"AttributeName": GSI1_PK, "AttributeType": "S"},
+            {"AttributeName": GSI1_SK, "AttributeType": "S"},
         ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": GSI1,
+                "KeySchema": [
+                    {"AttributeName": GSI1_PK, "KeyType": "HASH"},
+                    {"AttributeName": GSI1_SK, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         "BillingMode": "PAY_PER_REQUEST",
     }

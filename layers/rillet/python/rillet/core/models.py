@@ -32,11 +32,13 @@ class Channel:
     owner: str
     description: str = ""
     created_at: str = ""
+    logo_url: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
+            "logo_url": self.logo_url,
             "visibility": self.visibility.value,
             "owner": self.owner,
             "created_at": self.created_at,
@@ -59,6 +61,7 @@ class Upload:
     subdir: str | None = None
     reason: str | None = None
     message: str | None = None
+    force: bool = False  # overwrite an existing filename (checked for permission at request time)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -18,6 +18,7 @@ import posixpath
 import re
 import struct
 import tarfile
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -170,6 +171,12 @@ def read_package(
         raise exc.error from None
     except PackageRejected:
         raise
+    except stream_unzip.NotStreamUnzippable as exc:
+        raise _reject(
+            "a zip member is stored uncompressed with its size only after the data, "
+            "so the .conda cannot be read as a stream",
+            CORRUPT_ARCHIVE,
+        ) from exc
     except (
         tarfile.TarError,
         zstandard.ZstdError,
@@ -178,7 +185,7 @@ def read_package(
         EOFError,
         struct.error,
     ) as exc:
-        reason = str(exc) or type(exc).__name__
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise _reject(f"the archive is corrupt ({reason})", CORRUPT_ARCHIVE) from exc
     index = _parse_index(found.json.get(_INDEX))
     _validate_index(index, fn)
@@ -269,8 +276,9 @@ class _HashingReader:
             )
         self.sha256.update(data)
         self.md5.update(data)
-        self.tail += data[-_TAIL:]
-        del self.tail[:-_TAIL]
+        self.tail += data
+        if len(self.tail) > 2 * _TAIL:  # trimmed in batches: tiny reads stay cheap
+            del self.tail[:-_TAIL]
         return data
 
     def read_exactly(self, n: int) -> bytes:
@@ -328,33 +336,45 @@ class _IterReader:
 
 
 class _Bz2Reader:
-    """bzip2 with bounded output per read.
+    """bzip2 with bounded output per read, read the way ``bz2.BZ2File`` reads it.
 
     tarfile's own ``r|bz2`` inflates whole input chunks at once, which a bzip2 bomb turns
-    into gigabytes in memory. Concatenated streams (pbzip2) continue the same tar, as
-    ``bz2.BZ2File`` reads them, so we check every member any client could see.
+    into gigabytes in memory. Concatenated streams (pbzip2) continue the same tar, so we
+    check every member any client could see; bytes after the last stream that are not
+    bzip2 are ignored, as BZ2File ignores them.
     """
 
     def __init__(self, raw: _HashingReader, head: bytes) -> None:
         self._raw = raw
         self._pending = head
         self._decompressor = bz2.BZ2Decompressor()
+        self._fresh = False  # a stream after the first that has not produced output yet
+        self._done = False
 
     def read(self, n: int) -> bytes:
-        while True:
+        while not self._done:
             if self._decompressor.eof:
                 self._pending = self._decompressor.unused_data or self._raw.read(_CHUNK)
                 if not self._pending:
-                    return b""
+                    break
                 self._decompressor = bz2.BZ2Decompressor()
+                self._fresh = True
             data, self._pending = self._pending, b""
             if not data and self._decompressor.needs_input:
                 data = self._raw.read(_CHUNK)
                 if not data:
                     raise _reject("the bzip2 stream is truncated", CORRUPT_ARCHIVE)
-            out = self._decompressor.decompress(data, n)
+            try:
+                out = self._decompressor.decompress(data, n)
+            except OSError:
+                if not self._fresh:
+                    raise
+                self._done = True  # trailing bytes that are not another stream
+                break
             if out:
+                self._fresh = False
                 return out
+        return b""
 
 
 class _GuardedTarInfo(tarfile.TarInfo):
@@ -484,6 +504,7 @@ def _read_tar_bz2(reader: _HashingReader, found: _Found) -> None:
         _Bz2Reader(reader, head), found.limits.max_payload_bytes, PAYLOAD_TOO_LARGE, "the tar"
     )
     _scan_tar(tar, "both", found)
+    tar.drain()  # to the end of the bzip2 stream: a truncated one is refused
     if not found.info_members:
         raise _reject("the package has no info/ directory", MISSING_INFO)
 
@@ -562,18 +583,24 @@ def _check_member(member: tarfile.TarInfo, symlinks: set[str]) -> str:
         # Devices and fifos have no place in a package; GNU sparse and unknown types are
         # read differently by different unpackers.
         raise _reject(f"{path} is not a file, directory or link", UNSAFE_MEMBER)
-    # A member under a symlink that came earlier would be written wherever the link points.
+    # A member under a symlink that came earlier would be written wherever the link points,
+    # and a link there would resolve its '..' from there. Compared folded, because macOS
+    # and Windows clients unpack onto case- and normalization-insensitive filesystems.
     parent = posixpath.dirname(path)
     while parent:
-        if parent in symlinks:
+        if _fold(parent) in symlinks:
             raise _reject(f"{path} is inside the symlink {parent}", UNSAFE_LINK)
         parent = posixpath.dirname(parent)
     if member.issym():
         _check_link(path, member.linkname, depth=len(_parts(posixpath.dirname(path))))
-        symlinks.add(path)
+        symlinks.add(_fold(path))
     elif member.islnk():
         _check_link(path, member.linkname, depth=0)  # hardlink targets are archive paths
     return path
+
+
+def _fold(path: str) -> str:
+    return unicodedata.normalize("NFC", path).casefold()
 
 
 def _parts(path: str) -> list[str]:

@@ -6,10 +6,11 @@ raises only errors from ``rillet.core.errors``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from rillet.core.accounts import ApiKey, AuditEvent, Grant, Member, User
 from rillet.core.models import (
     Channel,
     StoredPackage,
@@ -17,6 +18,7 @@ from rillet.core.models import (
     SubdirState,
     Upload,
 )
+from rillet.core.policy import Role
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,10 @@ class Catalog(Protocol):
     """Metadata store (DynamoDB): channels, uploads, package records, subdir state."""
 
     # channels
-    def create_channel(self, channel: Channel) -> None:
-        """Create atomically with an empty noarch state. Raises Conflict if the name is taken."""
+    def create_channel(self, channel: Channel, owner: Member | None = None) -> None:
+        """Create atomically with an empty noarch state and its first owner.
+
+        Raises Conflict if the name is taken."""
         ...
 
     def get_channel(self, name: str) -> Channel:
@@ -122,6 +126,22 @@ class Catalog(Protocol):
         counter, or None if this upload was already published (a replay)."""
         ...
 
+    def replace_package(self, package: StoredPackage, previous_upload_id: str) -> None:
+        """Forced overwrite: hand ``filename`` to this upload if it still belongs to
+        ``previous_upload_id``. Raises Conflict otherwise."""
+        ...
+
+    def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+        """One transaction: record gone, filename listed as removed, change counter
+        bumped. Returns the new counter. Raises NotFound."""
+        ...
+
+    def list_packages(
+        self, channel: str, subdir: str | None, name: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[StoredPackage], str | None]: ...
+
+    def subdirs(self, channel: str) -> list[str]: ...
+
     def subdir_contents(self, channel: str, subdir: str) -> SubdirContents: ...
 
     def subdir_state(self, channel: str, subdir: str) -> SubdirState: ...
@@ -129,3 +149,70 @@ class Catalog(Protocol):
     def mark_indexed(self, channel: str, subdir: str, seq: int) -> None:
         """Raise indexed_seq to ``seq`` (never lowers it)."""
         ...
+
+
+class Directory(Protocol):
+    """Users, keys, members and read grants (DynamoDB)."""
+
+    def create_user(self, user: User) -> None:
+        """Raises Conflict if the name is taken."""
+        ...
+
+    def get_user(self, name: str) -> User:
+        """Raises NotFound."""
+        ...
+
+    def put_key(self, key: ApiKey, ttl: int | None = None) -> None: ...
+
+    def key_by_hash(self, token_hash: str) -> ApiKey | None: ...
+
+    def list_keys(self, user: str) -> list[ApiKey]: ...
+
+    def revoke_key(self, user: str, key_id: str) -> ApiKey:
+        """Stop the key working at once (the hash item goes). Raises NotFound."""
+        ...
+
+    def get_role(self, channel: str, user: str) -> Role | None: ...
+
+    def list_members(self, channel: str) -> list[Member]: ...
+
+    def memberships(self, user: str) -> dict[str, Role]: ...
+
+    def put_member(
+        self, member: Member, *, expect_role: Role | None | bool = False, owner_delta: int = 0
+    ) -> None:
+        """Add or change a member (and the reverse item) atomically.
+
+        ``expect_role`` (when not False) is the role the user must have now (None:
+        not a member), so concurrent owner changes cannot both pass a check.
+        ``owner_delta`` moves the channel's owner count in the same transaction.
+        Raises Conflict when that does not hold (code ``last-owner`` when the
+        count would drop below one).
+        """
+        ...
+
+    def remove_member(
+        self, channel: str, user: str, *, expect_role: Role, owner_delta: int = 0
+    ) -> None: ...
+
+    def put_grants(self, grants: Iterable[Grant]) -> None: ...
+
+    def delete_grants(self, grants: Iterable[tuple[str, str]]) -> None:
+        """Delete (channel, token_hash) grants; missing ones are ignored."""
+        ...
+
+    def channel_grants(self, channel: str) -> list[Grant]: ...
+
+    def list_channels(self) -> Iterator[Channel]: ...
+
+    def update_channel(self, channel: Channel) -> None: ...
+
+    def delete_channel_records(self, channel: str) -> int:
+        """Delete every item of the channel (records, members, grants, state, audit)."""
+        ...
+
+
+class AuditLog(Protocol):
+    def append(self, event: AuditEvent) -> None: ...
+
+    def list(self, channel: str, limit: int, cursor: str | None) -> tuple[list[AuditEvent], str | None]: ...

@@ -7,7 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
+from rillet import __version__
 from rillet.core import errors
+from rillet.core.policy import Principal
 from rillet.runtime.observability import logger
 
 # Most specific first: PackageTooLarge is a PackageRejected.
@@ -50,10 +52,26 @@ def error_response(exc: errors.RilletError) -> Response[str]:
     return json_response(status, {"error": exc.code, "message": exc.message}, error_headers(status))
 
 
+# The upload clients print the body to the user and expect plain text there.
+PLAIN_TEXT_PREFIXES = ("/api/v1/upload/", "/api/oidc/")
+
+
+def text_response(status: int, text: str, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="text/plain; charset=utf-8",
+        body=text,
+        headers=headers or {},
+    )
+
+
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(errors.RilletError)  # type: ignore[untyped-decorator]
     def _domain_error(exc: errors.RilletError) -> Response[str]:
         logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
+        if app.current_event.path.startswith(PLAIN_TEXT_PREFIXES):
+            status = status_for(exc)
+            return text_response(status, f"{exc.code}: {exc.message}", error_headers(status))
         return error_response(exc)
 
     @app.not_found
@@ -71,3 +89,36 @@ def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise errors.InvalidRequest("the request body must be a JSON object")
     return body
+
+
+def principal(p: Principal | None) -> Principal:
+    if p is None:
+        raise errors.Unauthenticated("this endpoint needs an 'Authorization: Bearer <token>' header")
+    return p
+
+
+def int_param(value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.InvalidRequest(f"expected an integer, got {value!r}") from None
+
+
+def too_large_message(limit: int, channel: str) -> str:
+    return (
+        f"the request body is larger than {limit} bytes, the most this endpoint accepts; "
+        f"upload larger packages through a presigned URL: `rillet upload -c {channel} FILE` "
+        f"or POST /api/v1/channels/{channel}/uploads"
+    )
+
+
+def openapi_document(app: APIGatewayHttpResolver) -> Any:
+    return json.loads(
+        app.get_openapi_json_schema(
+            title="Rillet API",
+            version=__version__,
+            description="Serverless conda channel hosting: channels, members, keys, uploads.",
+        )
+    )

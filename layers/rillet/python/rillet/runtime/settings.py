@@ -23,14 +23,24 @@ ADMIN_TOKEN: Final = "RILLET_ADMIN_TOKEN"  # noqa: S105 - local stack only
 MAX_PACKAGE_BYTES: Final = "RILLET_MAX_PACKAGE_BYTES"
 UPLOAD_URL_TTL: Final = "RILLET_UPLOAD_URL_TTL_SECONDS"
 S3_ENDPOINT_URL: Final = "RILLET_S3_ENDPOINT_URL"  # local stack: where presigned URLs point
+MAX_API_BODY_BYTES: Final = "RILLET_MAX_API_BODY_BYTES"
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
 # Exactly one of these must be set: AWS reads the secret, the local stack passes the token.
 ADMIN_TOKEN_SOURCES: Final = (ADMIN_TOKEN_SECRET, ADMIN_TOKEN)
-OPTIONAL: Final = (MAX_PACKAGE_BYTES, UPLOAD_URL_TTL, S3_ENDPOINT_URL, *ADMIN_TOKEN_SOURCES)
+OPTIONAL: Final = (
+    MAX_PACKAGE_BYTES,
+    UPLOAD_URL_TTL,
+    S3_ENDPOINT_URL,
+    MAX_API_BODY_BYTES,
+    *ADMIN_TOKEN_SOURCES,
+)
 
 DEFAULT_MAX_PACKAGE_BYTES: Final = 100 * 1024 * 1024
 DEFAULT_UPLOAD_URL_TTL: Final = 900
+# Lambda takes at most 6 MB per invocation, and API Gateway base64-encodes binary
+# bodies (4/3), so about 4.4 MB of package fits; larger ones use the presigned path.
+DEFAULT_MAX_API_BODY_BYTES: Final = 4_000_000
 
 
 class SettingsError(RuntimeError):
@@ -49,6 +59,7 @@ class Settings:
     max_package_bytes: int = DEFAULT_MAX_PACKAGE_BYTES
     upload_url_ttl: int = DEFAULT_UPLOAD_URL_TTL
     s3_endpoint_url: str | None = None
+    max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES
 
     @property
     def limits(self) -> Limits:
@@ -74,6 +85,7 @@ class Settings:
             max_package_bytes=_positive_int(env, MAX_PACKAGE_BYTES, DEFAULT_MAX_PACKAGE_BYTES),
             upload_url_ttl=_positive_int(env, UPLOAD_URL_TTL, DEFAULT_UPLOAD_URL_TTL),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL) or None,
+            max_api_body_bytes=_positive_int(env, MAX_API_BODY_BYTES, DEFAULT_MAX_API_BODY_BYTES),
         )
 
 

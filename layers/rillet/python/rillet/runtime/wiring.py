@@ -6,7 +6,6 @@ mock, started by the local stack and the tests, sees every call.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,10 @@ from botocore.config import Config
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.sqs import SqsReindexQueue
-from rillet.core.errors import Unauthenticated
+from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
+from rillet.core.policy import Principal
+from rillet.core.tokens import SECRET_BYTES
+from rillet.services.auth import authenticate
 from rillet.runtime.settings import Settings
 
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"})
@@ -40,12 +42,6 @@ class Clock:
 
     def epoch(self) -> int:
         return int(time.time())
-
-
-@dataclass(frozen=True)
-class Caller:
-    name: str
-    is_admin: bool = False
 
 
 @dataclass
@@ -89,6 +85,18 @@ class Container:
         return S3Presigner(client, self.settings.staging_bucket)
 
     @cached_property
+    def dynamodb(self) -> Any:
+        return self.session.client("dynamodb", config=_RETRIES)
+
+    @cached_property
+    def directory(self) -> DynamoDirectory:
+        return DynamoDirectory(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def audit(self) -> DynamoAuditLog:
+        return DynamoAuditLog(self.dynamodb, self.settings.table_name)
+
+    @cached_property
     def reindex_queue(self) -> SqsReindexQueue:
         return SqsReindexQueue(
             self.session.client("sqs", config=_RETRIES), self.settings.reindex_queue_url
@@ -102,26 +110,20 @@ class Container:
 
         return str(parameters.get_secret(self.settings.admin_token_secret or "", max_age=300))
 
-    def authenticate(self, authorization: str | None) -> Caller:
-        """The bootstrap credential of this slice: the operator's admin token.
+    def authenticate(self, authorization: str | None) -> Principal | None:
+        """The caller behind an Authorization header (None: anonymous).
 
-        Raises Unauthenticated.
-        """
-        token = bearer_token(authorization)
-        if token is None:
-            raise Unauthenticated("an 'Authorization: Bearer <token>' header is required")
-        if not hmac.compare_digest(token.encode(), self.admin_token.encode()):
-            raise Unauthenticated("unknown or revoked token")
-        return Caller(name="admin", is_admin=True)
+        Raises Unauthenticated for a bad, revoked or expired token."""
+        return authenticate(
+            self.directory,
+            admin_token=self.admin_token,
+            authorization=authorization,
+            now=self.clock.epoch(),
+        )
 
-
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    def new_secret(self) -> tuple[str, str]:
+        """(secret part, public id part) for a new key."""
+        return secrets.token_urlsafe(SECRET_BYTES), secrets.token_hex(6)
 
 
 _container: Container | None = None

@@ -1,17 +1,24 @@
-"""Channel use cases."""
+"""Channel use cases: create, read, list, update, transfer, delete."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlparse
 
-from rillet.core.errors import InvalidRequest
+from rillet.core.accounts import AuditEvent, Member, validate_user_name
+from rillet.core.errors import Forbidden, InvalidRequest
+from rillet.core.layout import channel_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
 from rillet.core.names import validate_channel_name
-from rillet.core.ports import Catalog, ObjectStore
+from rillet.core.policy import Action, Principal, Role, Scope, allowed
+from rillet.core.ports import AuditLog, Catalog, Directory, ObjectStore
+from rillet.services.auth import authorize, require_principal
 from rillet.services.indexing import publish_empty_subdir
 
 MAX_DESCRIPTION = 1000
+MAX_LOGO_URL = 500
 
 
 def parse_visibility(value: Any) -> Visibility:
@@ -21,31 +28,170 @@ def parse_visibility(value: Any) -> Visibility:
         raise InvalidRequest("visibility must be 'public' or 'private'") from None
 
 
+def _description(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
+        raise InvalidRequest(f"description must be a string of at most {MAX_DESCRIPTION} chars")
+    return value
+
+
+def _logo_url(value: Any) -> str:
+    if value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_LOGO_URL:
+        raise InvalidRequest(f"logo_url must be a string of at most {MAX_LOGO_URL} chars")
+    parsed = urlparse(value)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise InvalidRequest("logo_url must be an https:// URL")
+    return value
+
+
 def create_channel(
     catalog: Catalog,
     store: ObjectStore,
     body: Mapping[str, Any],
     *,
-    owner: str,
+    principal: Principal | None,
     now_iso: str,
+    directory: Directory | None = None,
 ) -> Channel:
-    """Create a channel with an empty, valid ``noarch`` index.
+    """Create a channel owned by the caller, with an empty, valid ``noarch`` index.
 
-    Raises InvalidName, InvalidRequest, Conflict (name taken).
+    The operator may name another user as ``owner``. Raises InvalidName,
+    InvalidRequest, Forbidden, Conflict (name taken).
     """
-    name = body.get("name")
-    validate_channel_name(name)  # type: ignore[arg-type]
-    description = body.get("description", "")
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise InvalidRequest(f"description must be a string of at most {MAX_DESCRIPTION} chars")
+    actor = require_principal(principal)
+    if not actor.superuser and actor.scope is not Scope.ADMIN:
+        raise Forbidden("creating channels needs a key with the 'admin' scope")
+    name = validate_channel_name(body.get("name"))  # type: ignore[arg-type]
+    owner = actor.user
+    if "owner" in body:
+        if not actor.superuser:
+            raise Forbidden("only the operator can create a channel for another user")
+        owner = validate_user_name(body["owner"])
+        if directory is not None:
+            directory.get_user(owner)
     channel = Channel(
-        name=str(name),
+        name=name,
         visibility=parse_visibility(body.get("visibility", "public")),
         owner=owner,
-        description=description,
+        description=_description(body.get("description", "")),
+        logo_url=_logo_url(body.get("logo_url", "")),
         created_at=now_iso,
     )
-    catalog.create_channel(channel)
+    first_owner = (
+        None
+        if owner == actor.user and actor.superuser
+        else Member(name, owner, Role.OWNER, added_by=actor.user, added_at=now_iso)
+    )
+    catalog.create_channel(channel, first_owner)
     # Written after the item exists: the name is ours, and a retry rewrites the same bytes.
     publish_empty_subdir(store, channel.name, NOARCH)
     return channel
+
+
+def get_channel(
+    catalog: Catalog, directory: Directory, principal: Principal | None, name: str
+) -> tuple[Channel, Role | None]:
+    return authorize(catalog, directory, principal, name, Action.READ)
+
+
+def list_channels(directory: Directory, principal: Principal | None) -> list[Channel]:
+    """Public channels, plus the private ones the caller has a role on."""
+    mine = directory.memberships(principal.user) if principal and not principal.superuser else {}
+    return [
+        c
+        for c in directory.list_channels()
+        if allowed(
+            Action.READ,
+            principal=principal,
+            role=mine.get(c.name),
+            visibility=c.visibility,
+            channel=c.name,
+        )
+    ]
+
+
+def update_channel(
+    catalog: Catalog,
+    directory: Directory,
+    audit: AuditLog,
+    principal: Principal | None,
+    name: str,
+    body: Mapping[str, Any],
+    *,
+    now_iso: str,
+) -> Channel:
+    """Change description, logo URL and visibility. Raises InvalidRequest, Forbidden."""
+    actor = require_principal(principal)
+    channel, _ = authorize(catalog, directory, actor, name, Action.UPDATE_CHANNEL)
+    unknown = set(body) - {"description", "logo_url", "visibility"}
+    if unknown:
+        raise InvalidRequest(f"cannot update: {', '.join(sorted(unknown))}")
+    updated = replace(
+        channel,
+        description=_description(body.get("description", channel.description)),
+        logo_url=_logo_url(body.get("logo_url", channel.logo_url)),
+        visibility=parse_visibility(body.get("visibility", channel.visibility.value)),
+    )
+    directory.update_channel(updated)
+    changes = {
+        k: {"from": getattr(channel, k).__str__(), "to": getattr(updated, k).__str__()}
+        for k in ("description", "logo_url", "visibility")
+        if getattr(channel, k) != getattr(updated, k)
+    }
+    if changes:
+        action = "channel.visibility" if "visibility" in changes else "channel.update"
+        audit.append(AuditEvent(name, now_iso, actor.user, action, changes))
+    return updated
+
+
+def transfer_channel(
+    catalog: Catalog,
+    directory: Directory,
+    audit: AuditLog,
+    principal: Principal | None,
+    name: str,
+    body: Mapping[str, Any],
+    *,
+    now_iso: str,
+) -> Channel:
+    """Make ``owner`` an owner; the caller steps down to maintainer."""
+    actor = require_principal(principal)
+    channel, role = authorize(catalog, directory, actor, name, Action.TRANSFER_CHANNEL)
+    new_owner = validate_user_name(body.get("owner"))
+    directory.get_user(new_owner)
+    current = directory.get_role(name, new_owner)
+    if current is not Role.OWNER:
+        directory.put_member(
+            Member(name, new_owner, Role.OWNER, added_by=actor.user, added_at=now_iso),
+            expect_role=current,
+            owner_delta=1,
+        )
+    if role is Role.OWNER and actor.user != new_owner:
+        directory.put_member(
+            Member(name, actor.user, Role.MAINTAINER, added_by=actor.user, added_at=now_iso),
+            expect_role=Role.OWNER,
+            owner_delta=-1,
+        )
+    updated = replace(channel, owner=new_owner)
+    directory.update_channel(updated)
+    audit.append(
+        AuditEvent(name, now_iso, actor.user, "channel.transfer", {"from": channel.owner, "to": new_owner})
+    )
+    return updated
+
+
+def delete_channel(
+    catalog: Catalog,
+    directory: Directory,
+    store: ObjectStore,
+    principal: Principal | None,
+    name: str,
+) -> int:
+    """Remove the channel's files, index and records; the name becomes free. Owner only."""
+    actor = require_principal(principal)
+    authorize(catalog, directory, actor, name, Action.DELETE_CHANNEL)
+    # Files first: once the records are gone nothing would point at leftovers.
+    removed = store.delete_prefix(channel_prefix(name))
+    directory.delete_channel_records(name)
+    return removed

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from rillet.core.accounts import AuditEvent
 from rillet.core.errors import Conflict, NotFound, PackageRejected
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
 from rillet.core.package import Limits, PackageFacts, inspect_package
-from rillet.core.ports import Catalog, ObjectStore, ReindexQueue
+from rillet.core.ports import AuditLog, Catalog, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
 
 ALREADY_EXISTS = "already-exists"
@@ -40,6 +42,10 @@ def record_package(
     facts: PackageFacts,
     write_object: Callable[[str], None],
     now_ms: int,
+    audit: AuditLog,
+    actor: str,
+    via: str,
+    force: bool = False,
 ) -> str:
     """Claim the filename, write the immutable object, then make the record visible.
 
@@ -51,10 +57,6 @@ def record_package(
     subdir = str(facts.index["subdir"])
     filename = facts.filename.filename
     existing = catalog.get_package(channel, subdir, filename)
-    if existing is not None and existing.upload_id != upload_id:
-        raise Conflict(
-            f"{subdir}/{filename} already exists in channel {channel}", code=ALREADY_EXISTS
-        )
     package = StoredPackage(
         channel=channel,
         subdir=subdir,
@@ -62,11 +64,35 @@ def record_package(
         record=package_record(facts),
         upload_id=upload_id,
     )
-    catalog.claim_package(package)
+    if existing is not None and existing.upload_id != upload_id:
+        if not force:
+            raise Conflict(
+                f"{subdir}/{filename} already exists in channel {channel}", code=ALREADY_EXISTS
+            )
+        catalog.replace_package(package, existing.upload_id)
+    else:
+        catalog.claim_package(package)
     write_object(package_object_key(channel, subdir, filename))
     seq = catalog.publish_package(package, now_ms)
     if seq is None:  # a replay: make sure the index catches up anyway
         seq = catalog.subdir_state(channel, subdir).change_seq
+    else:
+        replaced = existing is not None and existing.upload_id != upload_id
+        audit.append(
+            AuditEvent(
+                channel,
+                datetime.fromtimestamp(now_ms / 1000, UTC).isoformat().replace("+00:00", "Z"),
+                actor,
+                "package.overwrite" if replaced else "package.upload",
+                {
+                    "subdir": subdir,
+                    "filename": filename,
+                    "sha256": facts.sha256,
+                    "previous_sha256": existing.sha256 if replaced and existing else None,
+                    "via": via,
+                },
+            )
+        )
     queue.request_reindex(channel, subdir, seq)
     return subdir
 
@@ -76,6 +102,7 @@ def ingest_staged(
     staging: ObjectStore,
     channels: ObjectStore,
     queue: ReindexQueue,
+    audit: AuditLog,
     *,
     key: str,
     limits: Limits,
@@ -139,6 +166,10 @@ def ingest_staged(
             facts=facts,
             write_object=lambda final: channels.copy_from(staging, key, final, sha256=facts.sha256),
             now_ms=now_ms,
+            audit=audit,
+            actor=upload.created_by,
+            via="presigned",
+            force=upload.force,
         )
     except Conflict as exc:
         return reject(exc.code, exc.message, subdir)

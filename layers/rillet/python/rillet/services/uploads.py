@@ -10,7 +10,10 @@ from rillet.core.errors import InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload
 from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
-from rillet.core.ports import Catalog, Presigner
+from rillet.core.policy import Action, Principal
+from rillet.core.ports import Catalog, Directory, Presigner
+from rillet.services.auth import authorize, require_principal
+from rillet.services.packages import check_upload_allowed
 
 CONTENT_TYPE = "application/octet-stream"
 
@@ -35,11 +38,12 @@ class UploadTicket:
 
 def request_upload(
     catalog: Catalog,
+    directory: Directory,
     presigner: Presigner,
+    principal: Principal | None,
     channel: str,
     body: Mapping[str, Any],
     *,
-    caller: str,
     upload_id: str,
     now_iso: str,
     now_epoch: int,
@@ -48,9 +52,14 @@ def request_upload(
 ) -> UploadTicket:
     """Record an upload intent and presign a PUT bound to its size and sha256.
 
-    Raises NotFound (channel), InvalidRequest, InvalidName, PackageTooLarge.
+    Raises NotFound (channel), Unauthenticated, Forbidden, InvalidRequest,
+    InvalidName, PackageTooLarge.
     """
-    catalog.get_channel(channel)
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise InvalidRequest("'force' must be a boolean")
+    principal = require_principal(principal)
+    check_upload_allowed(catalog, directory, principal, channel, force)
     filename = body.get("filename")
     sha256 = body.get("sha256")
     size = body.get("size")
@@ -74,7 +83,8 @@ def request_upload(
         sha256=sha256.lower(),
         size=size,
         subdir=subdir,
-        created_by=caller,
+        created_by=principal.user,
+        force=force,
         created_at=now_iso,
         expires_at=now_epoch + ttl_seconds,
     )
@@ -89,8 +99,11 @@ def request_upload(
     return UploadTicket(upload=upload, url=url, headers=headers)
 
 
-def upload_status(catalog: Catalog, channel: str, upload_id: str) -> Upload:
+def upload_status(
+    catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, upload_id: str
+) -> Upload:
     """Raises NotFound (also for an upload of another channel: ids are not enumerable)."""
+    authorize(catalog, directory, require_principal(principal), channel, Action.LIST_PACKAGES)
     upload = catalog.get_upload(upload_id)
     if upload.channel != channel:
         raise NotFound(f"no upload {upload_id} in channel {channel}")

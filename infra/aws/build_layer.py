@@ -1,0 +1,123 @@
+"""Build the third-party Lambda layer (``layers/deps/python``) without Docker.
+
+pip installs manylinux wheels for the Lambda platform (CPython 3.12 on ``ARCHITECTURE``)
+into the layer directory; ``--only-binary=:all:`` makes it fail rather than compile
+anything for the build machine. A manifest records what was built, so the build is
+skipped when nothing changed and the CDK app can refuse a layer built for another
+platform.
+
+    python -m infra.aws.build_layer [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, Final
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+LAYER_DIR: Final = ROOT / "layers" / "deps"
+TARGET: Final = LAYER_DIR / "python"
+MANIFEST: Final = TARGET / ".rillet-layer.json"
+
+PYTHON_VERSION: Final = "3.12"
+# Every runtime dependency ships manylinux aarch64 wheels (checked by tests/infra/test_layer.py),
+# so the functions run on Graviton: cheaper per GB-second than x86_64.
+ARCHITECTURE: Final = "arm64"
+PLATFORMS: Final = {
+    # Several tags: zstandard ships only manylinux2014 wheels, newer packages only 2_28.
+    "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
+    "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
+}
+# The KeyValueStore API is signed with SigV4A, which botocore can only do with the CRT;
+# the [crt] extra pins an awscrt that this botocore supports.
+EXTRA_REQUIREMENTS: Final = ("boto3[crt]",)
+
+
+def requirements() -> list[str]:
+    """The runtime dependencies of pyproject's [project], plus what only Lambda needs."""
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        project = tomllib.load(f)["project"]
+    return [*project["dependencies"], *EXTRA_REQUIREMENTS]
+
+
+def fingerprint(reqs: list[str], architecture: str) -> str:
+    spec = json.dumps({"requirements": reqs, "arch": architecture, "python": PYTHON_VERSION})
+    return hashlib.sha256(spec.encode()).hexdigest()
+
+
+def read_manifest() -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(MANIFEST.read_text()))
+    except (OSError, ValueError):
+        return None
+
+
+def pip_command(reqs: list[str], architecture: str) -> list[str]:
+    platforms = [arg for tag in PLATFORMS[architecture] for arg in ("--platform", tag)]
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",  # the runtime compiles on import; .pyc here would only add size
+        *platforms,
+        "--only-binary=:all:",
+        "--python-version",
+        PYTHON_VERSION,
+        "--implementation",
+        "cp",
+        "--target",
+        str(TARGET),
+        *reqs,
+    ]
+
+
+def build(*, architecture: str = ARCHITECTURE, force: bool = False) -> Path:
+    """Install the layer unless an identical build is already there; return its directory."""
+    reqs = requirements()
+    digest = fingerprint(reqs, architecture)
+    manifest = read_manifest()
+    if not force and manifest and manifest.get("fingerprint") == digest:
+        return TARGET
+    shutil.rmtree(TARGET, ignore_errors=True)
+    TARGET.mkdir(parents=True)
+    subprocess.run(pip_command(reqs, architecture), check=True)
+    for cache in TARGET.rglob("__pycache__"):
+        shutil.rmtree(cache)
+    # boto3 brings its own bin/ scripts; the layer only needs importable packages.
+    shutil.rmtree(TARGET / "bin", ignore_errors=True)
+    MANIFEST.write_text(
+        json.dumps(
+            {
+                "fingerprint": digest,
+                "architecture": architecture,
+                "python": PYTHON_VERSION,
+                "requirements": reqs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    return TARGET
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--architecture", choices=sorted(PLATFORMS), default=ARCHITECTURE)
+    args = parser.parse_args()
+    target = build(architecture=args.architecture, force=args.force)
+    print(f"deps layer ({args.architecture}, cp{PYTHON_VERSION}): {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""DynamoDB implementations of the Directory and AuditLog ports."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from rillet.adapters import schema
+from rillet.adapters.dynamodb import DynamoTable, _item, _plain, channel_from_item, member_puts
+from rillet.adapters.errors import error_code, unavailable
+from rillet.core.accounts import ApiKey, AuditEvent, Grant, Member, User
+from rillet.core.errors import Conflict, InvalidRequest, NotFound
+from rillet.core.models import Channel
+from rillet.core.policy import Role, Scope
+
+_BATCH = 25  # BatchWriteItem's limit
+
+
+def _key_from_item(item: dict[str, Any]) -> ApiKey:
+    channels = item.get("channels")
+    subdirs = item.get("subdirs")
+    return ApiKey(
+        key_id=item["key_id"],
+        user=item["user"],
+        token_hash=item["token_hash"],
+        scope=Scope(item["scope"]),
+        created_at=item.get("created_at", ""),
+        channels=frozenset(channels) if channels is not None else None,
+        expires_at=int(item["expires_at"]) if item.get("expires_at") is not None else None,
+        description=item.get("description", ""),
+        revoked=bool(item.get("revoked", False)),
+        kind=item.get("kind", "api"),
+        name_patterns=tuple(item.get("name_patterns") or ()),
+        subdirs=frozenset(subdirs) if subdirs is not None else None,
+        publisher=item.get("publisher", ""),
+    )
+
+
+def _key_attributes(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": key.key_id,
+        "user": key.user,
+        "token_hash": key.token_hash,
+        "scope": key.scope.value,
+        "created_at": key.created_at,
+        "channels": sorted(key.channels) if key.channels is not None else None,
+        "expires_at": key.expires_at,
+        "description": key.description,
+        "revoked": key.revoked,
+        "kind": key.kind,
+        "name_patterns": list(key.name_patterns) or None,
+        "subdirs": sorted(key.subdirs) if key.subdirs is not None else None,
+        "publisher": key.publisher or None,
+    }
+
+
+class DynamoDirectory(DynamoTable):
+    # -- users ------------------------------------------------------------------
+    def create_user(self, user: User) -> None:
+        item = {**schema.user_key(user.name), "kind": "user", **user.to_json()}
+        try:
+            self._call("put_item", Item=_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            raise Conflict(f"a user named {user.name} already exists", code="user-exists") from exc
+
+    def get_user(self, name: str) -> User:
+        item = self._get(schema.user_key(name))
+        if item is None:
+            raise NotFound(f"no user named {name}", code="user-not-found")
+        return User(item["name"], item.get("created_at", ""), item.get("created_by", ""))
+
+    # -- keys -------------------------------------------------------------------
+    def put_key(self, key: ApiKey, ttl: int | None = None) -> None:
+        attrs = _key_attributes(key)
+        auth_item = {**schema.token_key(key.token_hash), "kind": "key", **attrs}
+        if ttl is not None:
+            auth_item[schema.TTL_ATTRIBUTE] = ttl
+        items = [{"Put": {"Item": _item(auth_item), "ConditionExpression": "attribute_not_exists(pk)"}}]
+        if key.kind == "api":
+            ref = {**schema.user_key_ref(key.user, key.key_id), "kind": "keyref", **attrs}
+            items.append({"Put": {"Item": _item(ref)}})
+        try:
+            self._transact(items)
+        except ClientError as exc:
+            raise Conflict("token collision; try again") from exc
+
+    def key_by_hash(self, token_hash: str) -> ApiKey | None:
+        item = self._get(schema.token_key(token_hash))
+        return _key_from_item(item) if item else None
+
+    def list_keys(self, user: str) -> list[ApiKey]:
+        return [_key_from_item(i) for i in self._query(f"USER#{user}", "KEY#")]
+
+    def revoke_key(self, user: str, key_id: str) -> ApiKey:
+        ref = self._get(schema.user_key_ref(user, key_id))
+        if ref is None:
+            raise NotFound(f"no key {key_id}", code="key-not-found")
+        key = _key_from_item(ref)
+        # The auth item goes first: from this moment the API refuses the token.
+        self._call("delete_item", Key=_item(schema.token_key(key.token_hash)))
+        self._call(
+            "update_item",
+            Key=_item(schema.user_key_ref(user, key_id)),
+            UpdateExpression="SET revoked = :t",
+            ExpressionAttributeValues=_item({":t": True}),
+        )
+        return ApiKey(**{**key.__dict__, "revoked": True})
+
+    # -- members ----------------------------------------------------------------
+    def get_role(self, channel: str, user: str) -> Role | None:
+        item = self._get(schema.member_key(channel, user))
+        return Role(item["role"]) if item else None
+
+    def list_members(self, channel: str) -> list[Member]:
+        return [
+            Member(channel, i["user"], Role(i["role"]), i.get("added_by", ""), i.get("added_at", ""))
+            for i in self._query(f"CHANNEL#{channel}", "MEMBER#")
+        ]
+
+    def memberships(self, user: str) -> dict[str, Role]:
+        return {i["channel"]: Role(i["role"]) for i in self._query(f"USER#{user}", "MEMBEROF#")}
+
+    def put_member(
+        self, member: Member, *, expect_role: Role | None | bool = False, owner_delta: int = 0
+    ) -> None:
+        put, reverse = member_puts(member)
+        if expect_role is None:
+            put["Put"]["ConditionExpression"] = "attribute_not_exists(pk)"
+        elif isinstance(expect_role, Role):
+            put["Put"]["ConditionExpression"] = "#r = :expected"
+            put["Put"]["ExpressionAttributeNames"] = {"#r": "role"}
+            put["Put"]["ExpressionAttributeValues"] = _item({":expected": expect_role.value})
+        self._member_transaction(member.channel, [put, reverse], owner_delta)
+
+    def remove_member(
+        self, channel: str, user: str, *, expect_role: Role, owner_delta: int = 0
+    ) -> None:
+        self._member_transaction(
+            channel,
+            [
+                    {
+                        "Delete": {
+                            "Key": _item(schema.member_key(channel, user)),
+                            "ConditionExpression": "#r = :expected",
+                            "ExpressionAttributeNames": {"#r": "role"},
+                            "ExpressionAttributeValues": _item({":expected": expect_role.value}),
+                        }
+                    },
+                {"Delete": {"Key": _item(schema.membership_key(user, channel))}},
+            ],
+            owner_delta,
+        )
+
+    def _member_transaction(self, channel: str, items: list[dict[str, Any]], owner_delta: int) -> None:
+        # The channel's owner count moves in the same transaction as the membership,
+        # so two owners demoting each other at once cannot leave the channel ownerless.
+        update: dict[str, Any] = {
+            "Key": _item(schema.channel_key(channel)),
+            "UpdateExpression": "ADD owner_count :d",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": _item({":d": owner_delta}),
+        }
+        if owner_delta < 0:
+            update["ConditionExpression"] = "attribute_exists(pk) AND owner_count > :one"
+            update["ExpressionAttributeValues"] = _item({":d": owner_delta, ":one": 1})
+        try:
+            self._transact([*items, {"Update": update}])
+        except ClientError as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+            if owner_delta < 0 and reasons and reasons[-1] == "ConditionalCheckFailed":
+                raise Conflict(
+                    "a channel must keep at least one owner", code="last-owner"
+                ) from exc
+            raise Conflict("the membership changed meanwhile; retry") from exc
+
+    # -- grants -----------------------------------------------------------------
+    def put_grants(self, grants: Iterable[Grant]) -> None:
+        requests = []
+        for g in grants:
+            item: dict[str, Any] = {
+                **schema.grant_key(g.channel, g.token_hash),
+                "kind": "grant",
+                "channel": g.channel,
+                "token_hash": g.token_hash,
+                "expires_at": g.expires_at or 0,
+                "user": g.user,
+                "key_id": g.key_id,
+            }
+            if g.expires_at:
+                item[schema.TTL_ATTRIBUTE] = g.expires_at
+            requests.append({"PutRequest": {"Item": _item(item)}})
+        self._batch(requests)
+
+    def delete_grants(self, grants: Iterable[tuple[str, str]]) -> None:
+        self._batch(
+            [{"DeleteRequest": {"Key": _item(schema.grant_key(c, h))}} for c, h in set(grants)]
+        )
+
+    def channel_grants(self, channel: str) -> list[Grant]:
+        return [
+            Grant(channel, i["sk"], int(i["expires_at"]) or None, i.get("user", ""), i.get("key_id", ""))
+            for i in self._query(f"GRANT#{channel}", "")
+        ]
+
+    def _batch(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), _BATCH):
+            pending: dict[str, Any] = {self.table: requests[start : start + _BATCH]}
+            for _ in range(8):
+                try:
+                    response = self.client.batch_write_item(RequestItems=pending)
+                except ClientError as exc:
+                    raise unavailable(exc, "DynamoDB BatchWriteItem") from exc
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            else:
+                raise unavailable(
+                    ClientError({"Error": {"Code": "Unprocessed"}}, "BatchWriteItem"),
+                    "DynamoDB BatchWriteItem",
+                )
+
+    # -- channels ---------------------------------------------------------------
+    def list_channels(self) -> Iterator[Channel]:
+        paginator = self.client.get_paginator("query")
+        try:
+            for page in paginator.paginate(
+                TableName=self.table,
+                IndexName=schema.GSI1,
+                KeyConditionExpression="gsi1pk = :p",
+                ExpressionAttributeValues=_item({":p": schema.CHANNELS_GSI_PK}),
+            ):
+                for raw in page.get("Items", []):
+                    yield channel_from_item(_plain(raw))
+        except ClientError as exc:
+            raise unavailable(exc, "DynamoDB Query") from exc
+
+    def update_channel(self, channel: Channel) -> None:
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.channel_key(channel.name)),
+                UpdateExpression=(
+                    "SET description = :d, logo_url = :l, visibility = :v, #o = :o"
+                ),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":d": channel.description,
+                        ":l": channel.logo_url,
+                        ":v": channel.visibility.value,
+                        ":o": channel.owner,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            raise NotFound(f"no channel named {channel.name}", code="channel-not-found") from exc
+
+    def delete_channel_records(self, channel: str) -> int:
+        keys: list[dict[str, Any]] = []
+        for subdir in [i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")]:
+            keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(schema.packages_pk(channel, subdir), "")]
+        for member in self.list_members(channel):
+            keys.append(schema.membership_key(member.user, channel))
+        for pk in (f"GRANT#{channel}", schema.audit_pk(channel), f"CHANNEL#{channel}"):
+            # The channel item itself (pk CHANNEL#, sk CHANNEL) goes last: the name is freed
+            # only when everything else that belonged to it is gone.
+            keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "") if i["sk"] != "CHANNEL"]
+        self._batch([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
+        self._call("delete_item", Key=_item(schema.channel_key(channel)))
+        return len(keys) + 1
+
+
+class DynamoAuditLog(DynamoTable):
+    """Append-only: events are only ever put with a fresh sort key, never updated."""
+
+    def append(self, event: AuditEvent) -> None:
+        item = {
+            "pk": schema.audit_pk(event.channel),
+            "sk": f"{event.at}#{secrets.token_hex(4)}",
+            "kind": "audit",
+            "at": event.at,
+            "actor": event.actor,
+            "action": event.action,
+            "details": json.dumps(dict(event.details), sort_keys=True),
+        }
+        self._call("put_item", Item=_item(item), ConditionExpression="attribute_not_exists(pk)")
+
+    def list(
+        self, channel: str, limit: int, cursor: str | None
+    ) -> tuple[list[AuditEvent], str | None]:
+        kwargs: dict[str, Any] = {}
+        if cursor:
+            try:
+                kwargs["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(cursor))
+            except ValueError:
+                raise InvalidRequest("invalid cursor") from None
+        response = self._call(
+            "query",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=_item({":pk": schema.audit_pk(channel)}),
+            ScanIndexForward=False,  # newest first
+            Limit=limit,
+            **kwargs,
+        )
+        events = [
+            AuditEvent(channel, i["at"], i["actor"], i["action"], json.loads(i["details"]))
+            for i in map(_plain, response.get("Items", []))
+        ]
+        last = response.get("LastEvaluatedKey")
+        next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+        return events, next_cursor
+
+
+__all__ = ["DynamoAuditLog", "DynamoDirectory", "error_code"]

@@ -1,0 +1,170 @@
+"""Packages in a channel: the prefix-compatible upload, delete, and listing."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from rillet.core.accounts import AuditEvent
+from rillet.core.errors import Forbidden, Unauthenticated
+from rillet.core.models import StoredPackage, Upload, UploadStatus
+from rillet.core.names import validate_subdir
+from rillet.core.package import Limits, inspect_package
+from rillet.core.policy import Action, Principal, allowed
+from rillet.core.ports import AuditLog, Catalog, Directory, ObjectStore, ReindexQueue
+from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL
+from rillet.services.auth import authorize, require_principal
+from rillet.services.ingest import record_package
+
+MAX_LIST = 1000
+
+
+@dataclass(frozen=True)
+class Published:
+    channel: str
+    subdir: str
+    filename: str
+    sha256: str
+    replaced: bool
+
+
+def upload_package(
+    catalog: Catalog,
+    directory: Directory,
+    channels: ObjectStore,
+    queue: ReindexQueue,
+    audit: AuditLog,
+    principal: Principal | None,
+    channel: str,
+    *,
+    filename: str,
+    declared_sha256: str | None,
+    body: bytes,
+    force: bool,
+    limits: Limits,
+    upload_id: str,
+    now_ms: int,
+    now_iso: str,
+) -> Published:
+    """Validate and publish one package sent in the request body (same path as presigned).
+
+    Raises Unauthenticated/Forbidden (401/403), PackageRejected (422, also for a
+    SHA-256 mismatch), Conflict (409: the filename exists and no permitted force).
+    """
+    actor = require_principal(principal)
+    _, role = authorize(catalog, directory, actor, channel, Action.UPLOAD)
+    facts = inspect_package(
+        io.BytesIO(body),
+        filename,
+        limits,
+        expected_sha256=declared_sha256.lower() if declared_sha256 else None,
+        expected_size=len(body),
+    )
+    subdir = str(facts.index["subdir"])
+    if not actor.may_publish(facts.filename.name, subdir):
+        raise Forbidden(f"this token may not publish {facts.filename.name} to {subdir}")
+    existing = catalog.get_package(channel, subdir, filename)
+    if force and existing is not None:
+        # ?force is honoured only where overwriting is allowed (owners); others get 403.
+        visibility = catalog.get_channel(channel).visibility
+        if not allowed(Action.OVERWRITE, principal=actor, role=role, visibility=visibility, channel=channel):
+            raise Forbidden("only channel owners can overwrite an existing package (force)")
+    catalog.put_upload(
+        Upload(
+            id=upload_id, channel=channel, filename=filename, sha256=facts.sha256, size=facts.size,
+            created_by=actor.user, created_at=now_iso, expires_at=now_ms // 1000 + 3600,
+            status=UploadStatus.VALIDATING, subdir=subdir, force=force,
+        )
+    )
+    record_package(
+        catalog,
+        channels,
+        queue,
+        channel=channel,
+        upload_id=upload_id,
+        facts=facts,
+        write_object=lambda key: channels.put(
+            key, body, content_type="application/octet-stream", cache_control=IMMUTABLE_CACHE_CONTROL
+        ),
+        now_ms=now_ms,
+        force=force,
+        audit=audit,
+        actor=actor.user,
+        via="minted-token" if actor.key_id.startswith("tp_") else "api",
+    )
+    replaced = existing is not None
+    return Published(channel, subdir, filename, facts.sha256, replaced)
+
+
+def delete_package(
+    catalog: Catalog,
+    directory: Directory,
+    channels: ObjectStore,
+    queue: ReindexQueue,
+    audit: AuditLog,
+    principal: Principal | None,
+    channel: str,
+    subdir: str,
+    filename: str,
+    *,
+    now_iso: str,
+) -> None:
+    """Stop serving a package and list it as removed. Raises NotFound, Forbidden."""
+    actor = require_principal(principal)
+    authorize(catalog, directory, actor, channel, Action.DELETE_PACKAGE)
+    validate_subdir(subdir)
+    existing = catalog.get_package(channel, subdir, filename)
+    seq = catalog.remove_package(channel, subdir, filename)
+    channels.delete(f"{channel}/{subdir}/{filename}")
+    queue.request_reindex(channel, subdir, seq)
+    audit.append(
+        AuditEvent(
+            channel, now_iso, actor.user, "package.delete",
+            {"subdir": subdir, "filename": filename, "sha256": existing.sha256 if existing else None},
+        )
+    )
+
+
+def list_packages(
+    catalog: Catalog,
+    directory: Directory,
+    principal: Principal | None,
+    channel: str,
+    *,
+    subdir: str | None,
+    name: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[StoredPackage], str | None]:
+    authorize(catalog, directory, principal, channel, Action.LIST_PACKAGES)
+    if subdir is not None:
+        validate_subdir(subdir)
+    return catalog.list_packages(channel, subdir, name, max(1, min(limit, MAX_LIST)), cursor)
+
+
+def check_upload_allowed(
+    catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, force: bool
+) -> None:
+    """For the presigned flow: the same permission checks, before handing out a URL."""
+    if principal is None:
+        raise Unauthenticated("uploads need a token")
+    _, role = authorize(catalog, directory, principal, channel, Action.UPLOAD)
+    if force:
+        visibility = catalog.get_channel(channel).visibility
+        if not allowed(Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel):
+            raise Forbidden("only channel owners can overwrite an existing package (force)")
+
+
+def read_audit(
+    catalog: Catalog,
+    directory: Directory,
+    audit: AuditLog,
+    principal: Principal | None,
+    channel: str,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AuditEvent], str | None]:
+    """Owners read the channel's audit log, newest first."""
+    authorize(catalog, directory, require_principal(principal), channel, Action.READ_AUDIT)
+    return audit.list(channel, max(1, min(limit, MAX_LIST)), cursor)
