@@ -5,6 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: setup serve test lint format clean
+.PHONY: layer synth deploy
+
+# jsii (under aws-cdk-lib) prints a banner on Node 20 for every process it starts.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The npm `latest` tag of aws-cdk is an old 3.0.0 that rejects the current library: pin v2.
+CDK := npx --yes aws-cdk@2
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -31,6 +37,18 @@ format: setup
 ## Lint, type-check, then every test (unit, adapters on moto, end to end with the real clients).
 test: lint
 	$(BIN)/python -m pytest
+
+## Third-party deps as a Lambda layer: Linux wheels for the functions' architecture, no Docker.
+layer: setup
+	$(BIN)/python -m infra.aws.build_layer
+
+## Synthesize the CloudFormation template into cdk.out/: offline, no AWS credentials needed.
+synth: layer
+	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+
+## Deploy with the credentials in the environment; extra CLI flags via CDK_ARGS (docs/deploy.md).
+deploy: layer
+	$(CDK) deploy $(CDK_ARGS)
 
 clean:
 	rm -rf $(VENV) cdk.out .mypy_cache .ruff_cache .pytest_cache

@@ -162,7 +162,7 @@ def list_packages(channel: str) -> Response[str]:
 @app.post("/api/v1/upload/<channel>")
 def prefix_upload(channel: str) -> Response[str]:
     c, p = _ctx()
-    raw = app.current_event.decoded_body_bytes()
+    raw = http.raw_body(app)
     if len(raw) > c.settings.max_api_body_bytes:
         raise PayloadTooLarge(http.too_large_message(c.settings.max_api_body_bytes, channel))
     request = parse_upload_request(app.current_event.headers, raw)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+import jsii
 from aws_cdk import Fn
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
@@ -40,9 +44,7 @@ class HttpApi(Construct):
             auto_deploy=True,
             # A ceiling on what a runaway client can cost; far above real publishing rates.
             throttle=apigwv2.ThrottleSettings(rate_limit=50, burst_limit=100),
-            access_log_settings=apigwv2.AccessLogSettings(
-                destination=apigwv2.LogGroupLogDestination(access_logs)
-            ),
+            access_log_settings=_AccessLogs(access_logs),
         )
         acknowledge(
             self.api,
@@ -52,3 +54,31 @@ class HttpApi(Construct):
         )
         # "https://<id>.execute-api.<region>.amazonaws.com" -> the host, for the CDN origin.
         self.domain_name = Fn.select(2, Fn.split("/", self.api.api_endpoint))
+
+
+# JSON like the function logs; HTTP API $context variables (the REST API presets differ).
+_ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTimeEpoch",
+    "ip": "$context.identity.sourceIp",
+    "method": "$context.httpMethod",
+    "path": "$context.path",
+    "status": "$context.status",
+    "bytes": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationError": "$context.integrationErrorMessage",
+}
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogs:
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))

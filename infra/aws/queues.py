@@ -8,6 +8,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.aws.nag import acknowledge
 from rillet.core.layout import STAGING_PREFIX
 
 MAX_RECEIVES = 5
@@ -30,14 +31,20 @@ class Queues(Construct):
         super().__init__(scope, id)
         # S3 cannot notify a FIFO queue: staging -> standard queue -> validate -> FIFO.
         self.validate_dlq = _queue(self, "ValidateDLQ", retention=DLQ_RETENTION)
-        self.validate = _queue(
-            self, "Validate", visibility=validate_timeout, dlq=self.validate_dlq
-        )
+        self.validate = _queue(self, "Validate", visibility=validate_timeout, dlq=self.validate_dlq)
         # One index writer per subdir (message group = channel/subdir); duplicate
         # {channel, subdir, seq} messages collapse by content.
         self.reindex_dlq = _queue(self, "ReindexDLQ", fifo=True, retention=DLQ_RETENTION)
         self.reindex = _queue(
             self, "Reindex", fifo=True, visibility=reindex_timeout, dlq=self.reindex_dlq
+        )
+        # Where table-stream batches go when edge_sync keeps failing on them.
+        self.edge_sync_dlq = _queue(self, "EdgeSyncDLQ", retention=DLQ_RETENTION)
+        acknowledge(
+            self.edge_sync_dlq,
+            "AwsSolutions-SQS3",
+            "This is a dead-letter queue (the table stream's on-failure destination), "
+            "alarmed on depth like the others.",
         )
         _notify_on_upload(staging, self.validate)
 
@@ -99,5 +106,4 @@ def _notify_on_upload(staging: s3.Bucket, queue: sqs.Queue) -> None:
             )
         ]
     )
-    assert queue.policy is not None
-    bucket.node.add_dependency(queue.policy)
+    bucket.node.add_dependency(queue.node.find_child("Policy"))

@@ -7,7 +7,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.aws.config import StageConfig
-from infra.aws.nag import acknowledge
 from rillet.core.layout import STAGING_EXPIRY_DAYS, STAGING_PREFIX
 
 
@@ -27,9 +26,6 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(config.log_retention_days))],
             **common,
-        )
-        acknowledge(
-            self.logs, "AwsSolutions-S1", "This is the access-log bucket; logging it would recurse."
         )
 
         # Versioned so a bad write or delete can be undone; old index versions pile up on
@@ -65,4 +61,3 @@ class Storage(Construct):
             ],
             **common,
         )
-

@@ -33,7 +33,7 @@ class Table(Construct):
             ),
             time_to_live_attribute=schema.TTL_ATTRIBUTE,
             # edge_sync mirrors channel visibility and read-token hashes into the edge store.
-            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            stream=dynamodb.StreamViewType(definition["StreamSpecification"]["StreamViewType"]),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             deletion_protection=config.retain,
             removal_policy=config.removal_policy,

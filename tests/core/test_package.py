@@ -376,6 +376,12 @@ def test_invalid_index_json(package: Path, content: bytes) -> None:
     assert refusal(path) == pkg.INVALID_INDEX_JSON
 
 
+@pytest.mark.parametrize("name", ["info/index.json", "info/INDEX.json", "./info/index.json"])
+def test_a_second_index_json(package: Path, name: str) -> None:
+    path = edit_info(package, add(file_member(name, '{"name": "evil"}')))
+    assert refusal(path) == pkg.CORRUPT_ARCHIVE
+
+
 def test_index_json_must_be_a_regular_file(package: Path) -> None:
     path = edit_info(
         package,
@@ -562,8 +568,9 @@ def test_unsafe_path_in_the_info_archive(built: BuiltPackages) -> None:
     assert refusal(path) == pkg.UNSAFE_PATH
 
 
-def test_the_pkg_archive_may_not_write_into_info(built: BuiltPackages) -> None:
-    path = edit_pkg(built.conda, add(file_member("info/index.json", "{}")))
+@pytest.mark.parametrize("name", ["info/index.json", "INFO/index.json", "info"])
+def test_the_pkg_archive_may_not_write_into_info(built: BuiltPackages, name: str) -> None:
+    path = edit_pkg(built.conda, add(file_member(name, "{}")))
     assert refusal(path) == pkg.UNSAFE_PATH
 
 

@@ -35,12 +35,26 @@ class Api:
             method, self.stack.url + path, json=json, headers=headers, timeout=30
         )
 
-    def create_channel(self, name: str, visibility: str = "public") -> dict[str, Any]:
-        r = self.call("POST", "/api/v1/channels", {"name": name, "visibility": visibility})
+    def create_channel(
+        self, name: str, visibility: str = "public", token: str | None = None
+    ) -> dict[str, Any]:
+        r = self.call("POST", "/api/v1/channels", {"name": name, "visibility": visibility}, token)
         assert r.status_code == 201, r.text
         return r.json()
 
-    def presigned_upload(self, channel: str, path: Path, **extra: Any) -> dict[str, Any]:
+    def create_user(self, name: str) -> str:
+        """Create a user (as the operator); return the secret of its first key."""
+        r = self.call("POST", "/api/v1/users", {"name": name})
+        assert r.status_code == 201, r.text
+        return str(r.json()["key"]["secret"])
+
+    def add_member(self, channel: str, user: str, role: str, token: str) -> None:
+        r = self.call("PUT", f"/api/v1/channels/{channel}/members/{user}", {"role": role}, token)
+        assert r.status_code == 200, r.text
+
+    def presigned_upload(
+        self, channel: str, path: Path, token: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         """Ask for a URL, PUT the bytes with exactly the given headers; return the ticket."""
         data = path.read_bytes()
         body = {
@@ -49,17 +63,19 @@ class Api:
             "size": len(data),
         }
         body.update(extra)
-        r = self.call("POST", f"/api/v1/channels/{channel}/uploads", body)
+        r = self.call("POST", f"/api/v1/channels/{channel}/uploads", body, token)
         assert r.status_code == 201, r.text
         ticket = r.json()
         put = requests.put(ticket["url"], data=data, headers=ticket["headers"], timeout=60)
         assert put.status_code == 200, put.text
         return ticket
 
-    def wait_final(self, channel: str, upload_id: str, timeout: float = 30) -> dict[str, Any]:
+    def wait_final(
+        self, channel: str, upload_id: str, timeout: float = 30, token: str | None = None
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = self.call("GET", f"/api/v1/channels/{channel}/uploads/{upload_id}")
+            r = self.call("GET", f"/api/v1/channels/{channel}/uploads/{upload_id}", token=token)
             assert r.status_code == 200, r.text
             status = r.json()
             if status["status"] in ("published", "rejected"):

@@ -14,31 +14,15 @@ from pathlib import Path
 import pytest
 import rattler
 import requests
-from rattler import Channel, Gateway, Platform, SourceConfig
+from rattler import Channel, Gateway
 
 from tests.e2e.conftest import Api
+from tests.e2e.rattler_client import PLATFORMS, query
 from tests.packages import build_package
 
 pytestmark = pytest.mark.e2e
 
 CHANNEL = "e2e-main"
-PLATFORMS = [Platform("linux-64"), Platform("noarch")]
-
-
-def query(url: str, specs: list[str], cache: Path, *, sharded: bool) -> dict[str, dict[str, str]]:
-    """Records reachable from ``specs``, keyed by filename (fresh cache each call)."""
-    gateway = Gateway(cache_dir=cache, default_config=SourceConfig(sharded_enabled=sharded))
-    result = asyncio.run(gateway.query([Channel(url)], PLATFORMS, specs=specs, recursive=True))
-    records = {}
-    for per_spec in result:
-        for record in per_spec:
-            records[record.file_name] = {
-                "name": record.name.normalized,
-                "version": str(record.version),
-                "sha256": record.sha256.hex() if record.sha256 else "",
-                "subdir": record.subdir,
-            }
-    return records
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,7 @@ class DynamoDirectory(DynamoTable):
     # -- keys -------------------------------------------------------------------
     def put_key(self, key: ApiKey, ttl: int | None = None) -> None:
         attrs = _key_attributes(key)
-        auth_item = {**schema.token_key(key.token_hash), "kind": "key", **attrs}
+        auth_item = {**schema.token_key(key.token_hash), **attrs}  # kind: api | minted
         if ttl is not None:
             auth_item[schema.TTL_ATTRIBUTE] = ttl
         items = [{"Put": {"Item": _item(auth_item), "ConditionExpression": "attribute_not_exists(pk)"}}]

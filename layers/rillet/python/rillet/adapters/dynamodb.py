@@ -162,6 +162,7 @@ class DynamoCatalog(DynamoTable):
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
+                    *(member_puts(owner) if owner else []),
                 ]
             )
         except ClientError as exc:
@@ -390,7 +391,15 @@ class DynamoCatalog(DynamoTable):
                 code="write-conflict",
             ) from exc
 
+    def removed_sha256(self, channel: str, subdir: str, filename: str) -> str | None:
+        item = self._get(schema.removed_key(channel, subdir, filename))
+        return str(item.get("sha256", "")) if item else None
+
     def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+        current = self.get_package(channel, subdir, filename)
+        removed = {**schema.removed_key(channel, subdir, filename), "kind": "removed"}
+        if current is not None:
+            removed["sha256"] = current.sha256
         try:
             self._transact(
                 [
@@ -400,7 +409,7 @@ class DynamoCatalog(DynamoTable):
                             "ConditionExpression": "attribute_exists(pk)",
                         }
                     },
-                    {"Put": {"Item": _item({**schema.removed_key(channel, subdir, filename)})}},
+                    {"Put": {"Item": _item(removed)}},
                     {
                         "Update": {
                             "Key": _item(schema.subdir_key(channel, subdir)),

@@ -96,6 +96,8 @@ REASON_CODES: Final[frozenset[str]] = frozenset(
 
 @dataclass(frozen=True)
 class Limits:
+    """Caps on what one package may make us read, decompress and hold."""
+
     max_package_bytes: int = 100 * 1024 * 1024  # whole file (configurable per deployment)
     max_metadata_bytes: int = 32 * 1024 * 1024  # decompressed info archive total (bomb cap)
     max_json_bytes: int = 2 * 1024 * 1024  # any single JSON member we parse
@@ -108,6 +110,8 @@ DEFAULT_LIMITS: Final = Limits()
 
 @dataclass(frozen=True)
 class PackageFacts:
+    """What a package's bytes say about it, once they passed every check."""
+
     filename: PackageFilename
     size: int
     sha256: str  # lower hex
@@ -534,7 +538,8 @@ def _visit_member(tar: tarfile.TarFile, member: tarfile.TarInfo, role: str, foun
         code = METADATA_TOO_LARGE if role == "info" else PAYLOAD_TOO_LARGE
         raise _reject(f"the package has more than {limits.max_members} members", code)
     path = _check_member(member, found.symlinks)
-    in_info = path == "info" or path.startswith("info/")
+    folded = _fold(path)  # INFO/ is info/ where clients unpack case-insensitively
+    in_info = folded == "info" or folded.startswith("info/")
     if role == "pkg" and in_info:
         # Both archives unpack into one directory: pkg must not overwrite the metadata.
         raise _reject(f"the pkg archive writes into info/ ({path})", UNSAFE_PATH)
@@ -544,10 +549,11 @@ def _visit_member(tar: tarfile.TarFile, member: tarfile.TarInfo, role: str, foun
     found.info_bytes += member.size
     if role == "both" and found.info_bytes > limits.max_metadata_bytes:
         raise _reject(f"info/ is larger than {limits.max_metadata_bytes} bytes", METADATA_TOO_LARGE)
-    if path not in _JSON_MEMBERS:
+    if folded not in _JSON_MEMBERS:
         return
-    if path in found.json:
-        raise _reject(f"{path} appears twice", CORRUPT_ARCHIVE)
+    if folded in found.json or path != folded:
+        # Whichever copy a client unpacks last wins; refuse rather than guess which.
+        raise _reject(f"{path} appears twice, or in another case", CORRUPT_ARCHIVE)
     if not member.isfile():
         if path == _INDEX:
             raise _reject(f"{path} is not a regular file", INVALID_INDEX_JSON)

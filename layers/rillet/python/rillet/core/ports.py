@@ -6,7 +6,7 @@ raises only errors from ``rillet.core.errors``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
@@ -131,6 +131,10 @@ class Catalog(Protocol):
         ``previous_upload_id``. Raises Conflict otherwise."""
         ...
 
+    def removed_sha256(self, channel: str, subdir: str, filename: str) -> str | None:
+        """The sha256 a deleted filename had ("" if unknown), or None if it was never deleted."""
+        ...
+
     def remove_package(self, channel: str, subdir: str, filename: str) -> int:
         """One transaction: record gone, filename listed as removed, change counter
         bumped. Returns the new counter. Raises NotFound."""
@@ -216,3 +220,9 @@ class AuditLog(Protocol):
     def append(self, event: AuditEvent) -> None: ...
 
     def list(self, channel: str, limit: int, cursor: str | None) -> tuple[list[AuditEvent], str | None]: ...
+
+
+class EdgeStore(Protocol):
+    """The key-value store the CDN's viewer-request function reads."""
+
+    def apply(self, puts: Mapping[str, str], deletes: list[str]) -> None: ...

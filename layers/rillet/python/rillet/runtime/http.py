@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -122,3 +123,10 @@ def openapi_document(app: APIGatewayHttpResolver) -> Any:
             description="Serverless conda channel hosting: channels, members, keys, uploads.",
         )
     )
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request body as bytes (API Gateway base64-encodes binary bodies)."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")

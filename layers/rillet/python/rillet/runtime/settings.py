@@ -24,6 +24,7 @@ MAX_PACKAGE_BYTES: Final = "RILLET_MAX_PACKAGE_BYTES"
 UPLOAD_URL_TTL: Final = "RILLET_UPLOAD_URL_TTL_SECONDS"
 S3_ENDPOINT_URL: Final = "RILLET_S3_ENDPOINT_URL"  # local stack: where presigned URLs point
 MAX_API_BODY_BYTES: Final = "RILLET_MAX_API_BODY_BYTES"
+EDGE_KVS_ARN: Final = "RILLET_EDGE_KVS_ARN"  # edge_sync only: the CloudFront KeyValueStore
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
 # Exactly one of these must be set: AWS reads the secret, the local stack passes the token.
@@ -33,6 +34,7 @@ OPTIONAL: Final = (
     UPLOAD_URL_TTL,
     S3_ENDPOINT_URL,
     MAX_API_BODY_BYTES,
+    EDGE_KVS_ARN,
     *ADMIN_TOKEN_SOURCES,
 )
 
@@ -60,6 +62,7 @@ class Settings:
     upload_url_ttl: int = DEFAULT_UPLOAD_URL_TTL
     s3_endpoint_url: str | None = None
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES
+    edge_kvs_arn: str | None = None
 
     @property
     def limits(self) -> Limits:
@@ -86,6 +89,7 @@ class Settings:
             upload_url_ttl=_positive_int(env, UPLOAD_URL_TTL, DEFAULT_UPLOAD_URL_TTL),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL) or None,
             max_api_body_bytes=_positive_int(env, MAX_API_BODY_BYTES, DEFAULT_MAX_API_BODY_BYTES),
+            edge_kvs_arn=env.get(EDGE_KVS_ARN) or None,
         )
 
 

@@ -20,10 +20,12 @@ from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
+from rillet.adapters.edge import DynamoEdgeView, KvsEdgeStore
 from rillet.core.policy import Principal
+from rillet.core.ports import EdgeStore
 from rillet.core.tokens import SECRET_BYTES
 from rillet.services.auth import authenticate
-from rillet.runtime.settings import Settings
+from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
 
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"})
 
@@ -95,6 +97,16 @@ class Container:
     @cached_property
     def audit(self) -> DynamoAuditLog:
         return DynamoAuditLog(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def edge_view(self) -> DynamoEdgeView:
+        return DynamoEdgeView(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def edge_store(self) -> EdgeStore:
+        if not self.settings.edge_kvs_arn:
+            raise SettingsError(f"{EDGE_KVS_ARN} is not set: this function cannot write the edge store")
+        return KvsEdgeStore(self.session.client("cloudfront-keyvaluestore"), self.settings.edge_kvs_arn)
 
     @cached_property
     def reindex_queue(self) -> SqsReindexQueue:

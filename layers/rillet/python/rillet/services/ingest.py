@@ -64,6 +64,16 @@ def record_package(
         record=package_record(facts),
         upload_id=upload_id,
     )
+    if existing is None and not force:
+        # A deleted filename keeps its identity: only the same bytes may come back,
+        # since clients may still hold the old record (an owner can force).
+        removed = catalog.removed_sha256(channel, subdir, filename)
+        if removed and removed != facts.sha256:
+            raise Conflict(
+                f"{subdir}/{filename} was deleted from channel {channel}; re-uploading it with "
+                "different bytes needs an owner's force",
+                code=ALREADY_EXISTS,
+            )
     if existing is not None and existing.upload_id != upload_id:
         if not force:
             raise Conflict(

@@ -64,7 +64,7 @@ def upload_package(
     if not actor.may_publish(facts.filename.name, subdir):
         raise Forbidden(f"this token may not publish {facts.filename.name} to {subdir}")
     existing = catalog.get_package(channel, subdir, filename)
-    if force and existing is not None:
+    if force and (existing is not None or catalog.removed_sha256(channel, subdir, filename)):
         # ?force is honoured only where overwriting is allowed (owners); others get 403.
         visibility = catalog.get_channel(channel).visibility
         if not allowed(Action.OVERWRITE, principal=actor, role=role, visibility=visibility, channel=channel):

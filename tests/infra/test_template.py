@@ -1,0 +1,445 @@
+"""Assertions on the synthesized template: the properties a deployment depends on."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import aws_cloudfront as cloudfront
+
+from infra.aws import build_layer
+from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST
+from infra.aws.functions import SPECS
+from rillet.adapters import schema
+from rillet.core import layout, repodata
+from rillet.runtime import settings
+from tests.infra.conftest import Synthesis
+
+ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _refs(value: Any) -> set[str]:
+    """Logical IDs a CloudFormation value points at (Ref / Fn::GetAtt, at any depth)."""
+    if isinstance(value, dict):
+        found = set()
+        if "Ref" in value and not value["Ref"].startswith("AWS::"):  # not pseudo parameters
+            found.add(value["Ref"])
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        for v in value.values():
+            found |= _refs(v)
+        return found
+    if isinstance(value, list):
+        return set().union(*map(_refs, value)) if value else set()
+    return set()
+
+
+def _max_age(cache_control: str) -> int:
+    match = re.search(r"max-age=(\d+)", cache_control)
+    assert match, cache_control
+    return int(match.group(1))
+
+
+def _function(synthesis: Synthesis, name: str) -> tuple[str, dict[str, Any]]:
+    logical_id = synthesis.logical_id(synthesis.stack.functions[name])
+    return logical_id, synthesis.resources[logical_id]["Properties"]
+
+
+def _statements(synthesis: Synthesis, policy_types: tuple[str, ...]) -> list[dict[str, Any]]:
+    statements = []
+    for resource in synthesis.resources.values():
+        props = resource.get("Properties", {})
+        if resource["Type"] in policy_types:
+            statements += props["PolicyDocument"]["Statement"]
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _role_actions(synthesis: Synthesis, name: str) -> set[str]:
+    """Every action the policies attached to this function's role allow."""
+    _, props = _function(synthesis, name)
+    (role,) = _refs(props["Role"])
+    actions: set[str] = set()
+    for resource in synthesis.of_type("AWS::IAM::Policy").values():
+        if role in _refs(resource["Properties"]["Roles"]):
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Effect"] == "Allow":
+                    actions |= set(_as_list(statement["Action"]))
+    return actions
+
+
+def _distribution(synthesis: Synthesis) -> dict[str, Any]:
+    (dist,) = synthesis.of_type("AWS::CloudFront::Distribution").values()
+    return dict(dist["Properties"]["DistributionConfig"])
+
+
+def _behaviors(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
+    config = _distribution(synthesis)
+    behaviors = {b["PathPattern"]: b for b in config.get("CacheBehaviors", [])}
+    behaviors["default"] = config["DefaultCacheBehavior"]
+    return behaviors
+
+
+# Buckets -------------------------------------------------------------------------------
+
+
+def _bucket_policy(synthesis: Synthesis, bucket_id: str) -> list[dict[str, Any]]:
+    for resource in synthesis.of_type("AWS::S3::BucketPolicy").values():
+        if _refs(resource["Properties"]["Bucket"]) == {bucket_id}:
+            return list(resource["Properties"]["PolicyDocument"]["Statement"])
+    raise AssertionError(f"no bucket policy for {bucket_id}")
+
+
+def test_buckets_block_public_access_and_refuse_plain_http(synthesis: Synthesis) -> None:
+    for bucket in (synthesis.stack.storage.channels, synthesis.stack.storage.staging):
+        bucket_id = synthesis.logical_id(bucket)
+        props = synthesis.resources[bucket_id]["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert any(
+            s["Effect"] == "Deny"
+            and s["Action"] == "s3:*"
+            and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in _bucket_policy(synthesis, bucket_id)
+        ), f"{bucket_id} accepts plain HTTP"
+
+
+def test_channels_bucket_is_versioned_and_read_only_by_this_distribution(
+    synthesis: Synthesis,
+) -> None:
+    bucket_id = synthesis.logical_id(synthesis.stack.storage.channels)
+    assert synthesis.resources[bucket_id]["Properties"]["VersioningConfiguration"] == {
+        "Status": "Enabled"
+    }
+    distribution_id = synthesis.logical_id(synthesis.stack.cdn.distribution)
+    allows = [s for s in _bucket_policy(synthesis, bucket_id) if s["Effect"] == "Allow"]
+    assert allows, "CloudFront cannot read the channels bucket"
+    for statement in allows:
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert set(_as_list(statement["Action"])) <= {"s3:GetObject", "s3:ListBucket"}
+        assert _refs(statement["Condition"]["StringEquals"]["AWS:SourceArn"]) == {distribution_id}
+    # Origin access control, not a public website endpoint or an access identity.
+    (origin,) = (
+        o for o in _distribution(synthesis)["Origins"] if bucket_id in _refs(o["DomainName"])
+    )
+    assert origin.get("OriginAccessControlId")
+    assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
+
+
+def test_the_cdn_cannot_be_made_to_list_the_channels_bucket(synthesis: Synthesis) -> None:
+    """CloudFront may ListBucket (so missing keys are 404s): "/" and list queries must
+    never reach S3, or a listing would name every private channel's files."""
+    assert _distribution(synthesis)["DefaultRootObject"] == "index.html"
+    for path, behavior in _behaviors(synthesis).items():
+        if path == "/api/*":
+            continue
+        keys = _cache_policy(synthesis, behavior)["ParametersInCacheKeyAndForwardedToOrigin"]
+        assert keys["QueryStringsConfig"] == {"QueryStringBehavior": "none"}, path
+        assert "OriginRequestPolicyId" not in behavior, path
+
+
+def test_staging_uploads_expire_and_notify_the_validate_queue(synthesis: Synthesis) -> None:
+    storage, queues = synthesis.stack.storage, synthesis.stack.queues
+    props = synthesis.resources[synthesis.logical_id(storage.staging)]["Properties"]
+    assert {
+        "Prefix": layout.STAGING_PREFIX,
+        "ExpirationInDays": layout.STAGING_EXPIRY_DAYS,
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        "Status": "Enabled",
+    } in props["LifecycleConfiguration"]["Rules"]
+    (notification,) = props["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Filter"]["S3Key"]["Rules"] == [
+        {"Name": "prefix", "Value": layout.STAGING_PREFIX}
+    ]
+    assert _refs(notification["Queue"]) == {synthesis.logical_id(queues.validate)}
+
+
+# Table ---------------------------------------------------------------------------------
+
+
+def test_table_matches_the_schema_module(synthesis: Synthesis) -> None:
+    props = synthesis.resources[synthesis.logical_id(synthesis.stack.table)]["Properties"]
+    definition = schema.table_definition("unused")
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == definition["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(
+        definition["AttributeDefinitions"], key=str
+    )
+    indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", [])}
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        assert indexes[index["IndexName"]]["KeySchema"] == index["KeySchema"]
+        assert indexes[index["IndexName"]]["Projection"] == index["Projection"]
+    assert props["TimeToLiveSpecification"] == {
+        "AttributeName": schema.TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["StreamSpecification"] == {
+        "StreamViewType": definition["StreamSpecification"]["StreamViewType"]
+    }
+
+
+# Queues --------------------------------------------------------------------------------
+
+
+def _queue(synthesis: Synthesis, queue: Any) -> dict[str, Any]:
+    return dict(synthesis.resources[synthesis.logical_id(queue)]["Properties"])
+
+
+def test_reindex_queue_is_fifo_with_content_dedup_and_a_fifo_dlq(synthesis: Synthesis) -> None:
+    queues = synthesis.stack.queues
+    props = _queue(synthesis, queues.reindex)
+    assert props["FifoQueue"] is True
+    assert props["ContentBasedDeduplication"] is True
+    assert _refs(props["RedrivePolicy"]["deadLetterTargetArn"]) == {
+        synthesis.logical_id(queues.reindex_dlq)
+    }
+    assert _queue(synthesis, queues.reindex_dlq)["FifoQueue"] is True
+
+
+def test_validate_queue_is_standard_with_a_dlq(synthesis: Synthesis) -> None:
+    queues = synthesis.stack.queues
+    props = _queue(synthesis, queues.validate)
+    assert "FifoQueue" not in props  # S3 cannot notify a FIFO queue
+    assert _refs(props["RedrivePolicy"]["deadLetterTargetArn"]) == {
+        synthesis.logical_id(queues.validate_dlq)
+    }
+
+
+def test_queue_triggers_outlast_their_function_and_report_item_failures(
+    synthesis: Synthesis,
+) -> None:
+    mappings = synthesis.of_type("AWS::Lambda::EventSourceMapping").values()
+    queues = {
+        synthesis.logical_id(q): q
+        for q in (synthesis.stack.queues.validate, synthesis.stack.queues.reindex)
+    }
+    seen = set()
+    for mapping in mappings:
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        (source,) = _refs(props["EventSourceArn"])
+        if source not in queues:
+            continue
+        seen.add(source)
+        (function_id,) = _refs(props["FunctionName"])
+        timeout = synthesis.resources[function_id]["Properties"]["Timeout"]
+        assert synthesis.resources[source]["Properties"]["VisibilityTimeout"] > timeout
+    assert seen == set(queues), "a queue has no consumer"
+
+
+def test_edge_sync_reads_the_table_stream_with_a_failure_destination(
+    synthesis: Synthesis,
+) -> None:
+    function_id, _ = _function(synthesis, "edge_sync")
+    table_id = synthesis.logical_id(synthesis.stack.table)
+    (mapping,) = (
+        m["Properties"]
+        for m in synthesis.of_type("AWS::Lambda::EventSourceMapping").values()
+        if _refs(m["Properties"]["FunctionName"]) == {function_id}
+    )
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert _refs(mapping["DestinationConfig"]["OnFailure"]["Destination"]) == {
+        synthesis.logical_id(synthesis.stack.queues.edge_sync_dlq)
+    }
+
+
+# Functions -----------------------------------------------------------------------------
+
+
+def test_every_function_gets_every_setting_it_reads(synthesis: Synthesis) -> None:
+    """Names from rillet.runtime.settings, so a new required variable fails here first."""
+    for spec in SPECS:
+        _, props = _function(synthesis, spec.name)
+        env = props["Environment"]["Variables"]
+        missing = [name for name in settings.REQUIRED if not env.get(name)]
+        assert not missing, f"{spec.name} lacks {missing}"
+        sources = [name for name in settings.ADMIN_TOKEN_SOURCES if env.get(name)]
+        assert sources == [settings.ADMIN_TOKEN_SECRET], f"{spec.name}: {sources}"
+        unknown = {n for n in env if n.startswith("RILLET_")} - {
+            *settings.REQUIRED,
+            *settings.OPTIONAL,
+        }
+        assert not unknown, f"{spec.name} sets variables no setting reads: {unknown}"
+    _, edge_sync = _function(synthesis, "edge_sync")
+    assert _refs(edge_sync["Environment"]["Variables"][settings.EDGE_KVS_ARN]) == {
+        synthesis.logical_id(synthesis.stack.cdn.edge_store)
+    }
+
+
+def test_functions_run_python_312_on_the_layer_architecture(synthesis: Synthesis) -> None:
+    manifest = build_layer.read_manifest()
+    assert manifest
+    layers = {synthesis.logical_id(layer) for layer in _layer_constructs(synthesis)}
+    assert len(layers) == 2
+    for spec in SPECS:
+        _, props = _function(synthesis, spec.name)
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == [manifest["architecture"]]
+        assert {_refs(layer).pop() for layer in props["Layers"]} == layers
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        # Code comes from functions/<name>, with nothing else in it.
+        assert Path(f"functions/{spec.name}/handler.py").exists()
+        assert props["Handler"] == "handler.lambda_handler"
+
+
+def _layer_constructs(synthesis: Synthesis) -> list[Any]:
+    functions = synthesis.stack.functions
+    return [functions.node.find_child("RilletLayer"), functions.node.find_child("DepsLayer")]
+
+
+def test_no_iam_statement_allows_a_wildcard_action(synthesis: Synthesis) -> None:
+    policy_types = (
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::S3::BucketPolicy",
+        "AWS::SQS::QueuePolicy",
+        "AWS::SNS::TopicPolicy",
+    )
+    statements = _statements(synthesis, policy_types)
+    assert len(statements) > 20
+    for statement in statements:
+        if statement["Effect"] != "Allow":
+            continue  # the TLS-only Deny s3:* / sqs:* statements are meant to be broad
+        for action in _as_list(statement["Action"]):
+            assert action != "*" and not action.endswith(":*"), statement
+
+
+def test_each_function_holds_only_its_own_grants(synthesis: Synthesis) -> None:
+    actions = {spec.name: _role_actions(synthesis, spec.name) for spec in SPECS}
+    assert "secretsmanager:GetSecretValue" in actions["api"]
+    assert "cloudfront-keyvaluestore:UpdateKeys" in actions["edge_sync"]
+    assert "dynamodb:PutItem" in actions["validate"]
+    assert "sqs:SendMessage" in actions["validate"]
+    for name, allowed in actions.items():
+        if name != "api":
+            assert not any(a.startswith("secretsmanager:") for a in allowed), name
+        if name != "edge_sync":
+            assert not any(a.startswith("cloudfront-keyvaluestore:") for a in allowed), name
+        # The channels bucket is versioned so that deletes can be undone.
+        assert not any(a.startswith("s3:DeleteObjectVersion") for a in allowed), name
+    assert not any(a.startswith(("s3:", "dynamodb:PutItem")) for a in actions["edge_sync"])
+
+
+# CloudFront ----------------------------------------------------------------------------
+
+
+def test_api_behavior_forwards_everything_uncached(synthesis: Synthesis) -> None:
+    behaviors = _behaviors(synthesis)
+    api = behaviors["/api/*"]
+    assert api["CachePolicyId"] == cloudfront.CachePolicy.CACHING_DISABLED.cache_policy_id
+    assert (
+        api["OriginRequestPolicyId"]
+        == cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.origin_request_policy_id
+    )
+    assert set(api["AllowedMethods"]) == ALL_METHODS
+    assert api["ViewerProtocolPolicy"] == "https-only"
+    (origin,) = (o for o in _distribution(synthesis)["Origins"] if o["Id"] == api["TargetOriginId"])
+    assert _refs(origin["DomainName"]) == {synthesis.logical_id(synthesis.stack.http_api.api)}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    # /api/* must win over the channel-file patterns (e.g. an API path ending in .conda).
+    assert _distribution(synthesis)["CacheBehaviors"][0]["PathPattern"] == "/api/*"
+
+
+def test_http_api_sends_every_api_path_to_the_api_function(synthesis: Synthesis) -> None:
+    (route,) = synthesis.of_type("AWS::ApiGatewayV2::Route").values()
+    assert route["Properties"]["RouteKey"] == "ANY /api/{proxy+}"
+    (integration,) = synthesis.of_type("AWS::ApiGatewayV2::Integration").values()
+    function_id, _ = _function(synthesis, "api")
+    assert function_id in _refs(integration["Properties"]["IntegrationUri"])
+
+
+def _cache_policy(synthesis: Synthesis, behavior: dict[str, Any]) -> dict[str, Any]:
+    (policy_id,) = _refs(behavior["CachePolicyId"])
+    return dict(synthesis.resources[policy_id]["Properties"]["CachePolicyConfig"])
+
+
+def test_packages_and_shards_are_cached_as_immutable(synthesis: Synthesis) -> None:
+    behaviors = _behaviors(synthesis)
+    assert set(IMMUTABLE_PATHS) == {"*.conda", "*.tar.bz2", "*/shards/*"}
+    for path in IMMUTABLE_PATHS:
+        policy = _cache_policy(synthesis, behaviors[path])
+        assert policy["MinTTL"] >= 86400, path
+        assert policy["DefaultTTL"] >= _max_age(repodata.IMMUTABLE_CACHE_CONTROL), path
+        assert policy["MaxTTL"] >= _max_age(repodata.IMMUTABLE_CACHE_CONTROL), path
+        assert behaviors[path]["AllowedMethods"] == ["GET", "HEAD"]
+
+
+def test_index_files_are_short_lived(synthesis: Synthesis) -> None:
+    """repodata.json, repodata.json.zst and the shard index fall to the default behavior."""
+    policy = _cache_policy(synthesis, _behaviors(synthesis)["default"])
+    assert policy["MinTTL"] == 0
+    assert policy["DefaultTTL"] <= 60
+    # Honours the max-age the indexer writes, and caps anything longer at five minutes.
+    assert _max_age(repodata.INDEX_CACHE_CONTROL) <= policy["MaxTTL"] <= 300
+    for name in (repodata.REPODATA_JSON, repodata.REPODATA_JSON_ZST, repodata.SHARD_INDEX):
+        assert not any(
+            re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), f"/acme/noarch/{name}")
+            for p in IMMUTABLE_PATHS
+        ), name
+
+
+def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) -> None:
+    function_id = synthesis.logical_id(synthesis.stack.cdn.node.find_child("ViewerRequest"))
+    function = synthesis.resources[function_id]["Properties"]
+    assert function["FunctionCode"] == VIEWER_REQUEST.read_text()
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    (association,) = function["FunctionConfig"]["KeyValueStoreAssociations"]
+    assert _refs(association["KeyValueStoreARN"]) == {
+        synthesis.logical_id(synthesis.stack.cdn.edge_store)
+    }
+    behaviors = _behaviors(synthesis)
+    assert set(behaviors) == {"default", "/api/*", *IMMUTABLE_PATHS}
+    for path, behavior in behaviors.items():
+        if path == "/api/*":
+            continue
+        assert behavior["FunctionAssociations"] == [
+            {
+                "EventType": "viewer-request",
+                "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]},
+            }
+        ], path
+
+
+# Operations ----------------------------------------------------------------------------
+
+
+def test_alarms_cover_dead_letters_errors_and_throttles(synthesis: Synthesis) -> None:
+    alarms = [a["Properties"] for a in synthesis.of_type("AWS::CloudWatch::Alarm").values()]
+    watched = {
+        (a["MetricName"], _refs(a.get("Dimensions", [])).pop())
+        for a in alarms
+        if a.get("Dimensions")
+    }
+    for spec in SPECS:
+        function_id, _ = _function(synthesis, spec.name)
+        assert ("Errors", function_id) in watched, spec.name
+        assert ("Throttles", function_id) in watched, spec.name
+    queues = synthesis.stack.queues
+    for dlq in (queues.validate_dlq, queues.reindex_dlq, queues.edge_sync_dlq):
+        assert ("ApproximateNumberOfMessagesVisible", synthesis.logical_id(dlq)) in watched
+    assert all(a["AlarmActions"] for a in alarms)
+
+
+def test_outputs_name_the_channel_url_api_url_and_secret(synthesis: Synthesis) -> None:
+    outputs = synthesis.template["Outputs"]
+    distribution_id = synthesis.logical_id(synthesis.stack.cdn.distribution)
+    assert _refs(outputs["ChannelUrl"]["Value"]) == {distribution_id}
+    assert outputs["ApiUrl"]["Value"]["Fn::Join"][1][-1] == "/api"
+    assert outputs["AdminTokenSecretName"]["Value"] == "rillet/prod/admin-token"
+    _, api = _function(synthesis, "api")
+    assert api["Environment"]["Variables"][settings.PUBLIC_URL] == outputs["ChannelUrl"]["Value"]
