@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
 )
 
-from rillet.adapters.edge import changes
 from rillet.runtime.observability import logger
 from rillet.runtime.wiring import container
 
@@ -28,10 +27,9 @@ def record_handler(record: DynamoDBRecord) -> None:
     stream = record.dynamodb
     old = stream.old_image if stream else None
     new = stream.new_image if stream else None
-    puts, deletes = changes(old, new)
-    if puts or deletes:
-        container().edge_store.apply(puts, deletes)
-        logger.info("edge sync", extra={"puts": sorted(puts), "deletes": deletes})
+    touched = container().edge_store.mirror(old, new)
+    if touched:
+        logger.info("edge sync", extra={"keys": touched})
 
 
 @logger.inject_lambda_context

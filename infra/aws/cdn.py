@@ -92,7 +92,7 @@ class Cdn(Construct):
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=policy,
                 compress=compress,
-                function_associations=edge if compress else None,
+                function_associations=edge,
             )
 
         api = cloudfront.BehaviorOptions(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,9 @@ CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 class Synthesis:
     app: App
     stack: RilletStack
-    template: dict[str, Any]
-    # cdk-nag's findings as CDK reports them; None if synthesis raised nothing.
-    validation_report: dict[str, Any] | None
+    template: dict[str, Any] = field(repr=False)
+    # What CDK's validation plugins (cdk-nag among them) reported, if anything.
+    validation_report: dict[str, Any] | None = field(repr=False)
     error: str | None
 
     @property

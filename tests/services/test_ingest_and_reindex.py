@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.local.resources import REGION, provision
+from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.directory import DynamoAuditLog
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.core.policy import Principal
@@ -104,7 +105,18 @@ class World:
 def world() -> Iterator[World]:
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
-        p = provision(session)
+        # Own names: another suite's local stack may share moto's in-process backend.
+        suffix = uuid.uuid4().hex[:8]
+        p = provision(
+            session,
+            Resources(
+                table=f"svc-{suffix}",
+                channels_bucket=f"svc-channels-{suffix}",
+                staging_bucket=f"svc-staging-{suffix}",
+                validate_queue=f"svc-validate-{suffix}",
+                reindex_queue=f"svc-reindex-{suffix}.fifo",
+            ),
+        )
         s3 = session.client("s3")
         w = World(
             catalog=DynamoCatalog(session.client("dynamodb"), p.names.table),

@@ -52,6 +52,13 @@ class KvsEdgeStore:
         self.client = client
         self.arn = kvs_arn
 
+    def mirror(self, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
+        """Bring the store in step with one changed table item; return the keys touched."""
+        puts, deletes = changes(old, new)
+        if puts or deletes:
+            self.apply(puts, deletes)
+        return sorted([*puts, *deletes])
+
     def apply(self, puts: Mapping[str, str], deletes: list[str]) -> None:
         items = [("put", k, v) for k, v in puts.items()] + [("del", k, "") for k in deletes]
         for start in range(0, len(items), _KVS_BATCH):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from rillet.core.accounts import ApiKey, AuditEvent, Grant, Member, User
 from rillet.core.models import (
@@ -225,4 +225,6 @@ class AuditLog(Protocol):
 class EdgeStore(Protocol):
     """The key-value store the CDN's viewer-request function reads."""
 
-    def apply(self, puts: Mapping[str, str], deletes: list[str]) -> None: ...
+    def mirror(self, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
+        """Mirror one changed table item (stream images); return the keys written."""
+        ...
