@@ -73,7 +73,8 @@ def revoke_key(key_id: str) -> Response[str]:
 def create_channel() -> Response[str]:
     c, p = _ctx()
     channel = channels.create_channel(
-        c.catalog, c.channels, http.json_body(app), principal=p, now_iso=c.clock.iso(), directory=c.directory
+        c.catalog, c.channels, http.json_body(app),
+        principal=p, now_iso=c.clock.iso(), now=c.clock.epoch(), directory=c.directory,
     )
     return http.json_response(201, channel.to_json())
 
@@ -104,7 +105,8 @@ def update_channel(channel: str) -> Response[str]:
 def transfer_channel(channel: str) -> Response[str]:
     c, p = _ctx()
     updated = channels.transfer_channel(
-        c.catalog, c.directory, c.audit, p, channel, http.json_body(app), now_iso=c.clock.iso()
+        c.catalog, c.directory, c.audit, p, channel, http.json_body(app),
+        now_iso=c.clock.iso(), now=c.clock.epoch(),
     )
     return http.json_response(200, updated.to_json())
 

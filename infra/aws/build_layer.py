@@ -12,12 +12,16 @@ platform.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -81,8 +85,22 @@ def pip_command(reqs: list[str], architecture: str) -> list[str]:
     ]
 
 
+@contextmanager
+def _exclusive() -> Iterator[None]:
+    """One build at a time per checkout (parallel test workers, make synth beside a test run)."""
+    tag = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    with (Path(tempfile.gettempdir()) / f"rillet-deps-layer-{tag}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def build(*, architecture: str = ARCHITECTURE, force: bool = False) -> Path:
     """Install the layer unless an identical build is already there; return its directory."""
+    with _exclusive():
+        return _build(architecture, force)
+
+
+def _build(architecture: str, force: bool) -> Path:
     reqs = requirements()
     digest = fingerprint(reqs, architecture)
     manifest = read_manifest()

@@ -125,14 +125,18 @@ def multipart_upload(
     boundary = "-".join(secrets.token_hex(8) for _ in range(4))
     digest = sha256 if sha256 is not None else hashlib.sha256(data).hexdigest()
     body = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        "content-type: application/octet-stream\r\n"
-        f"content-length: {len(data)}\r\n"
-        f"x-file-name: {filename}\r\n"
-        f"x-file-sha256: {digest}\r\n"
-        "\r\n"
-    ).encode() + data + b"\r\n"
+        (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "content-type: application/octet-stream\r\n"
+            f"content-length: {len(data)}\r\n"
+            f"x-file-name: {filename}\r\n"
+            f"x-file-sha256: {digest}\r\n"
+            "\r\n"
+        ).encode()
+        + data
+        + b"\r\n"
+    )
     if attestation is not None:
         body += (
             f"--{boundary}\r\n"
@@ -303,9 +307,7 @@ class Team:
 
 @pytest.fixture
 def team(world: World) -> Team:
-    owner, maintainer, member, stranger = (
-        world.user(n) for n in ("alice", "bob", "carol", "dave")
-    )
+    owner, maintainer, member, stranger = (world.user(n) for n in ("alice", "bob", "carol", "dave"))
     for channel, visibility in (("chan", "public"), ("priv", "private")):
         owner.create_channel(channel, visibility)
         owner.set_member(channel, "bob", "maintainer")

@@ -19,7 +19,7 @@ import pytest
 from moto import mock_aws
 
 from infra.local.resources import REGION, Resources, provision
-from rillet.adapters.directory import DynamoAuditLog
+from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.core.policy import Principal
 from rillet.adapters.s3 import S3ObjectStore
@@ -132,6 +132,8 @@ def world() -> Iterator[World]:
         channel_service.create_channel(
             w.catalog, w.channels, {"name": "chan"}, principal=Principal("admin", superuser=True),
             now_iso="2026-11-23T00:00:00Z",
+            now=NOW_MS // 1000,
+            directory=DynamoDirectory(session.client("dynamodb"), p.names.table),
         )
         yield w
 

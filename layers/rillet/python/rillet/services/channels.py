@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
-from rillet.core.accounts import AuditEvent, Member, validate_user_name
+from rillet.core.accounts import AuditEvent, Member, grants_for, validate_user_name
 from rillet.core.errors import Forbidden, InvalidRequest
 from rillet.core.layout import channel_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
@@ -52,7 +52,8 @@ def create_channel(
     *,
     principal: Principal | None,
     now_iso: str,
-    directory: Directory | None = None,
+    now: int,
+    directory: Directory,
 ) -> Channel:
     """Create a channel owned by the caller, with an empty, valid ``noarch`` index.
 
@@ -68,8 +69,7 @@ def create_channel(
         if not actor.superuser:
             raise Forbidden("only the operator can create a channel for another user")
         owner = validate_user_name(body["owner"])
-        if directory is not None:
-            directory.get_user(owner)
+        directory.get_user(owner)
     channel = Channel(
         name=name,
         visibility=parse_visibility(body.get("visibility", "public")),
@@ -84,6 +84,8 @@ def create_channel(
         else Member(name, owner, Role.OWNER, added_by=actor.user, added_at=now_iso)
     )
     catalog.create_channel(channel, first_owner)
+    if first_owner is not None:
+        directory.put_grants(grants_for(directory.list_keys(owner), [name], now))
     # Written after the item exists: the name is ours, and a retry rewrites the same bytes.
     publish_empty_subdir(store, channel.name, NOARCH)
     return channel
@@ -154,6 +156,7 @@ def transfer_channel(
     body: Mapping[str, Any],
     *,
     now_iso: str,
+    now: int,
 ) -> Channel:
     """Make ``owner`` an owner; the caller steps down to maintainer."""
     actor = require_principal(principal)
@@ -167,6 +170,8 @@ def transfer_channel(
             expect_role=current,
             owner_delta=1,
         )
+    if current is None:
+        directory.put_grants(grants_for(directory.list_keys(new_owner), [name], now))
     if role is Role.OWNER and actor.user != new_owner:
         directory.put_member(
             Member(name, actor.user, Role.MAINTAINER, added_by=actor.user, added_at=now_iso),

@@ -1,0 +1,162 @@
+"""The edge store stays in step with DynamoDB: real service calls -> the table's stream
+-> functions/edge_sync -> a key-value store, compared with what the read rule needs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from infra.local.pump import LambdaContext
+from infra.local.resources import REGION, Resources, provision
+from rillet.adapters.edge import KvsEdgeStore, changes, entries_for_item
+from rillet.core.access import decide_read
+from rillet.runtime import wiring
+from rillet.runtime.settings import Settings
+
+
+class MemoryStore:
+    """A KeyValueStore stand-in that records what edge_sync writes."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    def mirror(self, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
+        puts, deletes = changes(old, new)
+        self.data.update(puts)
+        for key in deletes:
+            self.data.pop(key, None)
+        return sorted([*puts, *deletes])
+
+    def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[wiring.Container, MemoryStore, Any]]:
+    for k, v in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        names = Resources(table="edge-t", channels_bucket="edge-c", staging_bucket="edge-s",
+                          validate_queue="edge-v", reindex_queue="edge-r.fifo")
+        p = provision(session, names)
+        settings = Settings.from_env(p.environment("http://127.0.0.1:1", "rlt_admin_edge_test_token_1234"))
+        container = wiring.Container(settings)
+        store = MemoryStore()
+        container.__dict__["edge_store"] = store  # cached_property override
+        wiring.reset(container)
+        yield container, store, session
+        wiring.reset()
+
+
+class StreamEmulator:
+    """NEW_AND_OLD_IMAGES stream records from table snapshots (moto's stream API is
+    not available with this botocore), delivered to edge_sync like the Lambda trigger."""
+
+    def __init__(self, session: Any, table: str) -> None:
+        self.ddb = session.client("dynamodb")
+        self.table = table
+        self.seen: dict[tuple[str, str], dict[str, Any]] = {}
+        self.seq = 0
+
+    def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
+        items = {}
+        for page in self.ddb.get_paginator("scan").paginate(TableName=self.table):
+            for item in page["Items"]:
+                items[(item["pk"]["S"], item["sk"]["S"])] = item
+        return items
+
+    def pump(self) -> None:
+        from functions.edge_sync.handler import lambda_handler
+
+        now = self.snapshot()
+        records = []
+        for key in sorted(set(now) | set(self.seen)):
+            old, new = self.seen.get(key), now.get(key)
+            if old == new:
+                continue
+            self.seq += 1
+            name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+            change: dict[str, Any] = {
+                "Keys": {"pk": {"S": key[0]}, "sk": {"S": key[1]}},
+                "SequenceNumber": str(self.seq),
+                "SizeBytes": 100,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            }
+            if old is not None:
+                change["OldImage"] = old
+            if new is not None:
+                change["NewImage"] = new
+            records.append({"eventID": str(self.seq), "eventName": name, "eventSource": "aws:dynamodb",
+                            "awsRegion": REGION, "dynamodb": change})
+        self.seen = now
+        result = lambda_handler({"Records": records}, LambdaContext("edge_sync"))
+        assert result["batchItemFailures"] == []
+
+
+def test_store_follows_channels_members_and_keys(env: Any) -> None:
+    from rillet.services import accounts, channels, members
+
+    container, store, session = env
+    stream = StreamEmulator(session, "edge-t")
+    admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
+    _, _, ann_token = accounts.create_user(container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1")
+    _, _, bob_token = accounts.create_user(container.directory, admin, {"name": "bob"}, now_iso="t", secret="b" * 43, key_id="k2")
+    ann = container.authenticate(f"Bearer {ann_token}")
+    channels.create_channel(container.catalog, container.channels, {"name": "vault", "visibility": "private"}, principal=ann, now_iso="t", now=1, directory=container.directory)
+    members.set_member(container.catalog, container.directory, container.audit, ann, "vault", "bob", members.Role.MEMBER, now=1, now_iso="t")
+    stream.pump()
+
+    def status(token: str | None) -> int:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        return decide_read("/vault/noarch/repodata.json", headers, store, now=100).status
+
+    assert store.get("c:vault") == "private"
+    assert (status(ann_token), status(bob_token), status(None)) == (200, 200, 401)
+
+    bob = container.authenticate(f"Bearer {bob_token}")
+    accounts.revoke_key(container.directory, bob, "key_k2")
+    stream.pump()
+    assert status(bob_token) == 401  # a revoked token is unknown to the edge
+
+    members.remove_member(container.catalog, container.directory, container.audit, ann, "vault", "bob", now_iso="t")
+    channels.update_channel(container.catalog, container.directory, container.audit, ann, "vault", {"visibility": "public"}, now_iso="t")
+    stream.pump()
+    assert store.get("c:vault") == "public" and status(None) == 200
+    # The edge store and the table view the local stack reads agree on every key.
+    for key, value in store.data.items():
+        assert container.edge_view.get(key) == value, key
+
+
+def test_entries_for_items() -> None:
+    h = hashlib.sha256(b"x").hexdigest()
+    assert entries_for_item({"pk": "CHANNEL#a", "sk": "CHANNEL", "name": "a", "visibility": "private"}) == {"c:a": "private"}
+    assert entries_for_item({"pk": "GRANT#a", "sk": h, "expires_at": 0}) == {f"r:a:{h}": "0"}
+    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "expires_at": 99}) == {f"t:{h}": "99"}
+    # Minted upload tokens and revoked keys never read.
+    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "minted"}) == {}
+    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "revoked": True}) == {}
+    assert entries_for_item({"pk": "CHANNEL#a", "sk": "MEMBER#b", "role": "owner"}) == {}
+    assert changes({"pk": "GRANT#a", "sk": h, "expires_at": 0}, None) == ({}, [f"r:a:{h}"])
+
+
+def test_kvs_writes_use_the_store_etag() -> None:
+    client = boto3.client("cloudfront-keyvaluestore", region_name="us-east-1",
+                          aws_access_key_id="t", aws_secret_access_key="t")
+    arn = "arn:aws:cloudfront::123456789012:key-value-store/abc"
+    store = KvsEdgeStore(client, arn)
+    with Stubber(client) as stub:
+        stub.add_response("describe_key_value_store", {"ETag": "E1", "KvsARN": arn, "Created": "2026-01-01T00:00:00Z", "ItemCount": 0, "TotalSizeInBytes": 0}, {"KvsARN": arn})
+        stub.add_response(
+            "update_keys",
+            {"ETag": "E2", "ItemCount": 1, "TotalSizeInBytes": 10},
+            {"KvsARN": arn, "IfMatch": "E1", "Puts": [{"Key": "c:a", "Value": "public"}], "Deletes": [{"Key": "c:b"}]},
+        )
+        store.apply({"c:a": "public"}, ["c:b"])
+        stub.assert_no_pending_responses()

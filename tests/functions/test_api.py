@@ -1,0 +1,1084 @@
+"""The HTTP API, route by route: status codes, reason codes and bodies.
+
+Requests go through ``functions.api.handler.lambda_handler`` as API Gateway
+HTTP API v2 events (see conftest); AWS is moto.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.api.handler import app
+from rillet.core.tokens import token_hash
+from rillet.runtime.settings import MAX_API_BODY_BYTES, MAX_PACKAGE_BYTES
+from tests.functions.conftest import (
+    ADMIN_TOKEN,
+    Client,
+    Packages,
+    Reply,
+    Team,
+    World,
+    invoke,
+    multipart_upload,
+)
+
+FIXTURES = Path("/work/shared/fixtures/upload")
+
+
+def assert_error(r: Reply, status: int, code: str) -> dict[str, Any]:
+    """A JSON error: exactly ``error`` (the reason code) and a human ``message``."""
+    assert r.status == status, r
+    body = r.json()
+    assert set(body) == {"error", "message"}, body
+    assert body["error"] == code, body
+    assert isinstance(body["message"], str) and body["message"], body
+    if status == 401:
+        assert r.headers.get("www-authenticate", "").startswith("Bearer"), r.headers
+    return body
+
+
+def assert_text_error(r: Reply, status: int, code: str) -> str:
+    """An error of the upload endpoint: plain text the clients print, starting with the code."""
+    assert r.status == status, r
+    assert r.content_type.startswith("text/plain"), r
+    assert r.text.startswith(f"{code}: "), r
+    assert len(r.text) > len(code) + 2
+    if status == 401:
+        assert r.headers.get("www-authenticate", "").startswith("Bearer"), r.headers
+    return r.text
+
+
+def listing(client: Client, channel: str, **query: str) -> dict[str, Any]:
+    r = client.get(f"/api/v1/channels/{channel}/packages", query=query or None)
+    assert r.status == 200, r
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def filenames(client: Client, channel: str, **query: str) -> list[str]:
+    return [p["filename"] for p in listing(client, channel, **query)["packages"]]
+
+
+def audit_actions(client: Client, channel: str) -> list[str]:
+    r = client.get(f"/api/v1/channels/{channel}/audit")
+    assert r.status == 200, r
+    return [e["action"] for e in r.json()["events"]]
+
+
+# -- users ----------------------------------------------------------------------------------
+def test_operator_creates_user_with_one_time_key(world: World) -> None:
+    r = world.operator.post("/api/v1/users", {"name": "alice"})
+    assert r.status == 201, r
+    body = r.json()
+    assert body["name"] == "alice"
+    assert body["created_by"] == "admin"
+    key = body["key"]
+    assert key["secret"].startswith("rlt_")
+    assert key["scope"] == "admin"
+    assert key["user"] == "alice"
+    assert token_hash(key["secret"]) not in r.text
+    # The secret works at once.
+    me = Client(key["secret"]).get("/api/v1/users/me")
+    assert me.status == 200, me
+    assert me.json()["name"] == "alice"
+
+
+def test_only_the_operator_creates_users(world: World) -> None:
+    alice = world.user("alice")
+    assert_error(alice.post("/api/v1/users", {"name": "mallory"}), 403, "forbidden")
+    assert_error(world.anonymous.post("/api/v1/users", {"name": "mallory"}), 401, "unauthenticated")
+
+
+def test_duplicate_user_is_a_conflict(world: World) -> None:
+    world.user("alice")
+    assert_error(world.operator.post("/api/v1/users", {"name": "alice"}), 409, "user-exists")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["admin", "root", "me", "anonymous", "Alice", "-x", "x-", "a" * 40, "a b", "", None, 7],
+)
+def test_invalid_or_reserved_user_name(world: World, name: object) -> None:
+    r = world.operator.post("/api/v1/users", {"name": name})
+    assert_error(r, 422, "invalid-user-name")
+
+
+# -- keys -----------------------------------------------------------------------------------
+def test_create_key_with_scope_channels_and_expiry(world: World) -> None:
+    alice = world.user("alice")
+    r = alice.post(
+        "/api/v1/users/me/keys",
+        {
+            "scope": "upload",
+            "channels": ["chan", "other"],
+            "expires_in_days": 7,
+            "description": "ci",
+        },
+    )
+    assert r.status == 201, r
+    key = r.json()
+    assert key["secret"].startswith("rlt_")
+    assert key["scope"] == "upload"
+    assert key["channels"] == ["chan", "other"]
+    assert key["description"] == "ci"
+    assert key["user"] == "alice"
+    assert key["revoked"] is False
+    assert key["expires_at"] is not None
+    assert 7 * 86400 - 60 < key["expires_at"] - world.clock.t <= 7 * 86400
+    me = Client(key["secret"]).get("/api/v1/users/me").json()
+    assert me == {
+        "name": "alice",
+        "superuser": False,
+        "key": key["id"],
+        "scope": "upload",
+        "channels": ["chan", "other"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"scope": "superuser"}, 400, "invalid-request"),
+        ({"channels": []}, 400, "invalid-request"),
+        ({"channels": "chan"}, 400, "invalid-request"),
+        ({"channels": ["api"]}, 422, "invalid-name"),
+        ({"expires_in_days": 0}, 400, "invalid-request"),
+        ({"expires_in_days": "7"}, 400, "invalid-request"),
+        ({"expires_at": 1}, 400, "invalid-request"),
+        ({"description": "x" * 201}, 400, "invalid-request"),
+    ],
+)
+def test_invalid_key_requests(world: World, body: dict[str, Any], status: int, code: str) -> None:
+    alice = world.user("alice")
+    assert_error(alice.post("/api/v1/users/me/keys", body), status, code)
+
+
+def test_key_listing_never_shows_secrets_or_hashes(world: World) -> None:
+    alice = world.user("alice")
+    first_id = alice.get("/api/v1/users/me").json()["key"]
+    second_id, second = alice.create_key(scope="read")
+    r = alice.get("/api/v1/users/me/keys")
+    assert r.status == 200, r
+    keys = r.json()["keys"]
+    assert {k["id"] for k in keys} == {first_id, second_id}
+    for key in keys:
+        assert not {"secret", "token_hash", "hash"} & set(key), key
+    for token in (alice.token, second.token):
+        assert token is not None
+        assert token not in r.text
+        assert token_hash(token) not in r.text
+    assert "rlt_" not in r.text
+
+
+def test_revoked_key_is_refused_at_once(world: World) -> None:
+    alice = world.user("alice")
+    key_id, extra = alice.create_key(scope="read")
+    assert extra.get("/api/v1/users/me").status == 200
+    r = alice.delete(f"/api/v1/users/me/keys/{key_id}")
+    assert r.status == 200, r
+    assert r.json()["revoked"] is True
+    assert_error(extra.get("/api/v1/users/me"), 401, "unauthenticated")
+    assert_error(extra.get("/api/v1/channels"), 401, "unauthenticated")
+    listed = {k["id"]: k for k in alice.get("/api/v1/users/me/keys").json()["keys"]}
+    assert listed[key_id]["revoked"] is True
+    # The caller's own key is untouched.
+    assert alice.get("/api/v1/users/me").status == 200
+
+
+def test_revoking_unknown_or_foreign_key_is_not_found(world: World) -> None:
+    alice, bob = world.user("alice"), world.user("bob")
+    bob_key = bob.get("/api/v1/users/me").json()["key"]
+    assert_error(alice.delete(f"/api/v1/users/me/keys/{bob_key}"), 404, "key-not-found")
+    assert_error(alice.delete("/api/v1/users/me/keys/key_nope"), 404, "key-not-found")
+    assert bob.get("/api/v1/users/me").status == 200
+
+
+def test_expired_key_is_refused(world: World) -> None:
+    alice = world.user("alice")
+    _, short = alice.create_key(scope="read", expires_in_days=1)
+    assert short.get("/api/v1/users/me").status == 200
+    world.clock.advance(86400 + 10)
+    assert_error(short.get("/api/v1/users/me"), 401, "unauthenticated")
+    assert alice.get("/api/v1/users/me").status == 200  # no expiry on the first key
+
+
+def test_read_scoped_key_cannot_create_channels_or_keys(world: World) -> None:
+    alice = world.user("alice")
+    _, reader = alice.create_key(scope="read")
+    _, uploader = alice.create_key(scope="upload")
+    for limited in (reader, uploader):
+        assert_error(limited.post("/api/v1/channels", {"name": "chan"}), 403, "forbidden")
+        assert_error(limited.post("/api/v1/users/me/keys", {"scope": "admin"}), 403, "forbidden")
+        assert_error(limited.get("/api/v1/users/me/keys"), 403, "forbidden")
+    assert_error(world.anonymous.post("/api/v1/users/me/keys", {}), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer short", "Bearer rlt_" + "x" * 40, "Token abc", f"Bearer {ADMIN_TOKEN}x"],
+)
+def test_bad_credentials_are_401(world: World, authorization: str) -> None:
+    r = invoke("GET", "/api/v1/users/me", headers={"authorization": authorization})
+    assert_error(r, 401, "unauthenticated")
+
+
+def test_basic_auth_with_token_as_password(world: World) -> None:
+    import base64
+
+    alice = world.user("alice")
+    basic = base64.b64encode(f"anything:{alice.token}".encode()).decode()
+    r = invoke("GET", "/api/v1/users/me", headers={"authorization": f"Basic {basic}"})
+    assert r.status == 200, r
+    assert r.json()["name"] == "alice"
+
+
+def test_whoami(world: World) -> None:
+    op = world.operator.get("/api/v1/users/me")
+    assert op.status == 200, op
+    assert op.json() == {
+        "name": "admin",
+        "superuser": True,
+        "key": None,
+        "scope": None,
+        "channels": None,
+    }
+    alice = world.user("alice").get("/api/v1/users/me").json()
+    assert alice["name"] == "alice" and alice["superuser"] is False
+    assert alice["scope"] == "admin" and alice["key"].startswith("key_")
+    assert_error(world.anonymous.get("/api/v1/users/me"), 401, "unauthenticated")
+
+
+# -- channels -------------------------------------------------------------------------------
+def test_create_channel_makes_the_caller_owner(world: World) -> None:
+    alice = world.user("alice")
+    r = alice.post(
+        "/api/v1/channels", {"name": "chan", "description": "tools", "visibility": "private"}
+    )
+    assert r.status == 201, r
+    body = r.json()
+    assert (body["name"], body["owner"], body["visibility"], body["description"]) == (
+        "chan",
+        "alice",
+        "private",
+        "tools",
+    )
+    got = alice.get("/api/v1/channels/chan")
+    assert got.status == 200, got
+    assert got.json()["role"] == "owner"
+    members = alice.get("/api/v1/channels/chan/members").json()["members"]
+    assert [(m["user"], m["role"]) for m in members] == [("alice", "owner")]
+    # An empty, valid noarch index exists from the start.
+    assert "chan/noarch/repodata.json" in world.channel_keys("chan")
+
+
+def test_channel_is_public_by_default(world: World) -> None:
+    body = world.user("alice").create_channel("chan", **{})
+    assert body["visibility"] == "public"
+    assert world.anonymous.get("/api/v1/channels/chan").json()["role"] is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["api", "t", "_s3", "noarch", "Chan", "-chan", "chan-", "a" * 51, "a/b", "a.b", "", None, 3],
+)
+def test_reserved_and_bad_channel_names(world: World, name: object) -> None:
+    alice = world.user("alice")
+    assert_error(alice.post("/api/v1/channels", {"name": name}), 422, "invalid-name")
+
+
+def test_duplicate_channel_is_a_conflict(world: World) -> None:
+    alice, bob = world.user("alice"), world.user("bob")
+    alice.create_channel("chan")
+    assert_error(bob.post("/api/v1/channels", {"name": "chan"}), 409, "channel-exists")
+    assert alice.get("/api/v1/channels/chan").json()["owner"] == "alice"
+
+
+def test_create_channel_needs_a_token(world: World) -> None:
+    r = world.anonymous.post("/api/v1/channels", {"name": "chan"})
+    assert_error(r, 401, "unauthenticated")
+
+
+def test_invalid_channel_fields(world: World) -> None:
+    alice = world.user("alice")
+    for body in (
+        {"name": "chan", "visibility": "hidden"},
+        {"name": "chan", "logo_url": "http://example.com/logo.png"},
+        {"name": "chan", "description": 5},
+    ):
+        assert_error(alice.post("/api/v1/channels", body), 400, "invalid-request")
+
+
+def test_operator_creates_channel_for_a_user(world: World) -> None:
+    world.user("alice")
+    bob = world.user("bob")
+    r = world.operator.post("/api/v1/channels", {"name": "chan", "owner": "alice"})
+    assert r.status == 201, r
+    assert r.json()["owner"] == "alice"
+    members = world.operator.get("/api/v1/channels/chan/members").json()["members"]
+    assert [(m["user"], m["role"]) for m in members] == [("alice", "owner")]
+    assert_error(
+        world.operator.post("/api/v1/channels", {"name": "other", "owner": "nobody"}),
+        404,
+        "user-not-found",
+    )
+    assert_error(bob.post("/api/v1/channels", {"name": "mine", "owner": "alice"}), 403, "forbidden")
+
+
+def test_get_channel_visibility_rules(world: World, team: Team) -> None:
+    # A private channel is invisible to outsiders: the same answer as a missing one.
+    hidden = assert_error(team.stranger.get("/api/v1/channels/priv"), 404, "channel-not-found")
+    missing = assert_error(team.stranger.get("/api/v1/channels/nope"), 404, "channel-not-found")
+    assert hidden["message"].replace("priv", "X") == missing["message"].replace("nope", "X")
+    assert_error(world.anonymous.get("/api/v1/channels/priv"), 401, "unauthenticated")
+    for client, role in (
+        (team.owner, "owner"),
+        (team.maintainer, "maintainer"),
+        (team.member, "member"),
+    ):
+        r = client.get("/api/v1/channels/priv")
+        assert r.status == 200, r
+        assert r.json()["role"] == role
+    assert world.operator.get("/api/v1/channels/priv").status == 200
+    public = team.stranger.get("/api/v1/channels/chan")
+    assert public.status == 200 and public.json()["role"] is None
+    assert world.anonymous.get("/api/v1/channels/chan").status == 200
+
+
+def test_list_channels_shows_public_and_mine(world: World) -> None:
+    alice, bob = world.user("alice"), world.user("bob")
+    alice.create_channel("a-public")
+    alice.create_channel("a-private", "private")
+    bob.create_channel("b-private", "private")
+    bob.create_channel("b-public")
+    alice.set_member("a-private", "bob", "member")
+    alice.create_channel("a-secret", "private")
+
+    def names(client: Client) -> set[str]:
+        r = client.get("/api/v1/channels")
+        assert r.status == 200, r
+        return {c["name"] for c in r.json()["channels"]}
+
+    assert names(world.anonymous) == {"a-public", "b-public"}
+    assert names(bob) == {"a-public", "b-public", "b-private", "a-private"}
+    assert names(alice) == {"a-public", "b-public", "a-private", "a-secret"}
+    assert names(world.operator) == {"a-public", "b-public", "a-private", "b-private", "a-secret"}
+    _, bob_for_a = bob.create_key(scope="read", channels=["a-public"])
+    assert names(bob_for_a) == {"a-public", "b-public"}
+
+
+def test_update_channel_by_owner(world: World, team: Team) -> None:
+    r = team.owner.patch(
+        "/api/v1/channels/chan",
+        {
+            "description": "our tools",
+            "logo_url": "https://example.com/logo.png",
+            "visibility": "private",
+        },
+    )
+    assert r.status == 200, r
+    body = r.json()
+    assert (body["description"], body["logo_url"], body["visibility"]) == (
+        "our tools",
+        "https://example.com/logo.png",
+        "private",
+    )
+    again = team.member.get("/api/v1/channels/chan").json()
+    assert (again["description"], again["logo_url"], again["visibility"]) == (
+        "our tools",
+        "https://example.com/logo.png",
+        "private",
+    )
+    # Now private: outsiders no longer see it.
+    assert_error(team.stranger.get("/api/v1/channels/chan"), 404, "channel-not-found")
+    assert_error(world.anonymous.get("/api/v1/channels/chan"), 401, "unauthenticated")
+    # Partial updates keep the rest; an empty logo URL clears it.
+    r = team.owner.patch("/api/v1/channels/chan", {"logo_url": ""})
+    assert r.status == 200, r
+    assert (r.json()["logo_url"], r.json()["description"]) == ("", "our tools")
+
+
+def test_update_channel_refused_below_owner(world: World, team: Team) -> None:
+    for client in (team.maintainer, team.member, team.stranger):
+        r = client.patch("/api/v1/channels/chan", {"description": "mine now"})
+        assert_error(r, 403, "forbidden")
+    r = world.anonymous.patch("/api/v1/channels/chan", {"description": "mine now"})
+    assert_error(r, 401, "unauthenticated")
+    _, reader = team.owner.create_key(scope="read")
+    assert_error(reader.patch("/api/v1/channels/chan", {"description": "x"}), 403, "forbidden")
+    assert team.owner.get("/api/v1/channels/chan").json()["description"] == ""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"logo_url": "http://example.com/logo.png"},
+        {"logo_url": "javascript:alert(1)"},
+        {"logo_url": "https://"},
+        {"logo_url": "https://example.com/" + "x" * 500},
+        {"logo_url": 5},
+        {"visibility": "secret"},
+        {"description": "x" * 1001},
+        {"name": "renamed"},
+        {"owner": "bob"},
+    ],
+)
+def test_update_channel_rejects_bad_fields(team: Team, body: dict[str, Any]) -> None:
+    assert_error(team.owner.patch("/api/v1/channels/chan", body), 400, "invalid-request")
+
+
+def test_transfer_ownership(world: World, team: Team) -> None:
+    r = team.owner.post("/api/v1/channels/chan/transfer", {"owner": "bob"})
+    assert r.status == 200, r
+    assert r.json()["owner"] == "bob"
+    roles = {
+        m["user"]: m["role"]
+        for m in team.maintainer.get("/api/v1/channels/chan/members").json()["members"]
+    }
+    assert roles == {"alice": "maintainer", "bob": "owner", "carol": "member"}
+    assert team.owner.get("/api/v1/channels/chan").json()["owner"] == "bob"
+    # The former owner is a maintainer now; the new owner has the owner's powers.
+    assert_error(team.owner.patch("/api/v1/channels/chan", {"description": "x"}), 403, "forbidden")
+    assert team.maintainer.patch("/api/v1/channels/chan", {"description": "x"}).status == 200
+    assert "channel.transfer" in audit_actions(team.maintainer, "chan")
+
+
+def test_transfer_refusals(world: World, team: Team) -> None:
+    r = team.maintainer.post("/api/v1/channels/chan/transfer", {"owner": "bob"})
+    assert_error(r, 403, "forbidden")
+    r = team.owner.post("/api/v1/channels/chan/transfer", {"owner": "nobody"})
+    assert_error(r, 404, "user-not-found")
+    r = team.owner.post("/api/v1/channels/chan/transfer", {"owner": "Not A Name"})
+    assert_error(r, 422, "invalid-user-name")
+    r = world.anonymous.post("/api/v1/channels/chan/transfer", {"owner": "bob"})
+    assert_error(r, 401, "unauthenticated")
+    assert team.owner.get("/api/v1/channels/chan").json()["owner"] == "alice"
+
+
+def test_delete_channel_frees_the_name_and_removes_files(
+    world: World, team: Team, pkgs: Packages
+) -> None:
+    team.owner.create_channel("chan-two")  # shares the prefix "chan": must survive
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    assert team.owner.upload("chan", pkgs.beta).status == 201
+    assert team.owner.upload("chan-two", pkgs.alpha).status == 201
+    assert f"chan/noarch/{pkgs.alpha.name}" in world.channel_keys("chan")
+    before_two = world.channel_keys("chan-two")
+
+    for client in (team.maintainer, team.member, team.stranger):
+        assert_error(client.delete("/api/v1/channels/chan"), 403, "forbidden")
+    assert_error(world.anonymous.delete("/api/v1/channels/chan"), 401, "unauthenticated")
+
+    r = team.owner.delete("/api/v1/channels/chan")
+    assert r.status == 200, r
+    assert r.json()["deleted"] == "chan"
+    assert world.channel_keys("chan") == []
+    assert world.channel_keys("chan-two") == before_two
+    assert_error(team.owner.get("/api/v1/channels/chan"), 404, "channel-not-found")
+    assert "chan" not in {c["name"] for c in team.owner.get("/api/v1/channels").json()["channels"]}
+
+    # The name is free again, for anyone, and nothing of the old channel comes back.
+    fresh = team.stranger.create_channel("chan")
+    assert fresh["owner"] == "dave"
+    assert filenames(team.stranger, "chan") == []
+    members = team.stranger.get("/api/v1/channels/chan/members").json()["members"]
+    assert [(m["user"], m["role"]) for m in members] == [("dave", "owner")]
+    assert audit_actions(team.stranger, "chan") == []
+    assert_error(team.owner.get("/api/v1/channels/chan/members"), 403, "forbidden")
+    assert team.stranger.upload("chan", pkgs.alpha).status == 201
+
+
+def test_delete_missing_channel(world: World) -> None:
+    alice = world.user("alice")
+    assert_error(alice.delete("/api/v1/channels/nope"), 404, "channel-not-found")
+
+
+def test_channel_keeps_at_least_one_owner(world: World, team: Team) -> None:
+    r = team.owner.delete("/api/v1/channels/chan/members/alice")
+    assert_error(r, 409, "last-owner")
+    r = team.owner.put("/api/v1/channels/chan/members/alice", {"role": "maintainer"})
+    assert_error(r, 409, "last-owner")
+    assert team.owner.get("/api/v1/channels/chan").json()["role"] == "owner"
+    # With a second owner, the first may step down or leave.
+    team.owner.set_member("chan", "bob", "owner")
+    r = team.owner.put("/api/v1/channels/chan/members/alice", {"role": "maintainer"})
+    assert r.status == 200, r
+    assert_error(team.maintainer.delete("/api/v1/channels/chan/members/bob"), 409, "last-owner")
+    r = team.maintainer.delete("/api/v1/channels/chan/members/alice")
+    assert r.status == 200, r
+    roles = {
+        m["user"]: m["role"]
+        for m in team.maintainer.get("/api/v1/channels/chan/members").json()["members"]
+    }
+    assert roles == {"bob": "owner", "carol": "member"}
+
+
+# -- members --------------------------------------------------------------------------------
+def test_members_put_get_delete_by_owner(world: World, team: Team) -> None:
+    r = team.owner.put("/api/v1/channels/priv/members/dave", {"role": "member"})
+    assert r.status == 200, r
+    assert (r.json()["user"], r.json()["role"], r.json()["added_by"]) == ("dave", "member", "alice")
+    assert team.stranger.get("/api/v1/channels/priv").status == 200
+    r = team.owner.get("/api/v1/channels/priv/members")
+    assert r.status == 200, r
+    assert [(m["user"], m["role"]) for m in r.json()["members"]] == [
+        ("bob", "maintainer"),
+        ("carol", "member"),
+        ("dave", "member"),
+        ("alice", "owner"),
+    ]
+    # Change a role.
+    r = team.owner.put("/api/v1/channels/priv/members/dave", {"role": "maintainer"})
+    assert r.status == 200, r
+    assert team.stranger.get("/api/v1/channels/priv").json()["role"] == "maintainer"
+    # Remove: the channel is hidden again.
+    r = team.owner.delete("/api/v1/channels/priv/members/dave")
+    assert r.status == 200, r
+    assert r.json() == {"removed": "dave"}
+    assert_error(team.stranger.get("/api/v1/channels/priv"), 404, "channel-not-found")
+    actions = audit_actions(team.owner, "priv")
+    assert actions[:3] == ["member.remove", "member.change", "member.add"]
+
+
+def test_maintainer_lists_but_cannot_manage_members(world: World, team: Team) -> None:
+    assert team.maintainer.get("/api/v1/channels/chan/members").status == 200
+    r = team.maintainer.put("/api/v1/channels/chan/members/dave", {"role": "member"})
+    assert_error(r, 403, "forbidden")
+    r = team.maintainer.put("/api/v1/channels/chan/members/bob", {"role": "owner"})
+    assert_error(r, 403, "forbidden")
+    assert_error(team.maintainer.delete("/api/v1/channels/chan/members/carol"), 403, "forbidden")
+    assert_error(team.member.get("/api/v1/channels/chan/members"), 403, "forbidden")
+    assert_error(
+        team.member.put("/api/v1/channels/chan/members/dave", {"role": "member"}), 403, "forbidden"
+    )
+    assert_error(world.anonymous.get("/api/v1/channels/chan/members"), 401, "unauthenticated")
+    roles = {
+        m["user"]: m["role"]
+        for m in team.owner.get("/api/v1/channels/chan/members").json()["members"]
+    }
+    assert roles == {"alice": "owner", "bob": "maintainer", "carol": "member"}
+
+
+def test_member_errors(world: World, team: Team) -> None:
+    r = team.owner.put("/api/v1/channels/chan/members/nobody", {"role": "member"})
+    assert_error(r, 404, "user-not-found")
+    r = team.owner.put("/api/v1/channels/chan/members/dave", {"role": "admin"})
+    assert_error(r, 400, "invalid-request")
+    r = team.owner.put("/api/v1/channels/chan/members/dave", {})
+    assert_error(r, 400, "invalid-request")
+    r = team.owner.delete("/api/v1/channels/chan/members/dave")
+    assert_error(r, 404, "member-not-found")
+    r = team.owner.put("/api/v1/channels/nope/members/dave", {"role": "member"})
+    assert_error(r, 404, "channel-not-found")
+
+
+# -- packages listing -----------------------------------------------------------------------
+@pytest.fixture
+def stocked(team: Team, pkgs: Packages) -> Team:
+    for path in (pkgs.alpha, pkgs.alpha2, pkgs.beta, pkgs.beta11, pkgs.gamma):
+        r = team.owner.upload("chan", path)
+        assert r.status == 201, r
+    return team
+
+
+def test_list_packages(world: World, stocked: Team, pkgs: Packages) -> None:
+    body = listing(world.anonymous, "chan")
+    assert body["cursor"] is None
+    by_name = {p["filename"]: p for p in body["packages"]}
+    assert set(by_name) == {
+        p.name for p in (pkgs.alpha, pkgs.alpha2, pkgs.beta, pkgs.beta11, pkgs.gamma)
+    }
+    alpha = by_name[pkgs.alpha.name]
+    assert (alpha["subdir"], alpha["name"], alpha["version"], alpha["build"]) == (
+        "noarch",
+        "alpha",
+        "1.0",
+        "h0_0",
+    )
+    assert alpha["sha256"] == hashlib.sha256(pkgs.alpha.read_bytes()).hexdigest()
+    assert alpha["size"] == pkgs.alpha.stat().st_size
+    assert by_name[pkgs.beta.name]["subdir"] == "linux-64"
+
+
+def test_list_packages_filters(world: World, stocked: Team, pkgs: Packages) -> None:
+    assert sorted(filenames(world.anonymous, "chan", subdir="linux-64")) == sorted(
+        [pkgs.beta.name, pkgs.beta11.name]
+    )
+    assert sorted(filenames(world.anonymous, "chan", name="alpha")) == sorted(
+        [pkgs.alpha.name, pkgs.alpha2.name]
+    )
+    assert filenames(world.anonymous, "chan", subdir="noarch", name="beta") == []
+    assert filenames(world.anonymous, "chan", subdir="noarch", name="gamma") == [pkgs.gamma.name]
+    assert filenames(world.anonymous, "chan", subdir="osx-arm64") == []
+    assert filenames(world.anonymous, "chan", name="nothing") == []
+
+
+def test_list_packages_pagination(world: World, stocked: Team) -> None:
+    every = filenames(world.anonymous, "chan")
+    assert len(every) == 5
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(10):
+        query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = listing(world.anonymous, "chan", **query)
+        assert len(page["packages"]) <= 2
+        seen += [p["filename"] for p in page["packages"]]
+        cursor = page["cursor"]
+        if cursor is None:
+            break
+    assert cursor is None
+    assert sorted(seen) == sorted(every)
+    assert len(seen) == len(set(seen))
+    # A filter and a page size together.
+    first = listing(world.anonymous, "chan", subdir="linux-64", limit="1")
+    assert len(first["packages"]) == 1 and first["cursor"]
+    rest = listing(world.anonymous, "chan", subdir="linux-64", limit="1", cursor=first["cursor"])
+    assert [p["filename"] for p in rest["packages"]] != [p["filename"] for p in first["packages"]]
+    # Out-of-range limits are clamped, not refused.
+    assert len(listing(world.anonymous, "chan", limit="0")["packages"]) == 1
+    assert len(listing(world.anonymous, "chan", limit="100000")["packages"]) == 5
+
+
+def test_list_packages_errors(world: World, stocked: Team) -> None:
+    r = world.anonymous.get("/api/v1/channels/chan/packages", query={"limit": "ten"})
+    assert_error(r, 400, "invalid-request")
+    r = world.anonymous.get("/api/v1/channels/chan/packages", query={"subdir": "amiga-68k"})
+    assert_error(r, 422, "unknown-subdir")
+    assert_error(world.anonymous.get("/api/v1/channels/nope/packages"), 404, "channel-not-found")
+
+
+def test_list_packages_of_private_channel(world: World, team: Team, pkgs: Packages) -> None:
+    assert team.owner.upload("priv", pkgs.alpha).status == 201
+    assert filenames(team.member, "priv") == [pkgs.alpha.name]
+    assert filenames(world.operator, "priv") == [pkgs.alpha.name]
+    assert_error(world.anonymous.get("/api/v1/channels/priv/packages"), 401, "unauthenticated")
+    assert_error(team.stranger.get("/api/v1/channels/priv/packages"), 404, "channel-not-found")
+    _, elsewhere = team.member.create_key(scope="read", channels=["chan"])
+    assert_error(elsewhere.get("/api/v1/channels/priv/packages"), 404, "channel-not-found")
+
+
+# -- audit ----------------------------------------------------------------------------------
+def test_audit_newest_first(world: World, team: Team, pkgs: Packages) -> None:
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    team.owner.set_member("chan", "dave", "member")
+    assert team.owner.patch("/api/v1/channels/chan", {"visibility": "private"}).status == 200
+    r = team.maintainer.delete(f"/api/v1/delete/chan/noarch/{pkgs.alpha.name}")
+    assert r.status == 200, r
+
+    r = team.owner.get("/api/v1/channels/chan/audit")
+    assert r.status == 200, r
+    events = r.json()["events"]
+    assert [e["action"] for e in events] == [
+        "package.delete",
+        "channel.visibility",
+        "member.add",  # dave
+        "package.upload",
+        "member.add",  # carol (team fixture)
+        "member.add",  # bob (team fixture)
+    ]
+    times = [e["at"] for e in events]
+    assert times == sorted(times, reverse=True) and len(set(times)) == len(times)
+    delete, visibility, dave, upload = events[:4]
+    assert delete["actor"] == "bob"
+    assert delete["details"]["filename"] == pkgs.alpha.name
+    assert delete["details"]["subdir"] == "noarch"
+    assert visibility["actor"] == "alice"
+    assert visibility["details"]["visibility"] == {"from": "public", "to": "private"}
+    assert dave["details"]["user"] == "dave" and dave["details"]["role"] == "member"
+    assert upload["actor"] == "alice"
+    assert upload["details"]["filename"] == pkgs.alpha.name
+    assert upload["details"]["sha256"] == hashlib.sha256(pkgs.alpha.read_bytes()).hexdigest()
+    assert r.json()["cursor"] is None
+
+
+def test_audit_pagination(world: World, team: Team) -> None:
+    for i in range(3):
+        assert team.owner.patch("/api/v1/channels/chan", {"description": f"d{i}"}).status == 200
+    every = team.owner.get("/api/v1/channels/chan/audit").json()["events"]
+    assert len(every) == 5
+    seen: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(10):
+        query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        r = team.owner.get("/api/v1/channels/chan/audit", query=query)
+        assert r.status == 200, r
+        page = r.json()
+        assert len(page["events"]) <= 2
+        seen += page["events"]
+        cursor = page["cursor"]
+        if cursor is None:
+            break
+    assert seen == every
+    r = team.owner.get("/api/v1/channels/chan/audit", query={"cursor": "not-a-cursor"})
+    assert_error(r, 400, "invalid-request")
+
+
+def test_audit_is_for_owners(world: World, team: Team) -> None:
+    for client in (team.maintainer, team.member, team.stranger):
+        assert_error(client.get("/api/v1/channels/chan/audit"), 403, "forbidden")
+    assert_error(world.anonymous.get("/api/v1/channels/chan/audit"), 401, "unauthenticated")
+    assert world.operator.get("/api/v1/channels/chan/audit").status == 200
+
+
+# -- delete a package -----------------------------------------------------------------------
+def test_maintainer_deletes_a_package(world: World, stocked: Team, pkgs: Packages) -> None:
+    key = f"chan/noarch/{pkgs.alpha.name}"
+    assert key in world.channel_keys("chan")
+    r = stocked.maintainer.delete(f"/api/v1/delete/chan/noarch/{pkgs.alpha.name}")
+    assert r.status == 200, r
+    assert r.json() == {"deleted": key}
+    assert pkgs.alpha.name not in filenames(world.anonymous, "chan")
+    assert key not in world.channel_keys("chan")
+    assert_error(
+        stocked.maintainer.delete(f"/api/v1/delete/chan/noarch/{pkgs.alpha.name}"),
+        404,
+        "package-not-found",
+    )
+
+
+def test_delete_package_refusals(world: World, stocked: Team, pkgs: Packages) -> None:
+    path = f"/api/v1/delete/chan/noarch/{pkgs.alpha.name}"
+    assert_error(stocked.member.delete(path), 403, "forbidden")
+    assert_error(stocked.stranger.delete(path), 403, "forbidden")
+    assert_error(world.anonymous.delete(path), 401, "unauthenticated")
+    _, uploader = stocked.owner.create_key(scope="upload")
+    assert_error(uploader.delete(path), 403, "forbidden")
+    assert pkgs.alpha.name in filenames(world.anonymous, "chan")
+    r = stocked.owner.delete("/api/v1/delete/chan/noarch/missing-1.0-h0_0.conda")
+    assert_error(r, 404, "package-not-found")
+    r = stocked.owner.delete(f"/api/v1/delete/chan/linux-64/{pkgs.alpha.name}")
+    assert_error(r, 404, "package-not-found")
+    r = stocked.owner.delete(f"/api/v1/delete/chan/amiga-68k/{pkgs.alpha.name}")
+    assert_error(r, 422, "unknown-subdir")
+    r = stocked.owner.delete(f"/api/v1/delete/nope/noarch/{pkgs.alpha.name}")
+    assert_error(r, 404, "channel-not-found")
+
+
+# -- the prefix.dev-compatible upload -------------------------------------------------------
+def test_multipart_upload(world: World, team: Team, pkgs: Packages) -> None:
+    r = team.owner.upload("chan", pkgs.alpha)
+    assert r.status == 201, r
+    assert r.content_type.startswith("text/plain")
+    assert pkgs.alpha.name in r.text
+    assert world.object(f"chan/noarch/{pkgs.alpha.name}") == pkgs.alpha.read_bytes()
+    assert filenames(world.anonymous, "chan") == [pkgs.alpha.name]
+    upload = next(
+        e
+        for e in team.owner.get("/api/v1/channels/chan/audit").json()["events"]
+        if e["action"] == "package.upload"
+    )
+    assert upload["actor"] == "alice" and upload["details"]["via"] == "api"
+
+
+def test_multipart_upload_with_attestation_part(world: World, team: Team, pkgs: Packages) -> None:
+    r = team.owner.upload("chan", pkgs.beta11, attestation='{"mediaType": "bundle"}')
+    assert r.status == 201, r
+    assert filenames(world.anonymous, "chan") == [pkgs.beta11.name]
+
+
+def test_legacy_raw_upload(world: World, team: Team, pkgs: Packages) -> None:
+    r = team.maintainer.upload("chan", pkgs.beta, legacy=True)
+    assert r.status == 201, r
+    assert world.object(f"chan/linux-64/{pkgs.beta.name}") == pkgs.beta.read_bytes()
+    r = team.maintainer.upload("chan", pkgs.gamma, legacy=True)
+    assert r.status == 201, r
+    assert sorted(filenames(world.anonymous, "chan")) == sorted([pkgs.beta.name, pkgs.gamma.name])
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["multipart", "legacy"])
+def test_duplicate_upload_is_409(world: World, team: Team, pkgs: Packages, legacy: bool) -> None:
+    assert team.owner.upload("chan", pkgs.alpha, legacy=legacy).status == 201
+    assert_text_error(team.owner.upload("chan", pkgs.alpha, legacy=legacy), 409, "already-exists")
+    # Other bytes under the same name too.
+    r = team.maintainer.upload("chan", pkgs.alpha_again, legacy=legacy)
+    assert_text_error(r, 409, "already-exists")
+    assert world.object(f"chan/noarch/{pkgs.alpha.name}") == pkgs.alpha.read_bytes()
+
+
+def test_force_by_owner_replaces(world: World, team: Team, pkgs: Packages) -> None:
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    r = team.owner.upload("chan", pkgs.alpha_again, force=True)
+    assert r.status == 201, r
+    new_sha = hashlib.sha256(pkgs.alpha_again.read_bytes()).hexdigest()
+    assert world.object(f"chan/noarch/{pkgs.alpha.name}") == pkgs.alpha_again.read_bytes()
+    [record] = listing(world.anonymous, "chan")["packages"]
+    assert record["sha256"] == new_sha
+    events = team.owner.get("/api/v1/channels/chan/audit").json()["events"]
+    overwrite = events[0]
+    assert overwrite["action"] == "package.overwrite"
+    assert overwrite["actor"] == "alice"
+    assert overwrite["details"]["sha256"] == new_sha
+    assert (
+        overwrite["details"]["previous_sha256"]
+        == hashlib.sha256(pkgs.alpha.read_bytes()).hexdigest()
+    )
+
+
+def test_force_on_a_new_file_is_a_plain_upload(world: World, team: Team, pkgs: Packages) -> None:
+    r = team.owner.upload("chan", pkgs.alpha, force=True)
+    assert r.status == 201, r
+    assert audit_actions(team.owner, "chan")[0] == "package.upload"
+
+
+def test_force_by_maintainer_is_403(world: World, team: Team, pkgs: Packages) -> None:
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    assert_text_error(
+        team.maintainer.upload("chan", pkgs.alpha_again, force=True), 403, "forbidden"
+    )
+    _, uploader = team.owner.create_key(scope="upload")  # the owner, but an upload-only key
+    assert_text_error(uploader.upload("chan", pkgs.alpha_again, force=True), 403, "forbidden")
+    assert world.object(f"chan/noarch/{pkgs.alpha.name}") == pkgs.alpha.read_bytes()
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["multipart", "legacy"])
+def test_sha256_mismatch_is_422(world: World, team: Team, pkgs: Packages, legacy: bool) -> None:
+    r = team.owner.upload("chan", pkgs.alpha, sha256="0" * 64, legacy=legacy)
+    assert_text_error(r, 422, "sha256-mismatch")
+    assert filenames(world.anonymous, "chan") == []
+    assert f"chan/noarch/{pkgs.alpha.name}" not in world.channel_keys("chan")
+
+
+def test_upper_case_sha256_is_accepted(world: World, team: Team, pkgs: Packages) -> None:
+    digest = hashlib.sha256(pkgs.alpha.read_bytes()).hexdigest().upper()
+    assert team.owner.upload("chan", pkgs.alpha, sha256=digest).status == 201
+
+
+def test_non_package_is_422(world: World, team: Team, pkgs: Packages) -> None:
+    readme = pkgs.alpha.parent.parent / "readme.txt"
+    readme.write_text("not a package\n")
+    r = team.owner.upload("chan", readme)
+    assert_text_error(r, 422, "unknown-extension")
+    # A package under a name that does not match its contents.
+    r = team.owner.upload("chan", pkgs.alpha, filename="alpha-9.9-h0_0.conda")
+    assert r.status == 422, r
+    assert r.content_type.startswith("text/plain")
+    # Bytes that are not a package under a package name.
+    r = team.owner.upload("chan", readme, filename="fake-1.0-h0_0.conda")
+    assert r.status == 422, r
+    assert filenames(world.anonymous, "chan") == []
+
+
+def test_body_over_the_api_limit_is_413(world: World, team: Team, pkgs: Packages) -> None:
+    size = pkgs.alpha.stat().st_size
+    world.setenv(MAX_API_BODY_BYTES, str(size // 2))
+    for legacy in (False, True):
+        text = assert_text_error(
+            team.owner.upload("chan", pkgs.alpha, legacy=legacy), 413, "payload-too-large"
+        )
+        assert "/api/v1/channels/chan/uploads" in text  # where large packages go instead
+        assert str(size // 2) in text
+    assert filenames(world.anonymous, "chan") == []
+
+
+def test_package_over_the_size_limit_is_413(world: World, team: Team, pkgs: Packages) -> None:
+    world.setenv(MAX_PACKAGE_BYTES, str(pkgs.alpha.stat().st_size - 1))
+    assert_text_error(team.owner.upload("chan", pkgs.alpha), 413, "too-large")
+
+
+def test_upload_without_token_is_401(world: World, team: Team, pkgs: Packages) -> None:
+    r = world.anonymous.upload("chan", pkgs.alpha)
+    assert_text_error(r, 401, "unauthenticated")
+    r = Client("rlt_" + "n" * 43).upload("chan", pkgs.alpha)
+    assert_text_error(r, 401, "unauthenticated")
+    assert filenames(world.anonymous, "chan") == []
+
+
+def test_upload_refusals_are_plain_text(world: World, team: Team, pkgs: Packages) -> None:
+    assert_text_error(team.member.upload("chan", pkgs.alpha), 403, "forbidden")
+    assert_text_error(team.stranger.upload("chan", pkgs.alpha), 403, "forbidden")
+    assert_text_error(team.stranger.upload("priv", pkgs.alpha), 403, "forbidden")
+    _, reader = team.owner.create_key(scope="read")
+    assert_text_error(reader.upload("chan", pkgs.alpha), 403, "forbidden")
+    _, elsewhere = team.owner.create_key(scope="upload", channels=["priv"])
+    assert_text_error(elsewhere.upload("chan", pkgs.alpha), 403, "forbidden")
+    assert_text_error(team.owner.upload("nope", pkgs.alpha), 404, "channel-not-found")
+    assert filenames(world.anonymous, "chan") == []
+    # The right key works.
+    assert elsewhere.upload("priv", pkgs.alpha).status == 201
+
+
+def test_upload_scoped_key_of_maintainer_uploads(world: World, team: Team, pkgs: Packages) -> None:
+    _, uploader = team.maintainer.create_key(scope="upload", channels=["chan"])
+    assert uploader.upload("chan", pkgs.gamma).status == 201
+
+
+def test_malformed_upload_requests_are_400(world: World, team: Team, pkgs: Packages) -> None:
+    auth = team.owner.auth()
+    # Multipart without a 'file' part.
+    boundary = "a" * 16
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="other"\r\n\r\nx\r\n--{boundary}--\r\n'
+    ).encode()
+    r = invoke(
+        "POST",
+        "/api/v1/upload/chan",
+        headers={**auth, "content-type": f"multipart/form-data; boundary={boundary}"},
+        body=body,
+    )
+    assert_text_error(r, 400, "invalid-request")
+    # A raw body without X-File-Name.
+    r = invoke(
+        "POST",
+        "/api/v1/upload/chan",
+        headers={**auth, "content-type": "application/octet-stream"},
+        body=pkgs.alpha.read_bytes(),
+    )
+    assert_text_error(r, 400, "invalid-request")
+
+
+def test_namespaced_channel_upload_gets_a_plain_text_answer(
+    world: World, team: Team, pkgs: Packages
+) -> None:
+    # rattler-build >= 0.74 publish sends "owner/name" unescaped (spec §2.1); every
+    # answer under /api/v1/upload/ is shown to the user, so it must be plain text.
+    r = team.owner.upload("alice/chan", pkgs.alpha)
+    assert r.status in (403, 404, 422), r
+    assert r.content_type.startswith("text/plain"), r
+
+
+@pytest.mark.parametrize("fixture", ["legacy-raw-apikey-noarch", "multipart-apikey-noarch"])
+def test_captured_client_requests_are_accepted(world: World, fixture: str) -> None:
+    request = json.loads((FIXTURES / f"{fixture}.request.json").read_text())
+    body = (FIXTURES / f"{fixture}.body.bin").read_bytes()
+    assert len(body) == request["body_len"]
+    channel = request["target"].rsplit("/", 1)[-1]
+    assert channel == "my-channel"
+    alice = world.user("alice")
+    alice.create_channel(channel)
+    headers = [(k, v) for k, v in request["headers"] if k.lower() != "authorization"]
+    headers.append(("authorization", f"Bearer {alice.token}"))
+    r = invoke(request["method"], request["target"], headers=headers, body=body)
+    assert r.status == 201, r
+    [record] = listing(alice, channel)["packages"]
+    assert record["filename"] == "probe-pkg-0.1.0-h0_0.conda"
+    assert record["sha256"] == "67c7e9ea46d5485f3ec395d527100422e87d812e48eecb6afaff1cb2fb55b42c"
+    # The same request again: 409, which --skip-existing relies on.
+    again = invoke(request["method"], request["target"], headers=headers, body=body)
+    assert_text_error(again, 409, "already-exists")
+
+
+# -- presigned uploads ----------------------------------------------------------------------
+def _ticket_body(path: Path, **extra: Any) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {
+        "filename": path.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        **extra,
+    }
+
+
+def test_presigned_upload_request(world: World, team: Team, pkgs: Packages) -> None:
+    r = team.maintainer.post("/api/v1/channels/chan/uploads", _ticket_body(pkgs.alpha))
+    assert r.status == 201, r
+    ticket = r.json()
+    assert ticket["method"] == "PUT"
+    assert ticket["filename"] == pkgs.alpha.name
+    assert ticket["status"] == "pending"
+    assert ticket["url"].startswith("https://conda.example.com/_s3/")
+    assert ticket["headers"]
+    status = team.maintainer.get(f"/api/v1/channels/chan/uploads/{ticket['id']}")
+    assert status.status == 200, status
+    assert status.json()["status"] == "pending"
+    # Upload ids are per channel, and a private channel's stay hidden.
+    r = team.maintainer.get(f"/api/v1/channels/priv/uploads/{ticket['id']}")
+    assert_error(r, 404, "not-found")
+    assert_error(team.maintainer.get("/api/v1/channels/chan/uploads/nope"), 404, "upload-not-found")
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"filename": None}, 400, "invalid-request"),
+        ({"sha256": None}, 400, "invalid-request"),
+        ({"size": None}, 400, "invalid-request"),
+        ({"size": 0}, 400, "invalid-request"),
+        ({"size": "12"}, 400, "invalid-request"),
+        ({"force": "yes"}, 400, "invalid-request"),
+        ({"filename": "readme.txt"}, 422, "unknown-extension"),
+        ({"filename": "nodashes.conda"}, 422, "invalid-filename"),
+        ({"filename": "../x-1-0.conda"}, 422, "invalid-filename"),
+        ({"sha256": "xyz"}, 422, "invalid-sha256"),
+        ({"subdir": "amiga-68k"}, 422, "unknown-subdir"),
+        ({"size": 10**12}, 413, "too-large"),
+    ],
+)
+def test_presigned_upload_validation(
+    world: World, team: Team, pkgs: Packages, change: dict[str, Any], status: int, code: str
+) -> None:
+    body = _ticket_body(pkgs.alpha)
+    body.update(change)
+    body = {k: v for k, v in body.items() if v is not None}
+    assert_error(team.owner.post("/api/v1/channels/chan/uploads", body), status, code)
+
+
+def test_presigned_upload_permissions(world: World, team: Team, pkgs: Packages) -> None:
+    body = _ticket_body(pkgs.alpha)
+    assert_error(
+        world.anonymous.post("/api/v1/channels/chan/uploads", body), 401, "unauthenticated"
+    )
+    assert_error(team.member.post("/api/v1/channels/chan/uploads", body), 403, "forbidden")
+    r = team.maintainer.post("/api/v1/channels/chan/uploads", {**body, "force": True})
+    assert_error(r, 403, "forbidden")
+    r = team.owner.post("/api/v1/channels/chan/uploads", {**body, "force": True})
+    assert r.status == 201, r
+    assert_error(team.owner.post("/api/v1/channels/nope/uploads", body), 404, "channel-not-found")
+
+
+# -- general --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/nope"),
+        ("GET", "/api/v1"),
+        ("POST", "/api/v1/users/me"),
+        ("GET", "/api/v2/channels"),
+    ],
+)
+def test_unknown_route_is_json_404(world: World, method: str, path: str) -> None:
+    r = world.operator.call(method, path)
+    assert_error(r, 404, "no-route")
+
+
+def _routes() -> set[tuple[str, str]]:
+    routes = app._static_routes + app._dynamic_routes
+    out = set()
+    for route in routes:
+        methods = route.method if isinstance(route.method, (list, tuple)) else [route.method]
+        for method in methods:
+            out.add((method.lower(), re.sub(r"<(\w+)>", r"{\1}", route.path)))
+    return out
+
+
+def test_openapi_lists_every_route(world: World) -> None:
+    r = world.anonymous.get("/api/openapi.json")
+    assert r.status == 200, r
+    doc = json.loads(r.text)
+    assert doc["openapi"].startswith("3.")
+    assert doc["info"]["title"]
+    documented = {(m, path) for path, ops in doc["paths"].items() for m in ops}
+    expected = _routes()
+    assert len(expected) >= 20
+    assert expected <= documented, sorted(expected - documented)
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                assert param["in"] in ("path", "query", "header", "cookie"), param
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"'])
+def test_malformed_json_body_is_400(world: World, raw: bytes) -> None:
+    r = world.operator.call(
+        "POST", "/api/v1/users", headers={"content-type": "application/json"}, body=raw
+    )
+    assert_error(r, 400, "invalid-request")
+    alice = world.user("alice")
+    r = alice.call(
+        "POST", "/api/v1/channels", headers={"content-type": "application/json"}, body=raw
+    )
+    assert_error(r, 400, "invalid-request")
