@@ -99,7 +99,7 @@ def _boolean(raw: Any) -> bool:
 
 
 # CloudWatch Logs accepts only these periods (days); jsii enums carry names, not numbers.
-_RETENTION = {
+_RETENTION: dict[int, logs.RetentionDays] = {
     days: getattr(logs.RetentionDays, name)
     for days, name in (
         (1, "ONE_DAY"),

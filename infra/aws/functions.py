@@ -59,21 +59,19 @@ class Functions(Construct):
     ) -> None:
         super().__init__(scope, id)
         architecture = ARCHITECTURES[_built_deps_architecture()]
-        layer_props = {"compatible_runtimes": [RUNTIME], "compatible_architectures": [architecture]}
-        rillet = lambda_.LayerVersion(
-            self,
-            "RilletLayer",
-            code=lambda_.Code.from_asset(str(ROOT / "layers" / "rillet"), exclude=_EXCLUDE),
-            description="rillet package",
-            **layer_props,
-        )
-        deps = lambda_.LayerVersion(
-            self,
-            "DepsLayer",
-            code=lambda_.Code.from_asset(str(build_layer.LAYER_DIR), exclude=_EXCLUDE),
-            description="rillet third-party runtime dependencies",
-            **layer_props,
-        )
+
+        def layer(id: str, directory: Path, description: str) -> lambda_.LayerVersion:
+            return lambda_.LayerVersion(
+                self,
+                id,
+                code=lambda_.Code.from_asset(str(directory), exclude=_EXCLUDE),
+                description=description,
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[architecture],
+            )
+
+        rillet = layer("RilletLayer", ROOT / "layers" / "rillet", "rillet package")
+        deps = layer("DepsLayer", build_layer.LAYER_DIR, "rillet third-party dependencies")
         self._functions: dict[str, lambda_.Function] = {}
         for spec in specs:
             self._functions[spec.name] = self._function(

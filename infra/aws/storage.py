@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -13,51 +15,65 @@ from rillet.core.layout import STAGING_EXPIRY_DAYS, STAGING_PREFIX
 class Storage(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig) -> None:
         super().__init__(scope, id)
-        common = {
-            "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
-            "enforce_ssl": True,
-            "encryption": s3.BucketEncryption.S3_MANAGED,
-            "removal_policy": config.removal_policy,
-        }
         # CloudFront standard logs are delivered with ACLs, so this bucket alone allows them.
-        self.logs = s3.Bucket(
+        self.logs = _private_bucket(
             self,
             "Logs",
-            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(config.log_retention_days))],
-            **common,
+            config,
+            ownership=s3.ObjectOwnership.OBJECT_WRITER,
+            rules=[s3.LifecycleRule(expiration=Duration.days(config.log_retention_days))],
         )
-
         # Versioned so a bad write or delete can be undone; old index versions pile up on
         # every reindex, hence the noncurrent expiry.
-        self.channels = s3.Bucket(
+        self.channels = _private_bucket(
             self,
             "Channels",
+            config,
             versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.logs,
-            server_access_logs_prefix="s3/channels/",
-            lifecycle_rules=[
+            access_logs=(self.logs, "s3/channels/"),
+            rules=[
                 s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30)),
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
-            **common,
         )
-
         # Uploads that never validate (abandoned, rejected, or never sent) expire by rule;
         # the validator deletes the ones it consumes.
-        self.staging = s3.Bucket(
+        self.staging = _private_bucket(
             self,
             "Staging",
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=self.logs,
-            server_access_logs_prefix="s3/staging/",
-            lifecycle_rules=[
+            config,
+            access_logs=(self.logs, "s3/staging/"),
+            rules=[
                 s3.LifecycleRule(
                     prefix=STAGING_PREFIX,
                     expiration=Duration.days(STAGING_EXPIRY_DAYS),
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
-            **common,
         )
+
+
+def _private_bucket(
+    scope: Construct,
+    id: str,
+    config: StageConfig,
+    *,
+    rules: Sequence[s3.LifecycleRule],
+    ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: bool = False,
+    access_logs: tuple[s3.IBucket, str] | None = None,
+) -> s3.Bucket:
+    """No public access of any kind, TLS only, S3-managed encryption (no KMS key to pay for)."""
+    return s3.Bucket(
+        scope,
+        id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        object_ownership=ownership,
+        versioned=versioned,
+        lifecycle_rules=rules,
+        server_access_logs_bucket=access_logs[0] if access_logs else None,
+        server_access_logs_prefix=access_logs[1] if access_logs else None,
+        removal_policy=config.removal_policy,
+    )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rillet.core.errors import InvalidRequest, NotFound, PackageTooLarge
+from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload
 from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
@@ -76,6 +76,11 @@ def request_upload(
     subdir = body.get("subdir")
     if subdir is not None:
         validate_subdir(subdir)
+        # Knowing the subdir, a duplicate is refused now rather than after the PUT.
+        if not force and catalog.get_package(channel, subdir, filename) is not None:
+            raise Conflict(
+                f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
+            )
     upload = Upload(
         id=upload_id,
         channel=channel,
