@@ -13,7 +13,7 @@ from rillet.runtime import http
 from rillet.runtime.observability import logger
 from rillet.runtime.prefix_upload import parse_upload_request
 from rillet.runtime.wiring import Container, container
-from rillet.services import accounts, channels, members, packages, uploads
+from rillet.services import accounts, channels, members, packages, publishing, uploads
 
 app = APIGatewayHttpResolver()
 http.install_error_handlers(app)
@@ -195,6 +195,46 @@ def read_audit(channel: str) -> Response[str]:
         limit=http.int_param(_query("limit"), 100), cursor=_query("cursor"),
     )
     return http.json_response(200, {"events": [e.to_json() for e in events], "cursor": cursor})
+
+
+# -- trusted publishing ---------------------------------------------------------------
+@app.post("/api/oidc/mint_token")
+def mint_token() -> Response[str]:
+    c = container()
+    secret, key_id = c.new_secret()
+    token, _ = publishing.mint_token(
+        c.publishers, c.directory, c.audit, c.jwks, c.settings.oidc, http.raw_body(app),
+        now=c.clock.epoch(), now_iso=c.clock.iso(), secret=secret, key_id=key_id,
+    )
+    # The client uses the whole body as the token: no JSON, no trailing newline.
+    return http.text_response(200, token)
+
+
+@app.post("/api/v1/channels/<channel>/publishers")
+def add_publisher(channel: str) -> Response[str]:
+    c, p = _ctx()
+    publisher = publishing.add_publisher(
+        c.catalog, c.directory, c.publishers, c.audit, p, channel, http.json_body(app),
+        publisher_id=f"pub_{c.new_id()[:12]}", now_iso=c.clock.iso(),
+        github_issuer=c.settings.github_issuer, gitlab_issuers=c.settings.gitlab_issuers,
+    )
+    return http.json_response(201, publisher.to_json())
+
+
+@app.get("/api/v1/channels/<channel>/publishers")
+def list_publishers(channel: str) -> Response[str]:
+    c, p = _ctx()
+    found = publishing.list_publishers(c.catalog, c.directory, c.publishers, p, channel)
+    return http.json_response(200, {"publishers": [pub.to_json() for pub in found]})
+
+
+@app.delete("/api/v1/channels/<channel>/publishers/<publisher_id>")
+def remove_publisher(channel: str, publisher_id: str) -> Response[str]:
+    c, p = _ctx()
+    publishing.remove_publisher(
+        c.catalog, c.directory, c.publishers, c.audit, p, channel, publisher_id, now_iso=c.clock.iso()
+    )
+    return http.json_response(200, {"removed": publisher_id})
 
 
 # -- presigned uploads ----------------------------------------------------------------

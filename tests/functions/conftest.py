@@ -247,12 +247,26 @@ class World:
     provisioned: Provisioned
     clock: FakeClock
     monkeypatch: pytest.MonkeyPatch
+    containers: dict[Settings, wiring.Container]
     anonymous: Client = field(default_factory=lambda: Client(None))
     operator: Client = field(default_factory=lambda: Client(ADMIN_TOKEN, "admin"))
 
     def rebuild(self) -> None:
-        """A cold start: settings read again from the environment."""
-        wiring.reset(wiring.Container(Settings.from_env(), clock=self.clock))
+        """A cold start: settings read again from the environment, the container replaced.
+
+        Containers hold nothing but settings and boto3 clients (all state is in moto),
+        so one per distinct environment is kept for the session: new clients cost
+        ~0.3 s a test, more than the test itself.
+        """
+        wiring.reset()
+        settings = Settings.from_env()
+        container = self.containers.get(settings)
+        if container is None:
+            container = wiring.Container(settings)
+            container.__dict__["session"] = self.session  # the warm session's models
+            self.containers[settings] = container
+        container.clock = self.clock
+        wiring.reset(container)
 
     def setenv(self, name: str, value: str) -> None:
         self.monkeypatch.setenv(name, value)
@@ -272,46 +286,64 @@ class World:
 
     def object(self, key: str) -> bytes:
         s3 = self.session.client("s3")
-        body: bytes = s3.get_object(Bucket=self.provisioned.names.channels_bucket, Key=key)[
-            "Body"
-        ].read()
-        return body
+        obj = s3.get_object(Bucket=self.provisioned.names.channels_bucket, Key=key)
+        data: bytes = obj["Body"].read()
+        return data
+
+
+@pytest.fixture(scope="session")
+def boto_session() -> Iterator[Any]:
+    """Fake credentials for the whole session, and one boto3 session whose models stay loaded."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in FAKE_AWS_ENV.items():
+            mp.setenv(name, value)
+        yield boto3.session.Session(region_name=REGION)
+
+
+@pytest.fixture(scope="session")
+def containers() -> dict[Settings, Any]:
+    return {}
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    for name, value in FAKE_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
+def world(
+    monkeypatch: pytest.MonkeyPatch, boto_session: Any, containers: dict[Settings, Any]
+) -> Iterator[World]:
+    # Fresh resources for every test: moto copies a whole table on each transaction,
+    # so small tables keep the tests fast as well as independent.
     with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        provisioned = provision(session)
+        provisioned = provision(boto_session)
         for name, value in provisioned.environment(PUBLIC_URL, ADMIN_TOKEN).items():
             monkeypatch.setenv(name, value)
-        w = World(session, provisioned, FakeClock(), monkeypatch)
+        w = World(boto_session, provisioned, FakeClock(), monkeypatch, containers)
         w.rebuild()
         yield w
     wiring.reset()
 
 
-@dataclass(frozen=True)
+@dataclass
 class Team:
-    """Users with each role on a public and a private channel, plus an outsider."""
+    """Users with each role on the public channel ``chan``, plus an outsider."""
 
     owner: Client
     maintainer: Client
     member: Client
     stranger: Client
-    public: str = "chan"
-    private: str = "priv"
+
+    def add_private(self, name: str = "priv") -> str:
+        """A private channel with the same roles."""
+        self.owner.create_channel(name, "private")
+        self.owner.set_member(name, self.maintainer.name, "maintainer")
+        self.owner.set_member(name, self.member.name, "member")
+        return name
 
 
 @pytest.fixture
 def team(world: World) -> Team:
     owner, maintainer, member, stranger = (world.user(n) for n in ("alice", "bob", "carol", "dave"))
-    for channel, visibility in (("chan", "public"), ("priv", "private")):
-        owner.create_channel(channel, visibility)
-        owner.set_member(channel, "bob", "maintainer")
-        owner.set_member(channel, "carol", "member")
+    owner.create_channel("chan")
+    owner.set_member("chan", "bob", "maintainer")
+    owner.set_member("chan", "carol", "member")
     return Team(owner, maintainer, member, stranger)
 
 

@@ -25,7 +25,6 @@ from tests.functions.conftest import (
     Team,
     World,
     invoke,
-    multipart_upload,
 )
 
 FIXTURES = Path("/work/shared/fixtures/upload")
@@ -331,6 +330,7 @@ def test_operator_creates_channel_for_a_user(world: World) -> None:
 
 
 def test_get_channel_visibility_rules(world: World, team: Team) -> None:
+    team.add_private()
     # A private channel is invisible to outsiders: the same answer as a missing one.
     hidden = assert_error(team.stranger.get("/api/v1/channels/priv"), 404, "channel-not-found")
     missing = assert_error(team.stranger.get("/api/v1/channels/nope"), 404, "channel-not-found")
@@ -520,6 +520,7 @@ def test_channel_keeps_at_least_one_owner(world: World, team: Team) -> None:
 
 # -- members --------------------------------------------------------------------------------
 def test_members_put_get_delete_by_owner(world: World, team: Team) -> None:
+    team.add_private()
     r = team.owner.put("/api/v1/channels/priv/members/dave", {"role": "member"})
     assert r.status == 200, r
     assert (r.json()["user"], r.json()["role"], r.json()["added_by"]) == ("dave", "member", "alice")
@@ -653,6 +654,7 @@ def test_list_packages_errors(world: World, stocked: Team) -> None:
 
 
 def test_list_packages_of_private_channel(world: World, team: Team, pkgs: Packages) -> None:
+    team.add_private()
     assert team.owner.upload("priv", pkgs.alpha).status == 201
     assert filenames(team.member, "priv") == [pkgs.alpha.name]
     assert filenames(world.operator, "priv") == [pkgs.alpha.name]
@@ -889,6 +891,7 @@ def test_upload_without_token_is_401(world: World, team: Team, pkgs: Packages) -
 
 
 def test_upload_refusals_are_plain_text(world: World, team: Team, pkgs: Packages) -> None:
+    team.add_private()
     assert_text_error(team.member.upload("chan", pkgs.alpha), 403, "forbidden")
     assert_text_error(team.stranger.upload("chan", pkgs.alpha), 403, "forbidden")
     assert_text_error(team.stranger.upload("priv", pkgs.alpha), 403, "forbidden")
@@ -974,6 +977,7 @@ def _ticket_body(path: Path, **extra: Any) -> dict[str, Any]:
 
 
 def test_presigned_upload_request(world: World, team: Team, pkgs: Packages) -> None:
+    team.add_private()
     r = team.maintainer.post("/api/v1/channels/chan/uploads", _ticket_body(pkgs.alpha))
     assert r.status == 201, r
     ticket = r.json()

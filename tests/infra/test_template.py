@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_cloudfront as cloudfront
@@ -14,7 +13,7 @@ from infra.aws.functions import SPECS
 from rillet.adapters import schema
 from rillet.core import layout, repodata
 from rillet.runtime import settings
-from tests.infra.conftest import Synthesis
+from tests.infra.conftest import ROOT, Synthesis
 
 ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
 
@@ -292,8 +291,8 @@ def test_functions_run_python_312_on_the_layer_architecture(synthesis: Synthesis
         assert {_refs(layer).pop() for layer in props["Layers"]} == layers
         assert props["LoggingConfig"]["LogFormat"] == "JSON"
         assert props["TracingConfig"] == {"Mode": "Active"}
-        # Code comes from functions/<name>, with nothing else in it.
-        assert Path(f"functions/{spec.name}/handler.py").exists()
+        # The code asset is functions/<name>, whose handler.py is the entry point.
+        assert (ROOT / "functions" / spec.name / "handler.py").exists()
         assert props["Handler"] == "handler.lambda_handler"
 
 

@@ -23,7 +23,7 @@ _BATCH = 25  # BatchWriteItem's limit
 
 def _key_from_item(item: dict[str, Any]) -> ApiKey:
     channels = item.get("channels")
-    subdirs = item.get("subdirs")
+    limits = item.get("publish_limits")
     return ApiKey(
         key_id=item["key_id"],
         user=item["user"],
@@ -35,9 +35,7 @@ def _key_from_item(item: dict[str, Any]) -> ApiKey:
         description=item.get("description", ""),
         revoked=bool(item.get("revoked", False)),
         kind=item.get("kind", "api"),
-        name_patterns=tuple(item.get("name_patterns") or ()),
-        subdirs=frozenset(subdirs) if subdirs is not None else None,
-        publisher=item.get("publisher", ""),
+        publish_limits=json.loads(limits) if limits else None,
     )
 
 
@@ -53,9 +51,9 @@ def _key_attributes(key: ApiKey) -> dict[str, Any]:
         "description": key.description,
         "revoked": key.revoked,
         "kind": key.kind,
-        "name_patterns": list(key.name_patterns) or None,
-        "subdirs": sorted(key.subdirs) if key.subdirs is not None else None,
-        "publisher": key.publisher or None,
+        "publish_limits": json.dumps(key.publish_limits, sort_keys=True)
+        if key.publish_limits is not None
+        else None,
     }
 
 

@@ -106,8 +106,9 @@ class DynamoTable:
         self, pk: str, sk_prefix: str, start_after: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every item of ``pk`` whose sort key starts with ``sk_prefix``, in order."""
-        condition = "pk = :pk AND begins_with(sk, :prefix)"
-        values = {":pk": pk, ":prefix": sk_prefix}
+        # DynamoDB refuses begins_with with an empty prefix: then take the whole partition.
+        condition = "pk = :pk AND begins_with(sk, :prefix)" if sk_prefix else "pk = :pk"
+        values = {":pk": pk, ":prefix": sk_prefix} if sk_prefix else {":pk": pk}
         paginator = self.client.get_paginator("query")
         kwargs: dict[str, Any] = {}
         if start_after is not None:

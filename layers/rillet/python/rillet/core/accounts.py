@@ -52,10 +52,8 @@ class ApiKey:
     description: str = ""
     revoked: bool = False
     kind: str = "api"  # api | minted
-    # Minted trusted-publishing tokens only:
-    name_patterns: tuple[str, ...] = ()
-    subdirs: frozenset[str] | None = None
-    publisher: str = ""
+    # Minted trusted-publishing tokens only: per channel, the publishers' name/subdir limits.
+    publish_limits: Mapping[str, list[Mapping[str, list[str]]]] | None = None
 
     def active(self, now: int) -> bool:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)

@@ -9,7 +9,7 @@ to other channels. The operator's admin token may do everything.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -76,20 +76,25 @@ class Principal:
     channels: frozenset[str] | None = None  # None: not limited to particular channels
     superuser: bool = False
     key_id: str = ""
-    # For minted trusted-publishing tokens: package-name patterns / subdirs allowed.
-    name_patterns: tuple[str, ...] = ()
-    subdirs: frozenset[str] | None = None
+    # A token minted by trusted publishing: upload-only, into ``channels``, within
+    # each channel's publisher limits (package-name patterns, subdirs).
+    minted: bool = False
+    publish_limits: Mapping[str, list[Mapping[str, list[str]]]] | None = None
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels
 
-    def may_publish(self, name: str, subdir: str) -> bool:
-        """Minted tokens can be narrowed to package-name patterns and subdirs."""
-        if self.subdirs is not None and subdir not in self.subdirs:
-            return False
-        return not self.name_patterns or any(
-            fnmatch.fnmatchcase(name.lower(), p.lower()) for p in self.name_patterns
-        )
+    def may_publish(self, channel: str, name: str, subdir: str) -> bool:
+        if self.publish_limits is None:
+            return True
+        for rule in self.publish_limits.get(channel, []):
+            subdirs, patterns = rule.get("subdirs") or [], rule.get("name_patterns") or []
+            if subdirs and subdir not in subdirs:
+                continue
+            if patterns and not any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in patterns):
+                continue
+            return True
+        return False
 
 
 def allowed(
@@ -108,6 +113,9 @@ def allowed(
     if not principal.limited_to(channel):
         # A credential limited to other channels acts as no credential here.
         return visibility is Visibility.PUBLIC and action in PUBLIC_ACTIONS
+    if principal.minted:
+        # Trusted publishing mints upload rights for its channels, nothing else.
+        return action is Action.UPLOAD
     by_role = ROLE_ACTIONS[role] if role is not None else frozenset()
     if visibility is Visibility.PUBLIC:
         by_role = by_role | PUBLIC_ACTIONS

@@ -11,7 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from urllib.parse import urlparse
+
+from rillet.core.oidc import GITHUB_ISSUER, GITLAB_ISSUER, PROVIDERS, OidcConfig
 from rillet.core.package import Limits
+
+LEGACY_AUDIENCE: Final = "prefix.dev"
 
 TABLE_NAME: Final = "RILLET_TABLE_NAME"
 CHANNELS_BUCKET: Final = "RILLET_CHANNELS_BUCKET"
@@ -25,6 +30,10 @@ UPLOAD_URL_TTL: Final = "RILLET_UPLOAD_URL_TTL_SECONDS"
 S3_ENDPOINT_URL: Final = "RILLET_S3_ENDPOINT_URL"  # local stack: where presigned URLs point
 MAX_API_BODY_BYTES: Final = "RILLET_MAX_API_BODY_BYTES"
 EDGE_KVS_ARN: Final = "RILLET_EDGE_KVS_ARN"  # edge_sync only: the CloudFront KeyValueStore
+OIDC_GITHUB_ISSUER: Final = "RILLET_OIDC_GITHUB_ISSUER"
+OIDC_GITLAB_ISSUERS: Final = "RILLET_OIDC_GITLAB_ISSUERS"  # comma-separated (self-managed too)
+OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switched off
+OIDC_LEGACY_AUDIENCE: Final = "RILLET_OIDC_LEGACY_AUDIENCE"  # "true": also accept "prefix.dev"
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
 # Exactly one of these must be set: AWS reads the secret, the local stack passes the token.
@@ -35,6 +44,10 @@ OPTIONAL: Final = (
     S3_ENDPOINT_URL,
     MAX_API_BODY_BYTES,
     EDGE_KVS_ARN,
+    OIDC_GITHUB_ISSUER,
+    OIDC_GITLAB_ISSUERS,
+    OIDC_DISABLED,
+    OIDC_LEGACY_AUDIENCE,
     *ADMIN_TOKEN_SOURCES,
 )
 
@@ -63,10 +76,30 @@ class Settings:
     s3_endpoint_url: str | None = None
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES
     edge_kvs_arn: str | None = None
+    github_issuer: str = GITHUB_ISSUER
+    gitlab_issuers: tuple[str, ...] = (GITLAB_ISSUER,)
+    disabled_providers: frozenset[str] = frozenset()
+    legacy_audience: bool = False
 
     @property
     def limits(self) -> Limits:
         return Limits(max_package_bytes=self.max_package_bytes)
+
+    @property
+    def public_host(self) -> str:
+        """The OIDC audience current clients request: our host name, no port."""
+        return (urlparse(self.public_url).hostname or "").lower()
+
+    @property
+    def oidc(self) -> OidcConfig:
+        providers = {self.github_issuer: "github", **dict.fromkeys(self.gitlab_issuers, "gitlab")}
+        enabled = {i: p for i, p in providers.items() if p not in self.disabled_providers}
+        audiences = {self.public_host} | ({LEGACY_AUDIENCE} if self.legacy_audience else set())
+        return OidcConfig(
+            issuers=enabled,  # type: ignore[arg-type]
+            disabled_issuers=frozenset(providers) - frozenset(enabled),
+            audiences=frozenset(audiences),
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +123,10 @@ class Settings:
             s3_endpoint_url=env.get(S3_ENDPOINT_URL) or None,
             max_api_body_bytes=_positive_int(env, MAX_API_BODY_BYTES, DEFAULT_MAX_API_BODY_BYTES),
             edge_kvs_arn=env.get(EDGE_KVS_ARN) or None,
+            github_issuer=env.get(OIDC_GITHUB_ISSUER) or GITHUB_ISSUER,
+            gitlab_issuers=_csv(env.get(OIDC_GITLAB_ISSUERS)) or (GITLAB_ISSUER,),
+            disabled_providers=_providers(env.get(OIDC_DISABLED)),
+            legacy_audience=_flag(env, OIDC_LEGACY_AUDIENCE),
         )
 
 
@@ -104,3 +141,22 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {value}")
     return value
+
+
+def _csv(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def _providers(raw: str | None) -> frozenset[str]:
+    names = frozenset(_csv(raw))
+    unknown = names - set(PROVIDERS)
+    if unknown:
+        raise SettingsError(f"{OIDC_DISABLED}: unknown providers {sorted(unknown)}")
+    return names
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "false").lower()
+    if raw not in ("true", "false"):
+        raise SettingsError(f"{name} must be 'true' or 'false', got {raw!r}")
+    return raw == "true"

@@ -21,6 +21,8 @@ from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.edge import DynamoEdgeView, KvsEdgeStore
+from rillet.adapters.jwks import JwksCache
+from rillet.adapters.publishers import DynamoPublishers
 from rillet.core.policy import Principal
 from rillet.core.ports import EdgeStore
 from rillet.core.tokens import SECRET_BYTES
@@ -97,6 +99,14 @@ class Container:
     @cached_property
     def audit(self) -> DynamoAuditLog:
         return DynamoAuditLog(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def publishers(self) -> DynamoPublishers:
+        return DynamoPublishers(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def jwks(self) -> JwksCache:
+        return JwksCache()
 
     @cached_property
     def edge_view(self) -> DynamoEdgeView:

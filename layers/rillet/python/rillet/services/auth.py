@@ -52,8 +52,8 @@ def authenticate(
         scope=key.scope,
         channels=key.channels,
         key_id=key.key_id,
-        name_patterns=key.name_patterns,
-        subdirs=key.subdirs,
+        minted=key.kind == "minted",
+        publish_limits=key.publish_limits,
     )
 
 

@@ -61,7 +61,7 @@ def upload_package(
         expected_size=len(body),
     )
     subdir = str(facts.index["subdir"])
-    if not actor.may_publish(facts.filename.name, subdir):
+    if not actor.may_publish(channel, facts.filename.name, subdir):
         raise Forbidden(f"this token may not publish {facts.filename.name} to {subdir}")
     existing = catalog.get_package(channel, subdir, filename)
     if force and (existing is not None or catalog.removed_sha256(channel, subdir, filename)):
@@ -90,7 +90,7 @@ def upload_package(
         force=force,
         audit=audit,
         actor=actor.user,
-        via="minted-token" if actor.key_id.startswith("tp_") else "api",
+        via="trusted-publishing" if actor.minted else "api",
     )
     replaced = existing is not None
     return Published(channel, subdir, filename, facts.sha256, replaced)

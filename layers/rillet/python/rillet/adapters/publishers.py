@@ -1,0 +1,88 @@
+"""Trusted publishers and the OIDC replay guard in DynamoDB.
+
+    CHANNEL#<channel>                     PUBLISHER#<id>   the publisher (owner's view)
+    PUBLISHERS#<provider>#<issuer host>#<lookup>  <channel>#<id>  the same, found by claim
+    JTI#<issuer>#<jti>                    JTI              a used token id (ttl)
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from rillet.adapters import schema
+from rillet.adapters.dynamodb import DynamoTable, _item
+from rillet.core.errors import NotFound
+from rillet.core.oidc import Publisher
+
+
+def _lookup_pk(provider: str, issuer: str, lookup: str) -> str:
+    return f"PUBLISHERS#{provider}#{urlparse(issuer).netloc}#{lookup.lower()}"
+
+
+def _from_item(item: dict[str, Any]) -> Publisher:
+    data = json.loads(item["publisher"])
+    data["name_patterns"] = tuple(data.get("name_patterns") or ())
+    data["subdirs"] = tuple(data.get("subdirs") or ())
+    data["last_used_at"] = item.get("last_used_at", "")
+    return Publisher(**data)
+
+
+class DynamoPublishers(DynamoTable):
+    def put(self, publisher: Publisher) -> None:
+        data = {k: v for k, v in publisher.__dict__.items() if k != "last_used_at"}
+        body = json.dumps(data, sort_keys=True)
+        own = {"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}
+        found = {
+            "pk": _lookup_pk(publisher.provider, publisher.issuer, publisher.lookup),
+            "sk": f"{publisher.channel}#{publisher.id}",
+        }
+        self._transact(
+            [
+                {"Put": {"Item": _item({**own, "kind": "publisher", "publisher": body, "ref": json.dumps(found)}),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": _item({**found, "kind": "publisher-ref", "publisher": body})}},
+            ]
+        )
+
+    def list(self, channel: str) -> list[Publisher]:
+        return [_from_item(i) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
+
+    def delete(self, channel: str, publisher_id: str) -> Publisher:
+        own = {"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"}
+        item = self._get(own)
+        if item is None:
+            raise NotFound(f"no publisher {publisher_id} on channel {channel}", code="publisher-not-found")
+        self._transact([{"Delete": {"Key": _item(own)}}, {"Delete": {"Key": _item(json.loads(item["ref"]))}}])
+        return _from_item(item)
+
+    def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]:
+        found = [_from_item(i) for i in self._query(_lookup_pk(provider, issuer, lookup), "")]
+        return [p for p in found if p.issuer == issuer]
+
+    def touch(self, publisher: Publisher, now_iso: str) -> None:
+        self._call(
+            "update_item",
+            Key=_item({"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}),
+            UpdateExpression="SET last_used_at = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=_item({":t": now_iso}),
+        )
+
+    def remember_jti(self, issuer: str, jti: str, expires_at: int, now: int) -> bool:
+        """Atomically record a used token id; False if it was seen before (a replay)."""
+        try:
+            self._call(
+                "put_item",
+                Item=_item({"pk": f"JTI#{issuer}#{jti}", "sk": "JTI", "kind": "jti",
+                            schema.TTL_ATTRIBUTE: expires_at, "expires_at": expires_at}),
+                # TTL deletion is lazy: an expired record still present must not block.
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues=_item({":now": now}),
+            )
+        except ClientError:
+            return False
+        return True
