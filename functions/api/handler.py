@@ -114,7 +114,7 @@ def transfer_channel(channel: str) -> Response[str]:
 @app.delete("/api/v1/channels/<channel>")
 def delete_channel(channel: str) -> Response[str]:
     c, p = _ctx()
-    removed = channels.delete_channel(c.catalog, c.directory, c.channels, p, channel)
+    removed = channels.delete_channel(c.catalog, c.directory, c.channels, c.cdn, p, channel)
     return http.json_response(200, {"deleted": channel, "objects_removed": removed})
 
 
@@ -169,7 +169,7 @@ def prefix_upload(channel: str) -> Response[str]:
         raise PayloadTooLarge(http.too_large_message(c.settings.max_api_body_bytes, channel))
     request = parse_upload_request(app.current_event.headers, raw)
     published = packages.upload_package(
-        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, p, channel,
+        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, c.cdn, p, channel,
         filename=request.filename, declared_sha256=request.sha256, body=request.body,
         force=_query("force") == "true", limits=c.settings.limits, upload_id=c.new_id(),
         now_ms=c.clock.now_ms(), now_iso=c.clock.iso(),
@@ -181,7 +181,7 @@ def prefix_upload(channel: str) -> Response[str]:
 def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
     c, p = _ctx()
     packages.delete_package(
-        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, p, channel, subdir, filename,
+        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, c.cdn, p, channel, subdir, filename,
         now_iso=c.clock.iso(),
     )
     return http.json_response(200, {"deleted": f"{channel}/{subdir}/{filename}"})

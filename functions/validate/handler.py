@@ -34,6 +34,7 @@ def record_handler(record: SQSRecord) -> None:
             c.channels,
             c.reindex_queue,
             c.audit,
+            c.cdn,
             key=unquote_plus(s3_record.s3.get_object.key),  # keys arrive URL-encoded
             limits=c.settings.limits,
             now_ms=c.clock.now_ms(),

@@ -80,6 +80,7 @@ class RilletStack(Stack):
         # No cycle: the distribution depends on the HTTP API resource, not on its routes
         # or the function behind them, so every function may name the distribution.
         self.functions.add_environment(s.PUBLIC_URL, self.cdn.public_url)
+        self.functions.add_environment(s.DISTRIBUTION_ID, self.cdn.distribution.distribution_id)
         self.functions[EDGE_SYNC.name].add_environment(
             s.EDGE_KVS_ARN, self.cdn.edge_store.key_value_store_arn
         )
@@ -149,11 +150,14 @@ class RilletStack(Stack):
         _grant_objects(api, staging, WRITE, prefix=STAGING_PREFIX)
         self.queues.reindex.grant_send_messages(api)
         self.admin_token.grant_read(api)
+        # Overwrites, deletes and channel deletion purge immutable cached copies.
+        self.cdn.distribution.grant_create_invalidation(api)
 
         _grant_table(validate, self.table)
         _grant_objects(validate, staging, READ + DELETE, prefix=STAGING_PREFIX)
         _grant_objects(validate, channels, READ + WRITE + ABORT, listing=True)
         self.queues.reindex.grant_send_messages(validate)
+        self.cdn.distribution.grant_create_invalidation(validate)
 
         _grant_table(reindex, self.table)
         _grant_objects(reindex, channels, READ + WRITE, listing=True)

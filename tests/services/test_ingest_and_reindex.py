@@ -19,6 +19,7 @@ import pytest
 from moto import mock_aws
 
 from infra.local.resources import REGION, Resources, provision
+from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.core.policy import Principal
@@ -73,6 +74,7 @@ class World:
             self.channels,
             self.queue,
             self.audit,
+            NoCdn(),
             key=key,
             limits=Limits(),
             now_ms=NOW_MS,
@@ -239,6 +241,7 @@ def test_indexed_timestamp_is_set_once_and_preserved(world: World, pkgs: Path) -
         world.channels,
         world.queue,
         world.audit,
+        NoCdn(),
         key=world.stage("chan", two, "t2"),
         limits=Limits(),
         now_ms=NOW_MS + 5000,

@@ -43,7 +43,9 @@ def normalize_url(url: str) -> str:
     (people paste the ApiUrl output). Raises CliError."""
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise CliError("invalid-url", f"expected an http(s) URL like https://conda.example.org, got {url!r}")
+        raise CliError(
+            "invalid-url", f"expected an http(s) URL like https://conda.example.org, got {url!r}"
+        )
     if parsed.query or parsed.fragment:
         raise CliError("invalid-url", f"the URL must not have a query or fragment: {url!r}")
     path = parsed.path.rstrip("/")

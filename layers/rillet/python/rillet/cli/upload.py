@@ -289,7 +289,9 @@ class Uploader:
         try:
             self._put(i, package, ticket)
         except _Interrupted:
-            return Outcome(package.path, "failed", package, ticket.get("id"), None, "interrupted", "")
+            return Outcome(
+                package.path, "failed", package, ticket.get("id"), None, "interrupted", ""
+            )
         except CliError as exc:
             return replace(self._refused(i, package, exc, "failed"), upload_id=ticket.get("id"))
         self._state(i, "sent")
@@ -299,9 +301,7 @@ class Uploader:
         if exc.code == ALREADY_EXISTS and self.skip_existing:
             self._state(i, "exists, skipped")
             self._advance(i, package.size)
-            return Outcome(
-                package.path, "skipped", package, reason=exc.code, message=exc.message
-            )
+            return Outcome(package.path, "skipped", package, reason=exc.code, message=exc.message)
         self._state(i, f"{status}: {exc.code}")
         return Outcome(package.path, status, package, reason=exc.code, message=exc.message)
 
@@ -309,7 +309,9 @@ class Uploader:
         method = str(ticket.get("method", "PUT")).upper()
         url = ticket.get("url")
         if method != "PUT" or not isinstance(url, str):
-            raise CliError("bad-response", f"unexpected upload ticket: method {method}, url {url!r}")
+            raise CliError(
+                "bad-response", f"unexpected upload ticket: method {method}, url {url!r}"
+            )
         headers = {str(k): str(v) for k, v in (ticket.get("headers") or {}).items()}
         # S3 refuses chunked bodies on a presigned PUT: the length is always sent.
         if not any(k.lower() == "content-length" for k in headers):
@@ -339,9 +341,8 @@ class Uploader:
             try:
                 status = self.api.get(path)
             except CliError as exc:
-                if not exc.transient:
-                    final = replace(uploaded, status="failed", reason=exc.code, message=exc.message)
-                elif time.monotonic() > deadline:
+                # A network hiccup is retried until the deadline; a refusal is final.
+                if not exc.transient or time.monotonic() > deadline:
                     final = replace(uploaded, status="failed", reason=exc.code, message=exc.message)
             else:
                 state = status.get("status")

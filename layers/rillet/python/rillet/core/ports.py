@@ -228,3 +228,9 @@ class EdgeStore(Protocol):
     def mirror(self, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
         """Mirror one changed table item (stream images); return the keys written."""
         ...
+
+
+class Cdn(Protocol):
+    def invalidate(self, paths: list[str]) -> None:
+        """Purge cached copies of these URL paths (``/channel/subdir/file``, ``/channel/*``)."""
+        ...

@@ -30,6 +30,7 @@ UPLOAD_URL_TTL: Final = "RILLET_UPLOAD_URL_TTL_SECONDS"
 S3_ENDPOINT_URL: Final = "RILLET_S3_ENDPOINT_URL"  # local stack: where presigned URLs point
 MAX_API_BODY_BYTES: Final = "RILLET_MAX_API_BODY_BYTES"
 EDGE_KVS_ARN: Final = "RILLET_EDGE_KVS_ARN"  # edge_sync only: the CloudFront KeyValueStore
+DISTRIBUTION_ID: Final = "RILLET_DISTRIBUTION_ID"  # CloudFront, for cache invalidations
 OIDC_GITHUB_ISSUER: Final = "RILLET_OIDC_GITHUB_ISSUER"
 OIDC_GITLAB_ISSUERS: Final = "RILLET_OIDC_GITLAB_ISSUERS"  # comma-separated (self-managed too)
 OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switched off
@@ -44,6 +45,7 @@ OPTIONAL: Final = (
     S3_ENDPOINT_URL,
     MAX_API_BODY_BYTES,
     EDGE_KVS_ARN,
+    DISTRIBUTION_ID,
     OIDC_GITHUB_ISSUER,
     OIDC_GITLAB_ISSUERS,
     OIDC_DISABLED,
@@ -76,6 +78,7 @@ class Settings:
     s3_endpoint_url: str | None = None
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES
     edge_kvs_arn: str | None = None
+    distribution_id: str | None = None
     github_issuer: str = GITHUB_ISSUER
     gitlab_issuers: tuple[str, ...] = (GITLAB_ISSUER,)
     disabled_providers: frozenset[str] = frozenset()
@@ -123,6 +126,7 @@ class Settings:
             s3_endpoint_url=env.get(S3_ENDPOINT_URL) or None,
             max_api_body_bytes=_positive_int(env, MAX_API_BODY_BYTES, DEFAULT_MAX_API_BODY_BYTES),
             edge_kvs_arn=env.get(EDGE_KVS_ARN) or None,
+            distribution_id=env.get(DISTRIBUTION_ID) or None,
             github_issuer=env.get(OIDC_GITHUB_ISSUER) or GITHUB_ISSUER,
             gitlab_issuers=_csv(env.get(OIDC_GITLAB_ISSUERS)) or (GITLAB_ISSUER,),
             disabled_providers=_providers(env.get(OIDC_DISABLED)),

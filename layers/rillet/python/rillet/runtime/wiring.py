@@ -19,12 +19,13 @@ from botocore.config import Config
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.sqs import SqsReindexQueue
+from rillet.adapters.cdn import CloudFrontCdn, NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.edge import DynamoEdgeView, KvsEdgeStore
 from rillet.adapters.jwks import JwksCache
 from rillet.adapters.publishers import DynamoPublishers
 from rillet.core.policy import Principal
-from rillet.core.ports import EdgeStore
+from rillet.core.ports import Cdn, EdgeStore
 from rillet.core.tokens import SECRET_BYTES
 from rillet.services.auth import authenticate
 from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
@@ -99,6 +100,12 @@ class Container:
     @cached_property
     def audit(self) -> DynamoAuditLog:
         return DynamoAuditLog(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def cdn(self) -> Cdn:
+        if self.settings.distribution_id:
+            return CloudFrontCdn(self.session.client("cloudfront"), self.settings.distribution_id)
+        return NoCdn()
 
     @cached_property
     def publishers(self) -> DynamoPublishers:

@@ -13,7 +13,7 @@ from rillet.core.layout import channel_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
 from rillet.core.names import validate_channel_name
 from rillet.core.policy import Action, Principal, Role, Scope, allowed
-from rillet.core.ports import AuditLog, Catalog, Directory, ObjectStore
+from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore
 from rillet.services.auth import authorize, require_principal
 from rillet.services.indexing import publish_empty_subdir
 
@@ -190,6 +190,7 @@ def delete_channel(
     catalog: Catalog,
     directory: Directory,
     store: ObjectStore,
+    cdn: Cdn,
     principal: Principal | None,
     name: str,
 ) -> int:
@@ -199,4 +200,6 @@ def delete_channel(
     # Files first: once the records are gone nothing would point at leftovers.
     removed = store.delete_prefix(channel_prefix(name))
     directory.delete_channel_records(name)
+    # Cached files of a deleted (maybe private) channel must not outlive it at the edge.
+    cdn.invalidate([f"/{channel_prefix(name)}*"])
     return removed

@@ -16,7 +16,7 @@ from rillet.core.errors import Conflict, NotFound, PackageRejected
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
 from rillet.core.package import Limits, PackageFacts, inspect_package
-from rillet.core.ports import AuditLog, Catalog, ObjectStore, ReindexQueue
+from rillet.core.ports import AuditLog, Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
 
 ALREADY_EXISTS = "already-exists"
@@ -45,6 +45,7 @@ def record_package(
     audit: AuditLog,
     actor: str,
     via: str,
+    cdn: Cdn,
     force: bool = False,
 ) -> str:
     """Claim the filename, write the immutable object, then make the record visible.
@@ -64,10 +65,13 @@ def record_package(
         record=package_record(facts),
         upload_id=upload_id,
     )
+    removed_before = None
+    if existing is None:
+        removed_before = catalog.removed_sha256(channel, subdir, filename)
     if existing is None and not force:
         # A deleted filename keeps its identity: only the same bytes may come back,
         # since clients may still hold the old record (an owner can force).
-        removed = catalog.removed_sha256(channel, subdir, filename)
+        removed = removed_before
         if removed and removed != facts.sha256:
             raise Conflict(
                 f"{subdir}/{filename} was deleted from channel {channel}; re-uploading it with "
@@ -88,6 +92,9 @@ def record_package(
         seq = catalog.subdir_state(channel, subdir).change_seq
     else:
         replaced = existing is not None and existing.upload_id != upload_id
+        if replaced or removed_before:
+            # The old bytes may sit in the CDN as "immutable": purge them.
+            cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
         audit.append(
             AuditEvent(
                 channel,
@@ -113,6 +120,7 @@ def ingest_staged(
     channels: ObjectStore,
     queue: ReindexQueue,
     audit: AuditLog,
+    cdn: Cdn,
     *,
     key: str,
     limits: Limits,
@@ -179,6 +187,7 @@ def ingest_staged(
             audit=audit,
             actor=upload.created_by,
             via="presigned",
+            cdn=cdn,
             force=upload.force,
         )
     except Conflict as exc:

@@ -11,7 +11,8 @@ from rillet.core.models import StoredPackage, Upload, UploadStatus
 from rillet.core.names import validate_subdir
 from rillet.core.package import Limits, inspect_package
 from rillet.core.policy import Action, Principal, allowed
-from rillet.core.ports import AuditLog, Catalog, Directory, ObjectStore, ReindexQueue
+from rillet.core.layout import package_object_key
+from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL
 from rillet.services.auth import authorize, require_principal
 from rillet.services.ingest import record_package
@@ -34,6 +35,7 @@ def upload_package(
     channels: ObjectStore,
     queue: ReindexQueue,
     audit: AuditLog,
+    cdn: Cdn,
     principal: Principal | None,
     channel: str,
     *,
@@ -91,6 +93,7 @@ def upload_package(
         audit=audit,
         actor=actor.user,
         via="trusted-publishing" if actor.minted else "api",
+        cdn=cdn,
     )
     replaced = existing is not None
     return Published(channel, subdir, filename, facts.sha256, replaced)
@@ -102,6 +105,7 @@ def delete_package(
     channels: ObjectStore,
     queue: ReindexQueue,
     audit: AuditLog,
+    cdn: Cdn,
     principal: Principal | None,
     channel: str,
     subdir: str,
@@ -115,7 +119,8 @@ def delete_package(
     validate_subdir(subdir)
     existing = catalog.get_package(channel, subdir, filename)
     seq = catalog.remove_package(channel, subdir, filename)
-    channels.delete(f"{channel}/{subdir}/{filename}")
+    channels.delete(package_object_key(channel, subdir, filename))
+    cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
     queue.request_reindex(channel, subdir, seq)
     audit.append(
         AuditEvent(
