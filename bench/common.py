@@ -146,7 +146,7 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
 
 def finish(name: str, result: dict[str, Any], args: argparse.Namespace) -> Path:
     """Write ``<out>/<name>.json``, print the scenario's section, re-render the report."""
-    from bench import run_all  # noqa: PLC0415 - run_all imports every scenario
+    from bench import run_all
 
     if "_t0" in result:
         result["duration_s"] = round(time.time() - result.pop("_t0"), 1)
@@ -358,7 +358,7 @@ def link_channel(channel_dir: Path, entries: Sequence[PoolEntry], subdir: str = 
 
 def real_package(out_dir: Path, name: str, version: str, subdir: str = "noarch") -> Path:
     """A real package built by rattler-build's assembler (cached by file name)."""
-    from tests.packages import build_package  # noqa: PLC0415 - needs py-rattler-build
+    from tests.packages import build_package
 
     build = "h0_0"
     cached = out_dir / f"{name}-{version}-{build}.conda"
@@ -377,9 +377,12 @@ def local_stack(*, reindex_pump: bool = True) -> Iterator[Any]:
     Without ``reindex_pump`` the reindex queue is left alone, so a benchmark can run
     (and time) the rebuild itself.
     """
-    from infra.local.pump import EventPump  # noqa: PLC0415
-    from infra.local.server import LocalStack  # noqa: PLC0415
+    from infra.local.pump import EventPump
+    from infra.local.server import LocalStack
 
+    import logging  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     stack = LocalStack(host="127.0.0.1", port=0).start()
     try:
         if not reindex_pump:
@@ -401,7 +404,7 @@ class Client:
         self._local = threading.local()
 
     def _http(self) -> Any:
-        import requests  # noqa: PLC0415
+        import requests
 
         session = getattr(self._local, "session", None)
         if session is None:
@@ -452,16 +455,14 @@ class Client:
         raise TimeoutError(f"upload {upload_id} did not finish in {timeout} s")
 
 
-def seed_catalog(
-    stack: Any, channel: str, subdir: str, entries: Sequence[PoolEntry]
-) -> float:
+def seed_catalog(stack: Any, channel: str, subdir: str, entries: Sequence[PoolEntry]) -> float:
     """Write ``entries`` as published package items straight into the table.
 
     Exactly the items ingest leaves behind (record JSON, state, upload_id, sha256,
     indexed_timestamp), then the subdir's change counter moves on by len(entries),
     so the next reindex rebuilds. Returns the seconds it took.
     """
-    from rillet.adapters import schema  # noqa: PLC0415
+    from rillet.adapters import schema
 
     started = time.perf_counter()
     ddb = stack.session.client("dynamodb")
@@ -543,6 +544,98 @@ class ServerClock:
         return getattr(self._local, "total", 0.0), getattr(self._local, "count", 0)
 
 
+@dataclass
+class HandlerEvent:
+    kind: str  # "validate" | "reindex"
+    started: float  # time.monotonic()
+    ended: float
+    moto_s: float  # time spent inside moto during the call (this thread)
+    info: dict[str, Any]
+
+
+class HandlerProbe:
+    """Times every validation and every reindex the stack's pumps run.
+
+    Wraps the service functions the two handlers call (``ingest_staged`` and
+    ``reindex``, looked up as module globals) without changing the handlers.
+    """
+
+    def __init__(self, clock: ServerClock | None = None) -> None:
+        self.clock = clock
+        self.events: list[HandlerEvent] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._restore: list[tuple[Any, str, Any]] = []
+
+    def install(self) -> HandlerProbe:
+        import functions.reindex.handler as reindex_handler  # noqa: PLC0415
+        import functions.validate.handler as validate_handler  # noqa: PLC0415
+
+        self._wrap(validate_handler, "ingest_staged", "validate", self._validate_info)
+        self._wrap(reindex_handler, "reindex", "reindex", self._reindex_info)
+        return self
+
+    def uninstall(self) -> None:
+        for module, attr, original in reversed(self._restore):
+            setattr(module, attr, original)
+        self._restore.clear()
+
+    @staticmethod
+    def _validate_info(args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> dict[str, Any]:
+        return {
+            "key": kwargs.get("key"),
+            "upload_id": getattr(value, "upload_id", None),
+            "status": getattr(value, "status", None),
+        }
+
+    @staticmethod
+    def _reindex_info(args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> dict[str, Any]:
+        return {
+            "channel": value.channel,
+            "subdir": value.subdir,
+            "rebuilt": value.rebuilt,
+            "indexed_seq": value.indexed_seq,
+            "requested_seq": args[4] if len(args) > 4 else kwargs.get("seq"),
+            "objects_written": value.stats.objects_written,
+        }
+
+    def _wrap(self, module: Any, attr: str, kind: str, info: Callable[..., dict[str, Any]]) -> None:
+        original = getattr(module, attr)
+        probe = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            moto0 = probe.clock.mine()[0] if probe.clock else 0.0
+            started = time.monotonic()
+            value = original(*args, **kwargs)
+            ended = time.monotonic()
+            moto = (probe.clock.mine()[0] - moto0) if probe.clock else 0.0
+            event = HandlerEvent(kind, started, ended, moto, info(args, kwargs, value))
+            with probe._changed:
+                probe.events.append(event)
+                probe._changed.notify_all()
+            return value
+
+        setattr(module, attr, wrapper)
+        self._restore.append((module, attr, original))
+
+    def of(self, kind: str) -> list[HandlerEvent]:
+        with self._lock:
+            return [e for e in self.events if e.kind == kind]
+
+    def wait_for(self, predicate: Callable[[HandlerEvent], bool], timeout: float) -> HandlerEvent:
+        """The first recorded event matching ``predicate`` (waits for it, bounded)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("the expected handler event did not happen")
+                self._changed.wait(min(left, 0.5))
+
+
 # -- py-rattler as a client --------------------------------------------------------------
 
 
@@ -550,7 +643,7 @@ def rattler_sees(
     url: str, name: str, subdir: str, *, sharded: bool = True, cache: Path | None = None
 ) -> set[str]:
     """File names py-rattler's Gateway finds for ``name`` (fresh cache unless given)."""
-    from rattler import Channel, Client, Gateway, Platform, SourceConfig  # noqa: PLC0415
+    from rattler import Channel, Client, Gateway, Platform, SourceConfig
 
     with tempfile.TemporaryDirectory(dir=_tmp_root()) as tmp:
         gateway = Gateway(

@@ -98,7 +98,7 @@ class _TimedCompressor:
 @contextmanager
 def timed_codecs() -> Iterator[CodecTimes]:
     """Time json/msgpack/zstd inside ``rillet.core.repodata`` without changing it."""
-    from rillet.core import repodata  # noqa: PLC0415
+    from rillet.core import repodata
 
     times = CodecTimes()
     real_json, real_msgpack, real_zstd = repodata.json, repodata.msgpack, repodata.zstandard
@@ -164,8 +164,8 @@ def instrumented_reindex(
     catalog: Any, store: Any, clock: common.ServerClock, channel: str, subdir: str
 ) -> dict[str, Any]:
     """``indexing.reindex`` step by step, with each phase timed."""
-    from rillet.core import repodata  # noqa: PLC0415
-    from rillet.services import indexing  # noqa: PLC0415
+    from rillet.core import repodata
+    from rillet.services import indexing
 
     t: dict[str, float] = {}
     moto: dict[str, float] = {}
@@ -233,7 +233,7 @@ def instrumented_reindex(
 
 def floor(records: dict[str, Any], subdir: str, level: int, repeat: int) -> dict[str, Any]:
     """Serialise + compress the same repodata in-process: nothing else to do."""
-    import zstandard  # noqa: PLC0415
+    import zstandard
 
     doc = {
         "info": {"subdir": subdir},
@@ -271,8 +271,8 @@ def _snapshot(directory: Path) -> dict[Path, tuple[int, int]]:
 
 
 def _rattler_index(channel_dir: Path, *, zst: bool) -> float:
-    from rattler.index import index_fs  # noqa: PLC0415
-    from rattler.platform import Platform  # noqa: PLC0415
+    from rattler.index import index_fs
+    from rattler.platform import Platform
 
     started = time.perf_counter()
     asyncio.run(
@@ -331,8 +331,8 @@ def rattler_anchor(
 
 
 def run_size(n: int, repeat: int, check_client: bool) -> dict[str, Any]:
-    from rillet.adapters.dynamodb import DynamoCatalog  # noqa: PLC0415
-    from rillet.adapters.s3 import S3ObjectStore  # noqa: PLC0415
+    from rillet.adapters.dynamodb import DynamoCatalog
+    from rillet.adapters.s3 import S3ObjectStore
 
     common.log(f"reindex N={n}: package pool")
     entries, generated_s = common.ensure_pool(n)
@@ -382,7 +382,9 @@ def run_size(n: int, repeat: int, check_client: bool) -> dict[str, Any]:
         for r in runs:
             r.pop("_records", None)
 
-        floor_result = floor(records, SUBDIR, incremental["repodata_zstd_level"], 3 if n <= 20000 else 1)
+        floor_result = floor(
+            records, SUBDIR, incremental["repodata_zstd_level"], 3 if n <= 20000 else 1
+        )
         # The same file names as rattler indexed (+ the same new packages), or the
         # comparison is void.
         ours = sorted(records)
@@ -421,7 +423,8 @@ def run_size(n: int, repeat: int, check_client: bool) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     result = common.new_result(
-        NAME, {"sizes": args.sizes, "repeat": args.repeat, "versions_per_name": common.VERSIONS_PER_NAME}
+        NAME,
+        {"sizes": args.sizes, "repeat": args.repeat, "versions_per_name": common.VERSIONS_PER_NAME},
     )
     rows = []
     for n in args.sizes:
@@ -441,8 +444,18 @@ def render(result: dict[str, Any]) -> str:
         "`moto` = time spent inside the emulated AWS, already included in the phase):",
         "",
     ]
-    head = ["N", "state", "read (moto)", "build", "serialise", "compress", "write (moto)", "mark",
-            "total", "total − moto"]
+    head = [
+        "N",
+        "state",
+        "read (moto)",
+        "build",
+        "serialise",
+        "compress",
+        "write (moto)",
+        "mark",
+        "total",
+        "total − moto",
+    ]
     body = []
     for r in rows:
         inc = r["incremental"]
@@ -462,9 +475,23 @@ def render(result: dict[str, Any]) -> str:
             ]
         )
     out.append(md_table(head, body))
-    out += ["", "Objects and bytes written by that rebuild, next to rattler-index's incremental run:", ""]
-    head = ["N", "shards", "objects written", "of which shards", "bytes written", "PUT requests",
-            "bytes sent", "HEADs", "rattler files written", "rattler bytes written"]
+    out += [
+        "",
+        "Objects and bytes written by that rebuild, next to rattler-index's incremental run:",
+        "",
+    ]
+    head = [
+        "N",
+        "shards",
+        "objects written",
+        "of which shards",
+        "bytes written",
+        "PUT requests",
+        "bytes sent",
+        "HEADs",
+        "rattler files written",
+        "rattler bytes written",
+    ]
     body = []
     for r in rows:
         inc, ri = r["incremental"], r["rattler"]["incremental"]
@@ -484,9 +511,20 @@ def render(result: dict[str, Any]) -> str:
         )
     out.append(md_table(head, body))
     out += ["", "Next to the anchors (same records, same run):", ""]
-    head = ["N", "ours: incremental", "ours − moto", "ours: compute", "rattler: incremental",
-            "rattler: incr. no .zst", "floor (L)", "ours / rattler", "(− moto) / rattler",
-            "ours / floor", "(− moto) / floor", "compute / floor"]
+    head = [
+        "N",
+        "ours: incremental",
+        "ours − moto",
+        "ours: compute",
+        "rattler: incremental",
+        "rattler: incr. no .zst",
+        "floor (L)",
+        "ours / rattler",
+        "(− moto) / rattler",
+        "ours / floor",
+        "(− moto) / floor",
+        "compute / floor",
+    ]
     body = []
     for r in rows:
         inc, ra, fl, q = r["incremental"], r["rattler"], r["floor"], r["ratios"]
@@ -508,9 +546,20 @@ def render(result: dict[str, Any]) -> str:
         )
     out.append(md_table(head, body))
     out += ["", "Full index of N (the first rebuild after seeding) and setup costs:", ""]
-    head = ["N", "ours: full index", "of which moto", "ours − moto", "rattler: fresh",
-            "ours / rattler", "(− moto) / rattler", "repodata.json", ".zst ours", ".zst rattler",
-            "seed N items", "upload→published"]
+    head = [
+        "N",
+        "ours: full index",
+        "of which moto",
+        "ours − moto",
+        "rattler: fresh",
+        "ours / rattler",
+        "(− moto) / rattler",
+        "repodata.json",
+        ".zst ours",
+        ".zst rattler",
+        "seed N items",
+        "upload→published",
+    ]
     body = []
     for r in rows:
         fr, ra, inc = r["fresh"], r["rattler"], r["incremental"]
@@ -600,15 +649,29 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.reindex", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=common.int_list, default=[1000, 10000, 100000],
-                        help="records in the subdir, e.g. 1k,10k,100k")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="incremental rebuilds per size up to 20k (the median is reported)")
-    parser.add_argument("--repeat-large", type=int, default=1,
-                        help="incremental rebuilds per size above 20k")
-    parser.add_argument("--no-client-check", action="store_true",
-                        help="skip checking with py-rattler that the new package is visible")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.reindex", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--sizes",
+        type=common.int_list,
+        default=[1000, 10000, 100000],
+        help="records in the subdir, e.g. 1k,10k,100k",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="incremental rebuilds per size up to 20k (the median is reported)",
+    )
+    parser.add_argument(
+        "--repeat-large", type=int, default=1, help="incremental rebuilds per size above 20k"
+    )
+    parser.add_argument(
+        "--no-client-check",
+        action="store_true",
+        help="skip checking with py-rattler that the new package is visible",
+    )
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)

@@ -83,9 +83,13 @@ def _machine_section(results: dict[str, dict[str, Any]]) -> str:
         for name, r in results.items()
     )
     machines = {json.dumps(r["machine"], sort_keys=True) for r in results.values()}
-    note = "" if len(machines) == 1 else (
-        "\n\nNote: the sections below come from runs whose machine facts differ "
-        "(see each result JSON); the table shows the latest."
+    note = (
+        ""
+        if len(machines) == 1
+        else (
+            "\n\nNote: the sections below come from runs whose machine facts differ "
+            "(see each result JSON); the table shows the latest."
+        )
     )
     return md_table(["", ""], rows) + f"\n\nRuns: {runs}." + note
 
@@ -145,14 +149,22 @@ def write_doc(out_dir: Path, doc: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run_all", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument("--only", default="", help="comma-separated scenarios to run")
     parser.add_argument("--skip", default="", help="comma-separated scenarios to leave out")
-    parser.add_argument("--out", default="", help="results directory (default bench/results, "
-                        "bench/results/quick with --quick)")
-    parser.add_argument("--doc", default=None, help="report path (default docs/performance.md; "
-                        "with --quick only if given)")
+    parser.add_argument(
+        "--out",
+        default="",
+        help="results directory (default bench/results, bench/results/quick with --quick)",
+    )
+    parser.add_argument(
+        "--doc",
+        default=None,
+        help="report path (default docs/performance.md; with --quick only if given)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out or (common.RESULTS / "quick" if args.quick else common.RESULTS))
     doc = args.doc if args.doc is not None else ("" if args.quick else str(common.DOC))
@@ -171,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         common.log(f"run_all: {' '.join(cmd[1:])}")
         started = time.perf_counter()
         code = subprocess.run(cmd, cwd=common.ROOT, check=False).returncode
-        common.log(f"run_all: {name} finished in {fmt_s(time.perf_counter() - started)} (exit {code})")
+        common.log(
+            f"run_all: {name} finished in {fmt_s(time.perf_counter() - started)} (exit {code})"
+        )
         if code != 0:
             failed.append(name)
     if doc:

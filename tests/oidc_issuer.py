@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-REQUEST_TOKEN = "gh-request-token-for-tests"  # noqa: S105 - a test fixture value
+REQUEST_TOKEN = "gh-request-token-for-tests"
 
 
 class LocalIssuer:
@@ -51,7 +51,14 @@ class LocalIssuer:
     def sign(self, claims: dict[str, Any], *, kid: str = "k1", **overrides: Any) -> str:
         """A token with sensible defaults (iss, iat, exp, jti) overridden by ``claims``."""
         now = int(time.time())
-        body = {"iss": self.url, "iat": now, "nbf": now, "exp": now + 300, "jti": uuid.uuid4().hex, **claims}
+        body = {
+            "iss": self.url,
+            "iat": now,
+            "nbf": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+            **claims,
+        }
         body = {k: v for k, v in body.items() if v is not None}
         key = self.keys.get(kid, self.keys["k1"])
         return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid, **overrides})
@@ -76,7 +83,7 @@ class LocalIssuer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 parsed = urlparse(self.path)
                 issuer.requests.append(parsed.path)
                 if parsed.path == "/.well-known/openid-configuration":
@@ -126,7 +133,9 @@ def github_claims(
     }
 
 
-def gitlab_claims(host: str, namespace: str = "grp", project: str = "proj", **extra: Any) -> dict[str, Any]:
+def gitlab_claims(
+    host: str, namespace: str = "grp", project: str = "proj", **extra: Any
+) -> dict[str, Any]:
     return {
         "sub": f"project_path:{namespace}/{project}:ref_type:branch:ref:main",
         "project_path": f"{namespace}/{project}",

@@ -34,7 +34,12 @@ def create_user() -> Response[str]:
     c, p = _ctx()
     secret, key_id = c.new_secret()
     user, key, token = accounts.create_user(
-        c.directory, http.principal(p), http.json_body(app), now_iso=c.clock.iso(), secret=secret, key_id=key_id
+        c.directory,
+        http.principal(p),
+        http.json_body(app),
+        now_iso=c.clock.iso(),
+        secret=secret,
+        key_id=key_id,
     )
     return http.json_response(201, {**user.to_json(), "key": {**key.to_json(), "secret": token}})
 
@@ -50,8 +55,13 @@ def create_key() -> Response[str]:
     c, p = _ctx()
     secret, key_id = c.new_secret()
     key, token = accounts.create_key(
-        c.directory, http.principal(p), http.json_body(app),
-        now=c.clock.epoch(), now_iso=c.clock.iso(), secret=secret, key_id=key_id,
+        c.directory,
+        http.principal(p),
+        http.json_body(app),
+        now=c.clock.epoch(),
+        now_iso=c.clock.iso(),
+        secret=secret,
+        key_id=key_id,
     )
     return http.json_response(201, {**key.to_json(), "secret": token})
 
@@ -59,13 +69,17 @@ def create_key() -> Response[str]:
 @app.get("/api/v1/users/me/keys")
 def list_keys() -> Response[str]:
     c, p = _ctx()
-    return http.json_response(200, {"keys": [k.to_json() for k in accounts.list_keys(c.directory, http.principal(p))]})
+    return http.json_response(
+        200, {"keys": [k.to_json() for k in accounts.list_keys(c.directory, http.principal(p))]}
+    )
 
 
 @app.delete("/api/v1/users/me/keys/<key_id>")
 def revoke_key(key_id: str) -> Response[str]:
     c, p = _ctx()
-    return http.json_response(200, accounts.revoke_key(c.directory, http.principal(p), key_id).to_json())
+    return http.json_response(
+        200, accounts.revoke_key(c.directory, http.principal(p), key_id).to_json()
+    )
 
 
 # -- channels -------------------------------------------------------------------------
@@ -73,8 +87,13 @@ def revoke_key(key_id: str) -> Response[str]:
 def create_channel() -> Response[str]:
     c, p = _ctx()
     channel = channels.create_channel(
-        c.catalog, c.channels, http.json_body(app),
-        principal=p, now_iso=c.clock.iso(), now=c.clock.epoch(), directory=c.directory,
+        c.catalog,
+        c.channels,
+        http.json_body(app),
+        principal=p,
+        now_iso=c.clock.iso(),
+        now=c.clock.epoch(),
+        directory=c.directory,
     )
     return http.json_response(201, channel.to_json())
 
@@ -82,7 +101,9 @@ def create_channel() -> Response[str]:
 @app.get("/api/v1/channels")
 def list_channels() -> Response[str]:
     c, p = _ctx()
-    return http.json_response(200, {"channels": [ch.to_json() for ch in channels.list_channels(c.directory, p)]})
+    return http.json_response(
+        200, {"channels": [ch.to_json() for ch in channels.list_channels(c.directory, p)]}
+    )
 
 
 @app.get("/api/v1/channels/<channel>")
@@ -105,8 +126,14 @@ def update_channel(channel: str) -> Response[str]:
 def transfer_channel(channel: str) -> Response[str]:
     c, p = _ctx()
     updated = channels.transfer_channel(
-        c.catalog, c.directory, c.audit, p, channel, http.json_body(app),
-        now_iso=c.clock.iso(), now=c.clock.epoch(),
+        c.catalog,
+        c.directory,
+        c.audit,
+        p,
+        channel,
+        http.json_body(app),
+        now_iso=c.clock.iso(),
+        now=c.clock.epoch(),
     )
     return http.json_response(200, updated.to_json())
 
@@ -131,7 +158,15 @@ def set_member(channel: str, user: str) -> Response[str]:
     c, p = _ctx()
     role = parse_role(http.json_body(app).get("role"))
     member = members.set_member(
-        c.catalog, c.directory, c.audit, p, channel, user, role, now=c.clock.epoch(), now_iso=c.clock.iso()
+        c.catalog,
+        c.directory,
+        c.audit,
+        p,
+        channel,
+        user,
+        role,
+        now=c.clock.epoch(),
+        now_iso=c.clock.iso(),
     )
     return http.json_response(200, member.to_json())
 
@@ -148,14 +183,17 @@ def remove_member(channel: str, user: str) -> Response[str]:
 def list_packages(channel: str) -> Response[str]:
     c, p = _ctx()
     found, cursor = packages.list_packages(
-        c.catalog, c.directory, p, channel,
-        subdir=_query("subdir"), name=_query("name"),
-        limit=http.int_param(_query("limit"), 100), cursor=_query("cursor"),
+        c.catalog,
+        c.directory,
+        p,
+        channel,
+        subdir=_query("subdir"),
+        name=_query("name"),
+        limit=http.int_param(_query("limit"), 100),
+        cursor=_query("cursor"),
     )
     body = {
-        "packages": [
-            {"subdir": s.subdir, "filename": s.filename, **s.record} for s in found
-        ],
+        "packages": [{"subdir": s.subdir, "filename": s.filename, **s.record} for s in found],
         "cursor": cursor,
     }
     return http.json_response(200, body)
@@ -169,10 +207,22 @@ def prefix_upload(channel: str) -> Response[str]:
         raise PayloadTooLarge(http.too_large_message(c.settings.max_api_body_bytes, channel))
     request = parse_upload_request(app.current_event.headers, raw)
     published = packages.upload_package(
-        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, c.cdn, p, channel,
-        filename=request.filename, declared_sha256=request.sha256, body=request.body,
-        force=_query("force") == "true", limits=c.settings.limits, upload_id=c.new_id(),
-        now_ms=c.clock.now_ms(), now_iso=c.clock.iso(),
+        c.catalog,
+        c.directory,
+        c.channels,
+        c.reindex_queue,
+        c.audit,
+        c.cdn,
+        p,
+        channel,
+        filename=request.filename,
+        declared_sha256=request.sha256,
+        body=request.body,
+        force=_query("force") == "true",
+        limits=c.settings.limits,
+        upload_id=c.new_id(),
+        now_ms=c.clock.now_ms(),
+        now_iso=c.clock.iso(),
     )
     return http.text_response(201, f"published {published.subdir}/{published.filename}")
 
@@ -181,7 +231,16 @@ def prefix_upload(channel: str) -> Response[str]:
 def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
     c, p = _ctx()
     packages.delete_package(
-        c.catalog, c.directory, c.channels, c.reindex_queue, c.audit, c.cdn, p, channel, subdir, filename,
+        c.catalog,
+        c.directory,
+        c.channels,
+        c.reindex_queue,
+        c.audit,
+        c.cdn,
+        p,
+        channel,
+        subdir,
+        filename,
         now_iso=c.clock.iso(),
     )
     return http.json_response(200, {"deleted": f"{channel}/{subdir}/{filename}"})
@@ -191,8 +250,13 @@ def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
 def read_audit(channel: str) -> Response[str]:
     c, p = _ctx()
     events, cursor = packages.read_audit(
-        c.catalog, c.directory, c.audit, p, channel,
-        limit=http.int_param(_query("limit"), 100), cursor=_query("cursor"),
+        c.catalog,
+        c.directory,
+        c.audit,
+        p,
+        channel,
+        limit=http.int_param(_query("limit"), 100),
+        cursor=_query("cursor"),
     )
     return http.json_response(200, {"events": [e.to_json() for e in events], "cursor": cursor})
 
@@ -203,8 +267,16 @@ def mint_token() -> Response[str]:
     c = container()
     secret, key_id = c.new_secret()
     token, _ = publishing.mint_token(
-        c.publishers, c.directory, c.audit, c.jwks, c.settings.oidc, http.raw_body(app),
-        now=c.clock.epoch(), now_iso=c.clock.iso(), secret=secret, key_id=key_id,
+        c.publishers,
+        c.directory,
+        c.audit,
+        c.jwks,
+        c.settings.oidc,
+        http.raw_body(app),
+        now=c.clock.epoch(),
+        now_iso=c.clock.iso(),
+        secret=secret,
+        key_id=key_id,
     )
     # The client uses the whole body as the token: no JSON, no trailing newline.
     return http.text_response(200, token)
@@ -214,9 +286,17 @@ def mint_token() -> Response[str]:
 def add_publisher(channel: str) -> Response[str]:
     c, p = _ctx()
     publisher = publishing.add_publisher(
-        c.catalog, c.directory, c.publishers, c.audit, p, channel, http.json_body(app),
-        publisher_id=f"pub_{c.new_id()[:12]}", now_iso=c.clock.iso(),
-        github_issuer=c.settings.github_issuer, gitlab_issuers=c.settings.gitlab_issuers,
+        c.catalog,
+        c.directory,
+        c.publishers,
+        c.audit,
+        p,
+        channel,
+        http.json_body(app),
+        publisher_id=f"pub_{c.new_id()[:12]}",
+        now_iso=c.clock.iso(),
+        github_issuer=c.settings.github_issuer,
+        gitlab_issuers=c.settings.gitlab_issuers,
     )
     return http.json_response(201, publisher.to_json())
 
@@ -232,7 +312,14 @@ def list_publishers(channel: str) -> Response[str]:
 def remove_publisher(channel: str, publisher_id: str) -> Response[str]:
     c, p = _ctx()
     publishing.remove_publisher(
-        c.catalog, c.directory, c.publishers, c.audit, p, channel, publisher_id, now_iso=c.clock.iso()
+        c.catalog,
+        c.directory,
+        c.publishers,
+        c.audit,
+        p,
+        channel,
+        publisher_id,
+        now_iso=c.clock.iso(),
     )
     return http.json_response(200, {"removed": publisher_id})
 
@@ -242,9 +329,17 @@ def remove_publisher(channel: str, publisher_id: str) -> Response[str]:
 def request_upload(channel: str) -> Response[str]:
     c, p = _ctx()
     ticket = uploads.request_upload(
-        c.catalog, c.directory, c.presigner, p, channel, http.json_body(app),
-        upload_id=c.new_id(), now_iso=c.clock.iso(), now_epoch=c.clock.epoch(),
-        max_package_bytes=c.settings.max_package_bytes, ttl_seconds=c.settings.upload_url_ttl,
+        c.catalog,
+        c.directory,
+        c.presigner,
+        p,
+        channel,
+        http.json_body(app),
+        upload_id=c.new_id(),
+        now_iso=c.clock.iso(),
+        now_epoch=c.clock.epoch(),
+        max_package_bytes=c.settings.max_package_bytes,
+        ttl_seconds=c.settings.upload_url_ttl,
     )
     return http.json_response(201, ticket.to_json())
 

@@ -233,13 +233,17 @@ class LocalStack:
     def handle_cdn(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return Response("method not allowed\n", status=405, content_type="text/plain")
-        from rillet.core.access import decide_read  # noqa: PLC0415
-        from rillet.runtime.wiring import container  # noqa: PLC0415
+        from rillet.core.access import decide_read
+        from rillet.runtime.wiring import container
 
         # The viewer-request rule, exactly as CloudFront runs it (infra/edge), on the raw URI.
-        raw_uri = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path)
+        raw_uri = str(
+            request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
+        )
         headers = {k.lower(): v for k, v in request.headers.items()}
-        decision = decide_read(raw_uri.split("?", 1)[0], headers, container().edge_view, int(time.time()))
+        decision = decide_read(
+            raw_uri.split("?", 1)[0], headers, container().edge_view, int(time.time())
+        )
         if decision.status != 200:
             return Response(decision.body, status=decision.status, headers=dict(decision.headers))
         key = unquote(decision.uri).lstrip("/")

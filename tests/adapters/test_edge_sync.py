@@ -39,14 +39,25 @@ class MemoryStore:
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[wiring.Container, MemoryStore, Any]]:
-    for k, v in {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": REGION}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
-        names = Resources(table="edge-t", channels_bucket="edge-c", staging_bucket="edge-s",
-                          validate_queue="edge-v", reindex_queue="edge-r.fifo")
+        names = Resources(
+            table="edge-t",
+            channels_bucket="edge-c",
+            staging_bucket="edge-s",
+            validate_queue="edge-v",
+            reindex_queue="edge-r.fifo",
+        )
         p = provision(session, names)
-        settings = Settings.from_env(p.environment("http://127.0.0.1:1", "rlt_admin_edge_test_token_1234"))
+        settings = Settings.from_env(
+            p.environment("http://127.0.0.1:1", "rlt_admin_edge_test_token_1234")
+        )
         container = wiring.Container(settings)
         store = MemoryStore()
         container.__dict__["edge_store"] = store  # cached_property override
@@ -93,8 +104,15 @@ class StreamEmulator:
                 change["OldImage"] = old
             if new is not None:
                 change["NewImage"] = new
-            records.append({"eventID": str(self.seq), "eventName": name, "eventSource": "aws:dynamodb",
-                            "awsRegion": REGION, "dynamodb": change})
+            records.append(
+                {
+                    "eventID": str(self.seq),
+                    "eventName": name,
+                    "eventSource": "aws:dynamodb",
+                    "awsRegion": REGION,
+                    "dynamodb": change,
+                }
+            )
         self.seen = now
         result = lambda_handler({"Records": records}, LambdaContext("edge_sync"))
         assert result["batchItemFailures"] == []
@@ -106,11 +124,33 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
     container, store, session = env
     stream = StreamEmulator(session, "edge-t")
     admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
-    _, _, ann_token = accounts.create_user(container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1")
-    _, _, bob_token = accounts.create_user(container.directory, admin, {"name": "bob"}, now_iso="t", secret="b" * 43, key_id="k2")
+    _, _, ann_token = accounts.create_user(
+        container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1"
+    )
+    _, _, bob_token = accounts.create_user(
+        container.directory, admin, {"name": "bob"}, now_iso="t", secret="b" * 43, key_id="k2"
+    )
     ann = container.authenticate(f"Bearer {ann_token}")
-    channels.create_channel(container.catalog, container.channels, {"name": "vault", "visibility": "private"}, principal=ann, now_iso="t", now=1, directory=container.directory)
-    members.set_member(container.catalog, container.directory, container.audit, ann, "vault", "bob", members.Role.MEMBER, now=1, now_iso="t")
+    channels.create_channel(
+        container.catalog,
+        container.channels,
+        {"name": "vault", "visibility": "private"},
+        principal=ann,
+        now_iso="t",
+        now=1,
+        directory=container.directory,
+    )
+    members.set_member(
+        container.catalog,
+        container.directory,
+        container.audit,
+        ann,
+        "vault",
+        "bob",
+        members.Role.MEMBER,
+        now=1,
+        now_iso="t",
+    )
     stream.pump()
 
     def status(token: str | None) -> int:
@@ -125,8 +165,18 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
     stream.pump()
     assert status(bob_token) == 401  # a revoked token is unknown to the edge
 
-    members.remove_member(container.catalog, container.directory, container.audit, ann, "vault", "bob", now_iso="t")
-    channels.update_channel(container.catalog, container.directory, container.audit, ann, "vault", {"visibility": "public"}, now_iso="t")
+    members.remove_member(
+        container.catalog, container.directory, container.audit, ann, "vault", "bob", now_iso="t"
+    )
+    channels.update_channel(
+        container.catalog,
+        container.directory,
+        container.audit,
+        ann,
+        "vault",
+        {"visibility": "public"},
+        now_iso="t",
+    )
     stream.pump()
     assert store.get("c:vault") == "public" and status(None) == 200
     # The edge store and the table view the local stack reads agree on every key.
@@ -136,9 +186,13 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
 
 def test_entries_for_items() -> None:
     h = hashlib.sha256(b"x").hexdigest()
-    assert entries_for_item({"pk": "CHANNEL#a", "sk": "CHANNEL", "name": "a", "visibility": "private"}) == {"c:a": "private"}
+    assert entries_for_item(
+        {"pk": "CHANNEL#a", "sk": "CHANNEL", "name": "a", "visibility": "private"}
+    ) == {"c:a": "private"}
     assert entries_for_item({"pk": "GRANT#a", "sk": h, "expires_at": 0}) == {f"r:a:{h}": "0"}
-    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "expires_at": 99}) == {f"t:{h}": "99"}
+    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "expires_at": 99}) == {
+        f"t:{h}": "99"
+    }
     # Minted upload tokens and revoked keys never read.
     assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "minted"}) == {}
     assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "revoked": True}) == {}
@@ -147,16 +201,35 @@ def test_entries_for_items() -> None:
 
 
 def test_kvs_writes_use_the_store_etag() -> None:
-    client = boto3.client("cloudfront-keyvaluestore", region_name="us-east-1",
-                          aws_access_key_id="t", aws_secret_access_key="t")
+    client = boto3.client(
+        "cloudfront-keyvaluestore",
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
     arn = "arn:aws:cloudfront::123456789012:key-value-store/abc"
     store = KvsEdgeStore(client, arn)
     with Stubber(client) as stub:
-        stub.add_response("describe_key_value_store", {"ETag": "E1", "KvsARN": arn, "Created": "2026-01-01T00:00:00Z", "ItemCount": 0, "TotalSizeInBytes": 0}, {"KvsARN": arn})
+        stub.add_response(
+            "describe_key_value_store",
+            {
+                "ETag": "E1",
+                "KvsARN": arn,
+                "Created": "2026-01-01T00:00:00Z",
+                "ItemCount": 0,
+                "TotalSizeInBytes": 0,
+            },
+            {"KvsARN": arn},
+        )
         stub.add_response(
             "update_keys",
             {"ETag": "E2", "ItemCount": 1, "TotalSizeInBytes": 10},
-            {"KvsARN": arn, "IfMatch": "E1", "Puts": [{"Key": "c:a", "Value": "public"}], "Deletes": [{"Key": "c:b"}]},
+            {
+                "KvsARN": arn,
+                "IfMatch": "E1",
+                "Puts": [{"Key": "c:a", "Value": "public"}],
+                "Deletes": [{"Key": "c:b"}],
+            },
         )
         store.apply({"c:a": "public"}, ["c:b"])
         stub.assert_no_pending_responses()

@@ -76,18 +76,37 @@ def rillet_command() -> list[str]:
     return [found] if Path(found).exists() else [sys.executable, "-m", "rillet.cli"]
 
 
-def test_the_installed_console_script(stack: LocalStack, tokens: dict[str, str], tmp_path: Path) -> None:
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "RILLET_URL": stack.url, "RILLET_TOKEN": tokens["olga"]}
-    me = subprocess.run([*rillet_command(), "whoami", "--json"], capture_output=True, text=True, env=env, timeout=60)
+def test_the_installed_console_script(
+    stack: LocalStack, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "RILLET_URL": stack.url,
+        "RILLET_TOKEN": tokens["olga"],
+    }
+    me = subprocess.run(
+        [*rillet_command(), "whoami", "--json"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert me.returncode == 0, me.stderr
     assert json.loads(me.stdout)["name"] == "olga"
     missing = subprocess.run(
-        [*rillet_command(), "channel", "show", "no-such-channel"], capture_output=True, text=True, env=env, timeout=60
+        [*rillet_command(), "channel", "show", "no-such-channel"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert missing.returncode == 1
     assert missing.stderr == "error: channel-not-found: no channel named no-such-channel\n"
     assert "Traceback" not in missing.stderr + missing.stdout
-    usage = subprocess.run([*rillet_command(), "upload", "--version"], capture_output=True, text=True, env=env, timeout=60)
+    usage = subprocess.run(
+        [*rillet_command(), "upload", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert usage.returncode == 2
 
 
@@ -112,7 +131,9 @@ def test_login_stores_a_private_file_and_the_environment_wins(
     me = json.loads(cli.run("whoami", "--json", env=no_env).stdout)
     assert (me["name"], me["url"], me["credentials"]) == ("olga", stack.url, str(path))
     # The environment wins over the file, variable by variable.
-    me = json.loads(cli.run("whoami", "--json", env={"RILLET_URL": None, "RILLET_TOKEN": tokens["mia"]}).stdout)
+    me = json.loads(
+        cli.run("whoami", "--json", env={"RILLET_URL": None, "RILLET_TOKEN": tokens["mia"]}).stdout
+    )
     assert me["name"] == "mia" and me["credentials"].startswith("RILLET_TOKEN and ")
     moved = cli.run("whoami", env={"RILLET_URL": UNREACHABLE, "RILLET_TOKEN": None})
     assert moved.exit_code == 1 and stderr_of(moved).startswith("error: connection-failed: ")
@@ -126,7 +147,11 @@ def test_login_stores_a_private_file_and_the_environment_wins(
 
 
 def test_rattler_auth_file_reads_a_private_channel(
-    admin_cli: Cli, stack: LocalStack, tokens: dict[str, str], pkgs: dict[str, Path], tmp_path: Path,
+    admin_cli: Cli,
+    stack: LocalStack,
+    tokens: dict[str, str],
+    pkgs: dict[str, Path],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     olga = admin_cli.as_user(tokens["olga"])
@@ -143,7 +168,12 @@ def test_rattler_auth_file_reads_a_private_channel(
 
     cli = Cli(stack, tmp_path / "cfg")
     logged = cli.run(
-        "login", stack.url, "--token", tokens["olga"], "--rattler", "--json",
+        "login",
+        stack.url,
+        "--token",
+        tokens["olga"],
+        "--rattler",
+        "--json",
         env={"RILLET_URL": None, "RILLET_TOKEN": None, "RATTLER_AUTH_FILE": str(auth)},
     )
     assert logged.exit_code == 0, logged.output
@@ -174,7 +204,9 @@ def test_upload_three_in_parallel_then_install_then_skip_existing(
     result = olga.json("upload", "-c", "cli-pub", "--jobs", "3", *files)
     assert result["ok"] is True and result["channel_url"] == f"{stack.url}/cli-pub"
     assert [(f["status"], f["subdir"]) for f in result["files"]] == [
-        ("published", "noarch"), ("published", "linux-64"), ("published", "noarch")
+        ("published", "noarch"),
+        ("published", "linux-64"),
+        ("published", "noarch"),
     ]
     assert all(f["id"] and len(f["sha256"]) == 64 for f in result["files"])
     stack.wait_idle()
@@ -194,11 +226,19 @@ def test_upload_three_in_parallel_then_install_then_skip_existing(
     assert "noarch/clibase-1.0-h0_0.conda already exists in channel cli-pub" in stderr_of(duplicate)
 
 
-def test_bad_packages_are_refused_locally_before_any_request(admin_cli: Cli, pkgs: dict[str, Path]) -> None:
+def test_bad_packages_are_refused_locally_before_any_request(
+    admin_cli: Cli, pkgs: dict[str, Path]
+) -> None:
     # An unreachable server: the checks must fail first, without a single request.
     env = {"RILLET_URL": UNREACHABLE}
-    for key, code in (("text", "unknown-extension"), ("not-zip", "not-a-zip"), ("mismatch", "filename-mismatch")):
-        result = admin_cli.run("upload", "-c", "cli-pub", str(pkgs["single"]), str(pkgs[key]), env=env)
+    for key, code in (
+        ("text", "unknown-extension"),
+        ("not-zip", "not-a-zip"),
+        ("mismatch", "filename-mismatch"),
+    ):
+        result = admin_cli.run(
+            "upload", "-c", "cli-pub", str(pkgs["single"]), str(pkgs[key]), env=env
+        )
         assert result.exit_code == 1, result.output
         assert f"error: {code}: {pkgs[key]}: " in stderr_of(result)
         assert "nothing was sent" in stderr_of(result)
@@ -210,7 +250,9 @@ def test_bad_packages_are_refused_locally_before_any_request(admin_cli: Cli, pkg
     assert body["files"][0]["reason"] == "unknown-extension"
     missing = admin_cli.run("upload", "-c", "cli-pub", "/no/such/pkg-1.0-0.conda", env=env)
     assert missing.exit_code == 1 and "error: not-a-file: " in stderr_of(missing)
-    too_big = admin_cli.run("upload", "-c", "cli-pub", "--max-size", "100", str(pkgs["single"]), env=env)
+    too_big = admin_cli.run(
+        "upload", "-c", "cli-pub", "--max-size", "100", str(pkgs["single"]), env=env
+    )
     assert too_big.exit_code == 1 and "error: too-large: " in stderr_of(too_big)
 
 
@@ -219,11 +261,20 @@ def test_bad_packages_get_the_servers_reason(
 ) -> None:
     olga = admin_cli.as_user(tokens["olga"])
     olga.json("channel", "create", "cli-bad")
-    result = olga.run("upload", "-c", "cli-bad", "--no-check", "--json", str(pkgs["not-zip"]), str(pkgs["mismatch"]))
+    result = olga.run(
+        "upload",
+        "-c",
+        "cli-bad",
+        "--no-check",
+        "--json",
+        str(pkgs["not-zip"]),
+        str(pkgs["mismatch"]),
+    )
     assert result.exit_code == 1, result.output
     files = json.loads(result.stdout)["files"]
     assert [(f["status"], f["reason"]) for f in files] == [
-        ("rejected", "not-a-zip"), ("rejected", "filename-mismatch")
+        ("rejected", "not-a-zip"),
+        ("rejected", "filename-mismatch"),
     ]
     assert all(f["message"] and f["id"] for f in files)
     text = olga.run("upload", "-c", "cli-bad", "--no-check", str(pkgs["mismatch"]))
@@ -241,7 +292,9 @@ def test_no_wait_returns_after_the_put_with_the_ids(
     result = olga.json("upload", "-c", "cli-nowait", "--no-wait", str(pkgs["nowait"]))
     (uploaded,) = result["files"]
     assert uploaded["status"] == "uploaded" and result["ok"] is True
-    assert wait_published(stack, "cli-nowait", uploaded["id"], tokens["olga"])["status"] == "published"
+    assert (
+        wait_published(stack, "cli-nowait", uploaded["id"], tokens["olga"])["status"] == "published"
+    )
     text = olga.run("upload", "-c", "cli-nowait", "--no-wait", "--force", str(pkgs["nowait"]))
     assert text.exit_code == 0, text.output
     assert "uploaded   clinowait-1.0-h0_0.conda (upload id " in text.stdout
@@ -258,8 +311,13 @@ def test_force_by_the_owner_replaces_and_is_refused_to_others(
     assert taken.exit_code == 1 and "error: already-exists: " in stderr_of(taken)
     denied = mia.run("upload", "-c", "cli-force", "--force", str(pkgs["forced2"]))
     assert denied.exit_code == 1
-    assert "error: forbidden: only channel owners can overwrite" in stderr_of(denied)
-    assert olga.run("upload", "-c", "cli-force", "--force", "--skip-existing", str(pkgs["forced2"])).exit_code == 2
+    assert f"error: forbidden: {pkgs['forced2']}: only channel owners can overwrite" in stderr_of(denied)
+    assert (
+        olga.run(
+            "upload", "-c", "cli-force", "--force", "--skip-existing", str(pkgs["forced2"])
+        ).exit_code
+        == 2
+    )
 
     replaced = olga.json("upload", "-c", "cli-force", "--force", str(pkgs["forced2"]))["files"][0]
     assert replaced["status"] == "published" and replaced["sha256"] != first["sha256"]
@@ -270,10 +328,18 @@ def test_force_by_the_owner_replaces_and_is_refused_to_others(
 
 
 # -- channels, members, keys, packages, audit --------------------------------------------
-def test_channel_commands_round_trip(admin_cli: Cli, stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_channel_commands_round_trip(
+    admin_cli: Cli, stack: LocalStack, tokens: dict[str, str]
+) -> None:
     olga, mia = admin_cli.as_user(tokens["olga"]), admin_cli.as_user(tokens["mia"])
-    created = olga.json("channel", "create", "cli-chan", "--visibility", "private", "--description", "first")
-    assert (created["name"], created["visibility"], created["owner"]) == ("cli-chan", "private", "olga")
+    created = olga.json(
+        "channel", "create", "cli-chan", "--visibility", "private", "--description", "first"
+    )
+    assert (created["name"], created["visibility"], created["owner"]) == (
+        "cli-chan",
+        "private",
+        "olga",
+    )
     taken = olga.run("channel", "create", "cli-chan")
     assert taken.exit_code == 1 and stderr_of(taken).startswith("error: ")
     assert "cli-chan" in [c["name"] for c in olga.json("channel", "list")["channels"]]
@@ -281,17 +347,27 @@ def test_channel_commands_round_trip(admin_cli: Cli, stack: LocalStack, tokens: 
     assert "cli-chan" in olga.ok("channel", "list").stdout
 
     shown = olga.json("channel", "show", "cli-chan")
-    assert (shown["role"], shown["description"], shown["url"]) == ("owner", "first", f"{stack.url}/cli-chan")
+    assert (shown["role"], shown["description"], shown["url"]) == (
+        "owner",
+        "first",
+        f"{stack.url}/cli-chan",
+    )
     assert "owner" in olga.ok("channel", "show", "cli-chan").stdout
     hidden = mia.run("channel", "show", "cli-chan")
     assert hidden.exit_code == 1 and stderr_of(hidden).startswith("error: channel-not-found: ")
 
-    updated = olga.json("channel", "update", "cli-chan", "--visibility", "public", "--description", "second")
+    updated = olga.json(
+        "channel", "update", "cli-chan", "--visibility", "public", "--description", "second"
+    )
     assert (updated["visibility"], updated["description"]) == ("public", "second")
     assert mia.json("channel", "show", "cli-chan")["description"] == "second"
     assert olga.run("channel", "update", "cli-chan").exit_code == 2
-    bad = olga.run("channel", "update", "cli-chan", "--logo-url", "http://insecure.example/logo.png")
-    assert bad.exit_code == 1 and stderr_of(bad).startswith("error: invalid-request: logo_url must be")
+    bad = olga.run(
+        "channel", "update", "cli-chan", "--logo-url", "http://insecure.example/logo.png"
+    )
+    assert bad.exit_code == 1 and stderr_of(bad).startswith(
+        "error: invalid-request: logo_url must be"
+    )
 
     transferred = olga.json("channel", "transfer", "cli-chan", "mia")
     assert transferred["owner"] == "mia"
@@ -328,7 +404,18 @@ def test_member_commands_round_trip(admin_cli: Cli, tokens: dict[str, str]) -> N
 
 def test_key_commands_round_trip(admin_cli: Cli, tokens: dict[str, str]) -> None:
     zed = admin_cli.as_user(tokens["zed"])
-    key = zed.json("key", "create", "--scope", "read", "--channel", "cli-pub", "--description", "ci", "--expires-in-days", "7")
+    key = zed.json(
+        "key",
+        "create",
+        "--scope",
+        "read",
+        "--channel",
+        "cli-pub",
+        "--description",
+        "ci",
+        "--expires-in-days",
+        "7",
+    )
     assert (key["scope"], key["channels"], key["description"]) == ("read", ["cli-pub"], "ci")
     assert key["secret"] and key["expires_at"]
     me = admin_cli.as_user(key["secret"]).json("whoami")
@@ -346,7 +433,9 @@ def test_key_commands_round_trip(admin_cli: Cli, tokens: dict[str, str]) -> None
     assert "secret: " in text.stdout and "not shown again" in stderr_of(text)
 
 
-def test_package_commands_and_audit(admin_cli: Cli, tokens: dict[str, str], pkgs: dict[str, Path]) -> None:
+def test_package_commands_and_audit(
+    admin_cli: Cli, tokens: dict[str, str], pkgs: dict[str, Path]
+) -> None:
     olga = admin_cli.as_user(tokens["olga"])
     olga.json("channel", "create", "cli-pkgs")
     olga.json("upload", "-c", "cli-pkgs", str(pkgs["base"]), str(pkgs["top"]), str(pkgs["extra"]))
@@ -354,15 +443,25 @@ def test_package_commands_and_audit(admin_cli: Cli, tokens: dict[str, str], pkgs
     assert sorted(p["filename"] for p in found) == sorted(
         [pkgs["base"].name, pkgs["top"].name, pkgs["extra"].name]
     )
-    assert [p["name"] for p in olga.json("package", "list", "cli-pkgs", "--subdir", "linux-64")["packages"]] == ["clitop"]
-    assert [p["name"] for p in olga.json("package", "list", "cli-pkgs", "--name", "cliextra")["packages"]] == ["cliextra"]
+    assert [
+        p["name"]
+        for p in olga.json("package", "list", "cli-pkgs", "--subdir", "linux-64")["packages"]
+    ] == ["clitop"]
+    assert [
+        p["name"]
+        for p in olga.json("package", "list", "cli-pkgs", "--name", "cliextra")["packages"]
+    ] == ["cliextra"]
     assert len(olga.json("package", "list", "cli-pkgs", "--limit", "2")["packages"]) == 2
     table = olga.ok("package", "list", "cli-pkgs").stdout
     assert pkgs["top"].name in table and "linux-64" in table
 
     target = f"noarch/{pkgs['base'].name}"
-    assert olga.json("package", "delete", "cli-pkgs", target, "--yes") == {"deleted": f"cli-pkgs/{target}"}
-    assert pkgs["base"].name not in [p["filename"] for p in olga.json("package", "list", "cli-pkgs")["packages"]]
+    assert olga.json("package", "delete", "cli-pkgs", target, "--yes") == {
+        "deleted": f"cli-pkgs/{target}"
+    }
+    assert pkgs["base"].name not in [
+        p["filename"] for p in olga.json("package", "list", "cli-pkgs")["packages"]
+    ]
     assert olga.run("package", "delete", "cli-pkgs", "no-slash.conda", "--yes").exit_code == 2
     again = olga.run("package", "delete", "cli-pkgs", "linux-64/missing-1.0-0.conda", "--yes")
     assert again.exit_code in (0, 1) and "Traceback" not in again.output
@@ -376,18 +475,47 @@ def test_package_commands_and_audit(admin_cli: Cli, tokens: dict[str, str], pkgs
     assert outsider.exit_code == 1 and stderr_of(outsider).startswith("error: forbidden: ")
 
 
-def test_publisher_commands_round_trip(admin_cli: Cli, stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_publisher_commands_round_trip(
+    admin_cli: Cli, stack: LocalStack, tokens: dict[str, str]
+) -> None:
     olga = admin_cli.as_user(tokens["olga"])
     olga.json("channel", "create", "cli-tp")
-    probe = httpx.get(f"{stack.url}/api/v1/channels/cli-tp/publishers", headers={"Authorization": f"Bearer {tokens['olga']}"})
+    probe = httpx.get(
+        f"{stack.url}/api/v1/channels/cli-tp/publishers",
+        headers={"Authorization": f"Bearer {tokens['olga']}"},
+    )
     if probe.status_code == 404 and probe.json().get("error") == "no-route":
         pytest.skip("the trusted publisher API is not deployed in this tree (404 no-route)")
     gh = olga.json(
-        "publisher", "add", "cli-tp", "--github", "octo/widgets", "--workflow", "release.yml",
-        "--environment", "pypi", "--name-pattern", "widget*", "--subdir", "noarch",
+        "publisher",
+        "add",
+        "cli-tp",
+        "--github",
+        "octo/widgets",
+        "--workflow",
+        "release.yml",
+        "--environment",
+        "pypi",
+        "--name-pattern",
+        "widget*",
+        "--subdir",
+        "noarch",
     )
-    assert (gh["provider"], gh["owner"], gh["repository"], gh["workflow"]) == ("github", "octo", "widgets", "release.yml")
-    gl = olga.json("publisher", "add", "cli-tp", "--gitlab", "group/sub/proj", "--config-path", ".gitlab-ci.yml")
+    assert (gh["provider"], gh["owner"], gh["repository"], gh["workflow"]) == (
+        "github",
+        "octo",
+        "widgets",
+        "release.yml",
+    )
+    gl = olga.json(
+        "publisher",
+        "add",
+        "cli-tp",
+        "--gitlab",
+        "group/sub/proj",
+        "--config-path",
+        ".gitlab-ci.yml",
+    )
     assert (gl["provider"], gl["namespace"], gl["project"]) == ("gitlab", "group/sub", "proj")
     listed = {p["id"] for p in olga.json("publisher", "list", "cli-tp")["publishers"]}
     assert listed == {gh["id"], gl["id"]}

@@ -40,7 +40,9 @@ def upload_with_client(
     for key, value in list(args.items()):
         if isinstance(value, Path):
             args[key] = str(value)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB", "ACTIONS_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GITLAB", "ACTIONS_"))
+    }
     proc = subprocess.run(
         [sys.executable, "-c", _SCRIPT, json.dumps(args)],
         env={**clean, **(env or {})},

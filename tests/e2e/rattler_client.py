@@ -38,7 +38,9 @@ def solve_and_install(url: str, specs: list[str], workdir: Path) -> list[str]:
     """Solve ``specs`` from the channel and install into ``workdir/env``; return names."""
     http = client()
     gateway = Gateway(cache_dir=workdir / "cache", client=http)
-    records = asyncio.run(rattler.solve([Channel(url)], specs, gateway=gateway, platforms=PLATFORMS))
+    records = asyncio.run(
+        rattler.solve([Channel(url)], specs, gateway=gateway, platforms=PLATFORMS)
+    )
     asyncio.run(
         rattler.install(
             records, workdir / "env", cache_dir=workdir / "pkgs", show_progress=False, client=http

@@ -36,9 +36,13 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_upload_409_skip_existing_and_force(api: Api, team: dict[str, str], pkg_dir: Path, tmp_path: Path) -> None:
+def test_upload_409_skip_existing_and_force(
+    api: Api, team: dict[str, str], pkg_dir: Path, tmp_path: Path
+) -> None:
     url = api.stack.url
-    first = build_package(pkg_dir / "force-a", "forceme", "1.0", subdir="linux-64", files={"a.txt": "A"})
+    first = build_package(
+        pkg_dir / "force-a", "forceme", "1.0", subdir="linux-64", files={"a.txt": "A"}
+    )
     result = upload_with_client([first], url, CHANNEL, api_key=team["owen"])
     assert result.ok, result.error
     api.stack.wait_idle()
@@ -51,12 +55,16 @@ def test_upload_409_skip_existing_and_force(api: Api, team: dict[str, str], pkg_
     assert skipped.ok, skipped.error
 
     # Same filename, other bytes: refused, and the served record is untouched.
-    other = build_package(pkg_dir / "force-b", "forceme", "1.0", subdir="linux-64", files={"b.txt": "B"})
+    other = build_package(
+        pkg_dir / "force-b", "forceme", "1.0", subdir="linux-64", files={"b.txt": "B"}
+    )
     assert sha(other) != sha(first)
     refused = upload_with_client([other], url, CHANNEL, api_key=team["owen"])
     assert not refused.ok and "409" in refused.error
     api.stack.wait_idle()
-    assert query(f"{url}/{CHANNEL}", ["forceme"], tmp_path / "q2", sharded=True)[first.name]["sha256"] == sha(first)
+    assert query(f"{url}/{CHANNEL}", ["forceme"], tmp_path / "q2", sharded=True)[first.name][
+        "sha256"
+    ] == sha(first)
 
     # A maintainer may not force; the owner may, and clients then see the new bytes.
     by_maintainer = upload_with_client([other], url, CHANNEL, api_key=team["maya"], force=True)
@@ -69,7 +77,9 @@ def test_upload_409_skip_existing_and_force(api: Api, team: dict[str, str], pkg_
         assert records[first.name]["sha256"] == sha(other)
     served = requests.get(f"{url}/{CHANNEL}/linux-64/{first.name}", timeout=10).content
     assert hashlib.sha256(served).hexdigest() == sha(other)
-    audit = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=team["owen"]).json()["events"]
+    audit = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=team["owen"]).json()[
+        "events"
+    ]
     overwrite = [e for e in audit if e["action"] == "package.overwrite"]
     assert overwrite and overwrite[0]["details"]["previous_sha256"] == sha(first)
     assert overwrite[0]["actor"] == "owen"
@@ -80,7 +90,9 @@ def test_maintainer_uploads_member_and_outsider_cannot(
 ) -> None:
     url = api.stack.url
     lib = build_package(pkg_dir / "roles", "rolelib", "2.0", subdir="noarch", tar_bz2=True)
-    app = build_package(pkg_dir / "roles", "roleapp", "1.0", subdir="linux-64", depends=["rolelib 2.*"])
+    app = build_package(
+        pkg_dir / "roles", "roleapp", "1.0", subdir="linux-64", depends=["rolelib 2.*"]
+    )
     assert upload_with_client([lib, app], url, CHANNEL, api_key=team["maya"]).ok
 
     late = build_package(pkg_dir / "roles", "rolelate", "1.0")
@@ -91,20 +103,30 @@ def test_maintainer_uploads_member_and_outsider_cannot(
     api.stack.wait_idle()
     seen = query(f"{url}/{CHANNEL}", ["roleapp", "rolelate"], tmp_path / "q", sharded=False)
     assert set(seen) == {lib.name, app.name}
-    assert solve_and_install(f"{url}/{CHANNEL}", ["roleapp"], tmp_path / "inst") == ["roleapp", "rolelib"]
+    assert solve_and_install(f"{url}/{CHANNEL}", ["roleapp"], tmp_path / "inst") == [
+        "roleapp",
+        "rolelib",
+    ]
 
 
-def test_invalid_package_is_422_and_changes_nothing(api: Api, team: dict[str, str], tmp_path: Path) -> None:
+def test_invalid_package_is_422_and_changes_nothing(
+    api: Api, team: dict[str, str], tmp_path: Path
+) -> None:
     before = requests.get(f"{api.stack.url}/{CHANNEL}/noarch/repodata.json", timeout=10).content
     junk = tmp_path / "junk-1.0-h0_0.conda"
     junk.write_bytes(b"this is not a zip file at all")
     result = upload_with_client([junk], api.stack.url, CHANNEL, api_key=team["owen"])
     assert not result.ok and "422" in result.error and "not-a-zip" in result.error
     api.stack.wait_idle()
-    assert requests.get(f"{api.stack.url}/{CHANNEL}/noarch/repodata.json", timeout=10).content == before
+    assert (
+        requests.get(f"{api.stack.url}/{CHANNEL}/noarch/repodata.json", timeout=10).content
+        == before
+    )
 
 
-def test_no_credentials_anywhere_is_refused_before_sending(api: Api, tmp_path: Path, pkg_dir: Path) -> None:
+def test_no_credentials_anywhere_is_refused_before_sending(
+    api: Api, tmp_path: Path, pkg_dir: Path
+) -> None:
     pkg = build_package(pkg_dir / "anon", "anon", "1.0")
     auth_file = tmp_path / "empty-auth.json"
     auth_file.write_text("{}")
@@ -112,14 +134,18 @@ def test_no_credentials_anywhere_is_refused_before_sending(api: Api, tmp_path: P
     assert not result.ok
 
 
-def test_token_from_auth_file_is_used(api: Api, team: dict[str, str], tmp_path: Path, pkg_dir: Path) -> None:
+def test_token_from_auth_file_is_used(
+    api: Api, team: dict[str, str], tmp_path: Path, pkg_dir: Path
+) -> None:
     pkg = build_package(pkg_dir / "authfile", "viaauthfile", "1.0")
     auth_file = tmp_path / "auth.json"
     auth_file.write_text(json.dumps({"127.0.0.1": {"BearerToken": team["owen"]}}))
     result = upload_with_client([pkg], api.stack.url, CHANNEL, auth_file=auth_file)
     assert result.ok, result.error
     api.stack.wait_idle()
-    assert pkg.name in query(f"{api.stack.url}/{CHANNEL}", ["viaauthfile"], tmp_path / "q", sharded=True)
+    assert pkg.name in query(
+        f"{api.stack.url}/{CHANNEL}", ["viaauthfile"], tmp_path / "q", sharded=True
+    )
 
 
 @pytest.mark.parametrize("fixture", ["legacy-raw-apikey-noarch", "multipart-apikey-noarch"])
@@ -130,7 +156,11 @@ def test_captured_client_requests_are_accepted(api: Api, fixture: str, tmp_path:
     api.create_channel(channel, token=owner)
     request = json.loads((FIXTURES / f"{fixture}.request.json").read_text())
     body = (FIXTURES / f"{fixture}.body.bin").read_bytes()
-    headers = {k: v for k, v in request["headers"] if k.lower() not in ("authorization", "host", "content-length")}
+    headers = {
+        k: v
+        for k, v in request["headers"]
+        if k.lower() not in ("authorization", "host", "content-length")
+    }
     headers["Authorization"] = f"Bearer {owner}"
     target = request["target"].replace("my-channel", channel)
     response = requests.post(api.stack.url + target, data=body, headers=headers, timeout=30)
@@ -139,7 +169,10 @@ def test_captured_client_requests_are_accepted(api: Api, fixture: str, tmp_path:
     api.stack.wait_idle()
     seen = query(f"{api.stack.url}/{channel}", ["probe-pkg"], tmp_path / "q", sharded=True)
     assert list(seen) == ["probe-pkg-0.1.0-h0_0.conda"]
-    assert seen["probe-pkg-0.1.0-h0_0.conda"]["sha256"] == "67c7e9ea46d5485f3ec395d527100422e87d812e48eecb6afaff1cb2fb55b42c"
+    assert (
+        seen["probe-pkg-0.1.0-h0_0.conda"]["sha256"]
+        == "67c7e9ea46d5485f3ec395d527100422e87d812e48eecb6afaff1cb2fb55b42c"
+    )
 
 
 def test_delete_removes_the_file_from_both_index_paths(
@@ -150,7 +183,10 @@ def test_delete_removes_the_file_from_both_index_paths(
     gone = build_package(pkg_dir / "del", "deleteme", "2.0")
     assert upload_with_client([keep, gone], url, CHANNEL, api_key=team["owen"]).ok
     api.stack.wait_idle()
-    assert set(query(f"{url}/{CHANNEL}", ["deleteme"], tmp_path / "before", sharded=True)) == {keep.name, gone.name}
+    assert set(query(f"{url}/{CHANNEL}", ["deleteme"], tmp_path / "before", sharded=True)) == {
+        keep.name,
+        gone.name,
+    }
 
     denied = api.call("DELETE", f"/api/v1/delete/{CHANNEL}/noarch/{gone.name}", token=team["milo"])
     assert denied.status_code == 403
@@ -158,7 +194,9 @@ def test_delete_removes_the_file_from_both_index_paths(
     assert deleted.status_code == 200, deleted.text
     api.stack.wait_idle()
     for sharded in (True, False):
-        assert set(query(f"{url}/{CHANNEL}", ["deleteme"], tmp_path / f"after{sharded}", sharded=sharded)) == {keep.name}
+        assert set(
+            query(f"{url}/{CHANNEL}", ["deleteme"], tmp_path / f"after{sharded}", sharded=sharded)
+        ) == {keep.name}
     repodata = requests.get(f"{url}/{CHANNEL}/noarch/repodata.json", timeout=10).json()
     assert gone.name in repodata["removed"] and gone.name not in repodata["packages.conda"]
     assert requests.get(f"{url}/{CHANNEL}/noarch/{gone.name}", timeout=10).status_code == 404
@@ -173,4 +211,6 @@ def test_delete_removes_the_file_from_both_index_paths(
     assert not refused.ok and "409" in refused.error
     assert upload_with_client([gone], url, CHANNEL, api_key=team["maya"]).ok
     api.stack.wait_idle()
-    assert query(f"{url}/{CHANNEL}", ["deleteme"], tmp_path / "re", sharded=True)[gone.name]["sha256"] == sha(gone)
+    assert query(f"{url}/{CHANNEL}", ["deleteme"], tmp_path / "re", sharded=True)[gone.name][
+        "sha256"
+    ] == sha(gone)

@@ -35,7 +35,9 @@ def private(api: Api, pkg_dir: Path) -> dict[str, str]:
     assert result.ok, result.error
     api.stack.wait_idle()
     # A second key for mo, to revoke later without touching the first.
-    r = api.call("POST", "/api/v1/users/me/keys", {"scope": "read", "description": "ci"}, tokens["mo"])
+    r = api.call(
+        "POST", "/api/v1/users/me/keys", {"scope": "read", "description": "ci"}, tokens["mo"]
+    )
     assert r.status_code == 201, r.text
     tokens["mo-read"] = r.json()["secret"]
     tokens["mo-read-id"] = r.json()["id"]
@@ -64,27 +66,37 @@ def check_full_access(url: str, tmp_path: Path) -> None:
     assert (tmp_path / "i" / "env" / "share" / "hushtop" / "hushtop.txt").exists()
 
 
-def test_member_reads_with_bearer_from_auth_file(api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path) -> None:
+def test_member_reads_with_bearer_from_auth_file(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
     write_auth(auth_file, {"BearerToken": private["mo"]})
     check_full_access(f"{api.stack.url}/{CHANNEL}", tmp_path)
 
 
-def test_member_reads_with_basic_auth(api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path) -> None:
+def test_member_reads_with_basic_auth(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
     write_auth(auth_file, {"BasicHTTP": {"username": "mo", "password": private["mo"]}})
     check_full_access(f"{api.stack.url}/{CHANNEL}", tmp_path)
 
 
-def test_member_reads_with_token_in_url(api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path) -> None:
+def test_member_reads_with_token_in_url(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
     check_full_access(f"{api.stack.url}/t/{private['mo']}/{CHANNEL}", tmp_path)
 
 
 @pytest.mark.parametrize("sharded", [True, False])
-def test_without_token_the_query_fails(api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path, sharded: bool) -> None:
+def test_without_token_the_query_fails(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path, sharded: bool
+) -> None:
     with pytest.raises(Exception):  # noqa: B017 - rattler raises its own error types
         query(f"{api.stack.url}/{CHANNEL}", ["hushtop"], tmp_path / "q", sharded=sharded)
 
 
-def test_outsider_token_fails_with_403(api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path) -> None:
+def test_outsider_token_fails_with_403(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
     write_auth(auth_file, {"BearerToken": private["outi"]})
     with pytest.raises(Exception):  # noqa: B017
         query(f"{api.stack.url}/{CHANNEL}", ["hushtop"], tmp_path / "q", sharded=True)
@@ -100,11 +112,18 @@ def test_every_file_needs_the_token(api: Api, private: dict[str, str]) -> None:
     base = f"{api.stack.url}/{CHANNEL}"
     good = {"Authorization": f"Bearer {private['mo']}"}
     index = requests.get(f"{base}/linux-64/repodata.json", headers=good, timeout=10).json()
-    files = ["repodata.json", "repodata.json.zst", "repodata_shards.msgpack.zst", *index["packages.conda"]]
+    files = [
+        "repodata.json",
+        "repodata.json.zst",
+        "repodata_shards.msgpack.zst",
+        *index["packages.conda"],
+    ]
     from rillet.core.repodata import decode_shard_index
 
     shard_index = decode_shard_index(
-        requests.get(f"{base}/linux-64/repodata_shards.msgpack.zst", headers=good, timeout=10).content
+        requests.get(
+            f"{base}/linux-64/repodata_shards.msgpack.zst", headers=good, timeout=10
+        ).content
     )
     files += [f"shards/{d.hex()}.msgpack.zst" for d in shard_index["shards"].values()]
     basic = base64.b64encode(f"x:{private['mo']}".encode()).decode()
@@ -114,12 +133,17 @@ def test_every_file_needs_the_token(api: Api, private: dict[str, str]) -> None:
         assert anonymous.status_code == 401, name
         assert "Bearer" in anonymous.headers["WWW-Authenticate"]
         assert requests.get(url, headers=good, timeout=10).status_code == 200, name
-        assert requests.get(url, headers={"Authorization": f"Basic {basic}"}, timeout=10).status_code == 200
+        assert (
+            requests.get(url, headers={"Authorization": f"Basic {basic}"}, timeout=10).status_code
+            == 200
+        )
         token_url = f"{api.stack.url}/t/{private['mo']}/{CHANNEL}/linux-64/{name}"
         assert requests.get(token_url, timeout=10).status_code == 200, name
 
 
-def test_revoked_key_stops_reading(api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path) -> None:
+def test_revoked_key_stops_reading(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
     write_auth(auth_file, {"BearerToken": private["mo-read"]})
     assert query(f"{api.stack.url}/{CHANNEL}", ["hushtop"], tmp_path / "ok", sharded=True)
     r = api.call("DELETE", f"/api/v1/users/me/keys/{private['mo-read-id']}", token=private["mo"])
@@ -129,17 +153,43 @@ def test_revoked_key_stops_reading(api: Api, private: dict[str, str], auth_file:
     assert api.call("GET", "/api/v1/users/me", token=private["mo-read"]).status_code == 401
 
 
-def test_removed_member_loses_access_and_public_ignores_tokens(api: Api, private: dict[str, str], tmp_path: Path) -> None:
+def test_removed_member_loses_access_and_public_ignores_tokens(
+    api: Api, private: dict[str, str], tmp_path: Path
+) -> None:
     owner = private["pria"]
     guest = api.create_user("guesty")
     api.add_member(CHANNEL, "guesty", "member", owner)
     url = f"{api.stack.url}/{CHANNEL}/noarch/repodata.json"
-    assert requests.get(url, headers={"Authorization": f"Bearer {guest}"}, timeout=10).status_code == 200
-    assert api.call("DELETE", f"/api/v1/channels/{CHANNEL}/members/guesty", token=owner).status_code == 200
-    assert requests.get(url, headers={"Authorization": f"Bearer {guest}"}, timeout=10).status_code == 403
+    assert (
+        requests.get(url, headers={"Authorization": f"Bearer {guest}"}, timeout=10).status_code
+        == 200
+    )
+    assert (
+        api.call("DELETE", f"/api/v1/channels/{CHANNEL}/members/guesty", token=owner).status_code
+        == 200
+    )
+    assert (
+        requests.get(url, headers={"Authorization": f"Bearer {guest}"}, timeout=10).status_code
+        == 403
+    )
     # Turning the channel public opens it to everyone, whatever credentials are sent.
-    assert api.call("PATCH", f"/api/v1/channels/{CHANNEL}", {"visibility": "public"}, owner).status_code == 200
+    assert (
+        api.call(
+            "PATCH", f"/api/v1/channels/{CHANNEL}", {"visibility": "public"}, owner
+        ).status_code
+        == 200
+    )
     assert requests.get(url, timeout=10).status_code == 200
-    assert requests.get(url, headers={"Authorization": "Bearer rlt_nonsense_token_value"}, timeout=10).status_code == 200
-    assert api.call("PATCH", f"/api/v1/channels/{CHANNEL}", {"visibility": "private"}, owner).status_code == 200
+    assert (
+        requests.get(
+            url, headers={"Authorization": "Bearer rlt_nonsense_token_value"}, timeout=10
+        ).status_code
+        == 200
+    )
+    assert (
+        api.call(
+            "PATCH", f"/api/v1/channels/{CHANNEL}", {"visibility": "private"}, owner
+        ).status_code
+        == 200
+    )
     assert requests.get(url, timeout=10).status_code == 401

@@ -20,7 +20,7 @@ from rillet.runtime import wiring
 from rillet.runtime.settings import OIDC_GITHUB_ISSUER, OIDC_GITLAB_ISSUERS
 from tests.e2e.clients import upload_with_client
 from tests.e2e.conftest import Api
-from tests.e2e.rattler_client import query, solve_and_install
+from tests.e2e.rattler_client import solve_and_install
 from tests.oidc_issuer import REQUEST_TOKEN, LocalIssuer, github_claims, gitlab_claims
 from tests.packages import build_package
 
@@ -55,23 +55,45 @@ def setup(api: Api, issuers: dict[str, LocalIssuer]) -> dict[str, Any]:
     api.create_channel(CHANNEL, token=owner)
     api.create_channel(OTHER, token=owner)
     gh = api.call(
-        "POST", f"/api/v1/channels/{CHANNEL}/publishers",
-        {"provider": "github", "owner": "octo-org", "owner_id": "4242", "repository": "widgets",
-         "workflow": "release.yml"},
+        "POST",
+        f"/api/v1/channels/{CHANNEL}/publishers",
+        {
+            "provider": "github",
+            "owner": "octo-org",
+            "owner_id": "4242",
+            "repository": "widgets",
+            "workflow": "release.yml",
+        },
         owner,
     )
     assert gh.status_code == 201, gh.text
     env_pub = api.call(
-        "POST", f"/api/v1/channels/{CHANNEL}/publishers",
-        {"provider": "github", "owner": "octo-org", "repository": "gated", "workflow": "release.yml",
-         "environment": "pypi", "name_patterns": ["gated-*"], "subdirs": ["noarch"]},
+        "POST",
+        f"/api/v1/channels/{CHANNEL}/publishers",
+        {
+            "provider": "github",
+            "owner": "octo-org",
+            "repository": "gated",
+            "workflow": "release.yml",
+            "environment": "pypi",
+            "name_patterns": ["gated-*"],
+            "subdirs": ["noarch"],
+        },
         owner,
     )
     assert env_pub.status_code == 201, env_pub.text
     gl = api.call(
-        "POST", f"/api/v1/channels/{CHANNEL}/publishers",
-        {"provider": "gitlab", "namespace": "grp", "project": "proj", "config_path": ".gitlab-ci.yml",
-         "namespace_id": "11", "project_id": "22", "issuer": issuers["gitlab"].url},
+        "POST",
+        f"/api/v1/channels/{CHANNEL}/publishers",
+        {
+            "provider": "gitlab",
+            "namespace": "grp",
+            "project": "proj",
+            "config_path": ".gitlab-ci.yml",
+            "namespace_id": "11",
+            "project_id": "22",
+            "issuer": issuers["gitlab"].url,
+        },
         owner,
     )
     assert gl.status_code == 201, gl.text
@@ -89,7 +111,9 @@ def packages_in(api: Api, owner: str, channel: str = CHANNEL) -> list[str]:
 
 
 def mints(api: Api, owner: str) -> int:
-    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit?limit=1000", token=owner).json()["events"]
+    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit?limit=1000", token=owner).json()[
+        "events"
+    ]
     return sum(e["action"] == "trusted-publishing.mint" for e in events)
 
 
@@ -110,18 +134,31 @@ def test_github_actions_job_uploads_without_a_secret(
     app = build_package(pkg_dir / "tp-gh", "tpapp", "1.0", subdir="linux-64", depends=["tplib"])
     empty = tmp_path / "auth.json"
     empty.write_text("{}")  # no stored credential to fall back on
-    result = upload_with_client([lib, app], api.stack.url, CHANNEL, env=ci_env(github), auth_file=empty)
+    result = upload_with_client(
+        [lib, app], api.stack.url, CHANNEL, env=ci_env(github), auth_file=empty
+    )
     assert result.ok, result.error
     api.stack.wait_idle()
-    assert solve_and_install(f"{api.stack.url}/{CHANNEL}", ["tpapp"], tmp_path / "i") == ["tpapp", "tplib"]
-    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=setup["owner"]).json()["events"]
+    assert solve_and_install(f"{api.stack.url}/{CHANNEL}", ["tpapp"], tmp_path / "i") == [
+        "tpapp",
+        "tplib",
+    ]
+    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=setup["owner"]).json()[
+        "events"
+    ]
     minted = next(e for e in events if e["action"] == "trusted-publishing.mint")
     assert minted["details"]["publisher"] == setup["github"]["id"]
     for claim in ("repository", "workflow_ref", "sha", "ref", "run_id"):
         assert minted["details"][claim] == github.claims[claim]
-    uploads = [e for e in events if e["action"] == "package.upload" and e["details"]["via"] == "trusted-publishing"]
+    uploads = [
+        e
+        for e in events
+        if e["action"] == "package.upload" and e["details"]["via"] == "trusted-publishing"
+    ]
     assert {e["details"]["filename"] for e in uploads} >= {lib.name, app.name}
-    listed = api.call("GET", f"/api/v1/channels/{CHANNEL}/publishers", token=setup["owner"]).json()["publishers"]
+    listed = api.call("GET", f"/api/v1/channels/{CHANNEL}/publishers", token=setup["owner"]).json()[
+        "publishers"
+    ]
     assert next(p for p in listed if p["id"] == setup["github"]["id"])["last_used_at"]
 
 
@@ -134,11 +171,17 @@ def test_gitlab_ci_job_uploads_without_a_secret(
     two = build_package(pkg_dir / "tp-gl", "glapp", "1.0", subdir="linux-64", depends=["gllib"])
     empty = tmp_path / "auth.json"
     empty.write_text("{}")
-    env = {"GITLAB_CI": "true", "127_0_0_1_ID_TOKEN": gitlab.sign({"aud": AUD, **gitlab_claims(host)})}
+    env = {
+        "GITLAB_CI": "true",
+        "127_0_0_1_ID_TOKEN": gitlab.sign({"aud": AUD, **gitlab_claims(host)}),
+    }
     result = upload_with_client([one, two], api.stack.url, CHANNEL, env=env, auth_file=empty)
     assert result.ok, result.error
     api.stack.wait_idle()
-    assert solve_and_install(f"{api.stack.url}/{CHANNEL}", ["glapp"], tmp_path / "i") == ["glapp", "gllib"]
+    assert solve_and_install(f"{api.stack.url}/{CHANNEL}", ["glapp"], tmp_path / "i") == [
+        "glapp",
+        "gllib",
+    ]
 
 
 def test_refused_mint_through_the_client_uploads_nothing(
@@ -159,27 +202,51 @@ def test_refused_mint_through_the_client_uploads_nothing(
 def _hs256_with_public_key(issuer: LocalIssuer) -> str:
     header = {"alg": "HS256", "typ": "JWT", "kid": "k1"}
     now = int(__import__("time").time())
-    body = {"iss": issuer.url, "aud": AUD, "iat": now, "exp": now + 300, "jti": "hs", **github_claims()}
-    pem = issuer.keys["k1"].public_key().public_bytes(
-        encoding=__import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).Encoding.PEM,
-        format=__import__("cryptography.hazmat.primitives.serialization", fromlist=["x"]).PublicFormat.SubjectPublicKeyInfo,
+    body = {
+        "iss": issuer.url,
+        "aud": AUD,
+        "iat": now,
+        "exp": now + 300,
+        "jti": "hs",
+        **github_claims(),
+    }
+    pem = (
+        issuer.keys["k1"]
+        .public_key()
+        .public_bytes(
+            encoding=__import__(
+                "cryptography.hazmat.primitives.serialization", fromlist=["x"]
+            ).Encoding.PEM,
+            format=__import__(
+                "cryptography.hazmat.primitives.serialization", fromlist=["x"]
+            ).PublicFormat.SubjectPublicKeyInfo,
+        )
     )
     b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=")  # noqa: E731
     signing_input = b64(json.dumps(header).encode()) + b"." + b64(json.dumps(body).encode())
-    return (signing_input + b"." + b64(hmac.new(pem, signing_input, hashlib.sha256).digest())).decode()
+    return (
+        signing_input + b"." + b64(hmac.new(pem, signing_input, hashlib.sha256).digest())
+    ).decode()
 
 
 def _alg_none(issuer: LocalIssuer) -> str:
     b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()  # noqa: E731
     now = int(__import__("time").time())
-    body = {"iss": issuer.url, "aud": AUD, "iat": now, "exp": now + 300, "jti": "none", **github_claims()}
+    body = {
+        "iss": issuer.url,
+        "aud": AUD,
+        "iat": now,
+        "exp": now + 300,
+        "jti": "none",
+        **github_claims(),
+    }
     return f"{b64(json.dumps({'alg': 'none', 'kid': 'k1'}).encode())}.{b64(json.dumps(body).encode())}."
 
 
 def _forged_signature(issuer: LocalIssuer) -> str:
     issuer.add_key("rogue", publish=False)
     token = issuer.sign({"aud": AUD, **github_claims()}, kid="rogue")
-    header, body, sig = token.split(".")
+    _, body, sig = token.split(".")
     fixed = jwt.get_unverified_header(token) | {"kid": "k1"}
     b64 = lambda d: base64.urlsafe_b64encode(d).rstrip(b"=").decode()  # noqa: E731
     return f"{b64(json.dumps(fixed).encode())}.{body}.{sig}"
@@ -203,34 +270,104 @@ REFUSALS: dict[str, tuple[Any, int, str]] = {
     "hs256-with-public-key": (lambda gh, gl: _hs256_with_public_key(gh), 401, "invalid-token"),
     "expired": (lambda gh, gl: _timed(gh, "expired"), 401, "invalid-token"),
     "not-yet-valid": (lambda gh, gl: _timed(gh, "not-yet-valid"), 401, "invalid-token"),
-    "wrong-audience": (lambda gh, gl: gh.sign({"aud": "elsewhere.example", **github_claims()}), 401, "invalid-token"),
-    "legacy-audience-off-by-default": (lambda gh, gl: gh.sign({"aud": "prefix.dev", **github_claims()}), 401, "invalid-token"),
-    "two-audiences": (lambda gh, gl: gh.sign({"aud": [AUD, "other"], **github_claims()}), 401, "invalid-token"),
-    "wrong-issuer": (
-        lambda gh, gl: jwt.encode({"iss": "https://evil.example", "aud": AUD, "exp": 2**31, "iat": 0, "jti": "x", **github_claims()},
-                                  gh.keys["k1"], algorithm="RS256", headers={"kid": "k1"}),
-        401, "invalid-token",
+    "wrong-audience": (
+        lambda gh, gl: gh.sign({"aud": "elsewhere.example", **github_claims()}),
+        401,
+        "invalid-token",
     ),
-    "unknown-kid": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims()}, kid="nope"), 401, "invalid-token"),
-    "missing-claim": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(), "repository_owner_id": None}), 401, "invalid-token"),
-    "wrong-repository": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(repo="gadgets")}), 403, "invalid-publisher"),
-    "same-repo-other-owner-id": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(owner_id="666")}), 403, "invalid-publisher"),
-    "wrong-workflow": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(workflow="evil.yml")}), 403, "invalid-publisher"),
-    "missing-required-environment": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(repo="gated")}), 403, "invalid-publisher"),
-    "wrong-environment": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(repo="gated", environment="staging")}), 403, "invalid-publisher"),
-    "pull-request-target": (lambda gh, gl: gh.sign({"aud": AUD, **github_claims(event_name="pull_request_target")}), 403, "invalid-publisher"),
+    "legacy-audience-off-by-default": (
+        lambda gh, gl: gh.sign({"aud": "prefix.dev", **github_claims()}),
+        401,
+        "invalid-token",
+    ),
+    "two-audiences": (
+        lambda gh, gl: gh.sign({"aud": [AUD, "other"], **github_claims()}),
+        401,
+        "invalid-token",
+    ),
+    "wrong-issuer": (
+        lambda gh, gl: jwt.encode(
+            {
+                "iss": "https://evil.example",
+                "aud": AUD,
+                "exp": 2**31,
+                "iat": 0,
+                "jti": "x",
+                **github_claims(),
+            },
+            gh.keys["k1"],
+            algorithm="RS256",
+            headers={"kid": "k1"},
+        ),
+        401,
+        "invalid-token",
+    ),
+    "unknown-kid": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims()}, kid="nope"),
+        401,
+        "invalid-token",
+    ),
+    "missing-claim": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(), "repository_owner_id": None}),
+        401,
+        "invalid-token",
+    ),
+    "wrong-repository": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(repo="gadgets")}),
+        403,
+        "invalid-publisher",
+    ),
+    "same-repo-other-owner-id": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(owner_id="666")}),
+        403,
+        "invalid-publisher",
+    ),
+    "wrong-workflow": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(workflow="evil.yml")}),
+        403,
+        "invalid-publisher",
+    ),
+    "missing-required-environment": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(repo="gated")}),
+        403,
+        "invalid-publisher",
+    ),
+    "wrong-environment": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(repo="gated", environment="staging")}),
+        403,
+        "invalid-publisher",
+    ),
+    "pull-request-target": (
+        lambda gh, gl: gh.sign({"aud": AUD, **github_claims(event_name="pull_request_target")}),
+        403,
+        "invalid-publisher",
+    ),
     "gitlab-wrong-project-id": (
-        lambda gh, gl: gl.sign({"aud": AUD, **gitlab_claims(gl.url.split("://")[1], project_id="23")}), 403, "invalid-publisher",
+        lambda gh, gl: gl.sign(
+            {"aud": AUD, **gitlab_claims(gl.url.split("://")[1], project_id="23")}
+        ),
+        403,
+        "invalid-publisher",
     ),
     "gitlab-wrong-config-path": (
-        lambda gh, gl: gl.sign({"aud": AUD, **gitlab_claims(gl.url.split("://")[1], ci_config_ref_uri="x/grp/proj//other.yml@main")}),
-        403, "invalid-publisher",
+        lambda gh, gl: gl.sign(
+            {
+                "aud": AUD,
+                **gitlab_claims(
+                    gl.url.split("://")[1], ci_config_ref_uri="x/grp/proj//other.yml@main"
+                ),
+            }
+        ),
+        403,
+        "invalid-publisher",
     ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(REFUSALS))
-def test_refusal(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], name: str) -> None:
+def test_refusal(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], name: str
+) -> None:
     build, status, code = REFUSALS[name]
     before_mints = mints(api, setup["owner"])
     before_packages = packages_in(api, setup["owner"])
@@ -243,20 +380,32 @@ def test_refusal(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any
     assert packages_in(api, setup["owner"]) == before_packages
 
 
-def test_refusals_naming_a_publisher_are_visible_to_owners(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]) -> None:
-    response = mint(api, issuers["github"].sign({"aud": AUD, **github_claims(workflow="sneaky.yml")}))
+def test_refusals_naming_a_publisher_are_visible_to_owners(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]
+) -> None:
+    response = mint(
+        api, issuers["github"].sign({"aud": AUD, **github_claims(workflow="sneaky.yml")})
+    )
     assert response.status_code == 403
-    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=setup["owner"]).json()["events"]
+    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=setup["owner"]).json()[
+        "events"
+    ]
     refused = next(e for e in events if e["action"] == "trusted-publishing.refused")
     assert refused["details"]["check"] == "workflow"
     assert refused["details"]["publisher"] == setup["github"]["id"]
     assert refused["details"]["workflow_ref"].endswith("sneaky.yml@refs/heads/main")
 
 
-def test_replayed_jti_is_refused(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]) -> None:
+def test_replayed_jti_is_refused(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]
+) -> None:
     token = issuers["github"].sign({"aud": AUD, **github_claims()})
     first = mint(api, token)
-    assert first.status_code == 200 and first.text.startswith("rlt_tp_") and not first.text.endswith("\n")
+    assert (
+        first.status_code == 200
+        and first.text.startswith("rlt_tp_")
+        and not first.text.endswith("\n")
+    )
     second = mint(api, token)
     assert (second.status_code, second.text.split(":")[0]) == (409, "reused-token")
 
@@ -277,12 +426,18 @@ def test_minted_token_cannot_upload_to_another_channel(
     assert packages_in(api, setup["owner"], OTHER) == []
 
 
-def test_minted_token_cannot_manage_the_channel(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]) -> None:
+def test_minted_token_cannot_manage_the_channel(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]
+) -> None:
     token = _minted(api, issuers)
     for method, path, body in [
         ("PUT", f"/api/v1/channels/{CHANNEL}/members/tp-owner", {"role": "member"}),
         ("PATCH", f"/api/v1/channels/{CHANNEL}", {"visibility": "private"}),
-        ("POST", f"/api/v1/channels/{CHANNEL}/publishers", {"provider": "github", "owner": "x", "repository": "y", "workflow": "z.yml"}),
+        (
+            "POST",
+            f"/api/v1/channels/{CHANNEL}/publishers",
+            {"provider": "github", "owner": "x", "repository": "y", "workflow": "z.yml"},
+        ),
         ("DELETE", f"/api/v1/channels/{CHANNEL}", None),
         ("POST", "/api/v1/users/me/keys", {}),
         ("GET", f"/api/v1/channels/{CHANNEL}/audit", None),
@@ -291,7 +446,9 @@ def test_minted_token_cannot_manage_the_channel(api: Api, issuers: dict[str, Loc
         assert response.status_code == 403, (method, path, response.text)
 
 
-def test_minted_token_expires(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], pkg_dir: Path) -> None:
+def test_minted_token_expires(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], pkg_dir: Path
+) -> None:
     token = _minted(api, issuers)
     container = wiring.container()
     real = container.clock
@@ -313,7 +470,9 @@ def test_minted_token_expires(api: Api, issuers: dict[str, LocalIssuer], setup: 
 def test_publisher_limits_narrow_what_a_token_may_publish(
     api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], pkg_dir: Path
 ) -> None:
-    token = _minted(api, issuers, repo="gated", environment="PyPI")  # environments compare case-insensitively
+    token = _minted(
+        api, issuers, repo="gated", environment="PyPI"
+    )  # environments compare case-insensitively
     allowed = build_package(pkg_dir / "tp-gate", "gated-ok", "1.0", subdir="noarch")
     wrong_name = build_package(pkg_dir / "tp-gate", "ungated", "1.0", subdir="noarch")
     wrong_subdir = build_package(pkg_dir / "tp-gate", "gated-bin", "1.0", subdir="linux-64")
@@ -322,19 +481,25 @@ def test_publisher_limits_narrow_what_a_token_may_publish(
         result = upload_with_client([pkg], api.stack.url, CHANNEL, api_key=token)
         assert not result.ok and "403" in result.error, pkg.name
     listed = packages_in(api, setup["owner"])
-    assert allowed.name in listed and wrong_name.name not in listed and wrong_subdir.name not in listed
+    assert (
+        allowed.name in listed and wrong_name.name not in listed and wrong_subdir.name not in listed
+    )
 
 
 def test_invalid_payloads(api: Api, issuers: dict[str, LocalIssuer]) -> None:
     url = f"{api.stack.url}/api/oidc/mint_token"
     for body in (b"not json", b"{}", b'{"token": 5}', b"[]"):
-        response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+        response = requests.post(
+            url, data=body, headers={"Content-Type": "application/json"}, timeout=10
+        )
         assert (response.status_code, response.text.split(":")[0]) == (400, "invalid-payload"), body
     garbage = requests.post(url, json={"token": "not.a.jwt"}, timeout=10)
     assert (garbage.status_code, garbage.text.split(":")[0]) == (401, "invalid-token")
 
 
-def test_disabled_provider_is_not_enabled(api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]) -> None:
+def test_disabled_provider_is_not_enabled(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]
+) -> None:
     token = issuers["github"].sign({"aud": AUD, **github_claims()})
     os.environ["RILLET_OIDC_DISABLED"] = "github"
     wiring.reset()

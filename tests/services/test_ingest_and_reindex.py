@@ -22,13 +22,13 @@ from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
-from rillet.core.policy import Principal
 from rillet.adapters.s3 import S3ObjectStore
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.errors import Conflict
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload
 from rillet.core.package import Limits
+from rillet.core.policy import Principal
 from rillet.core.repodata import decode_shard, decode_shard_index
 from rillet.services import channels as channel_service
 from rillet.services.indexing import reindex
@@ -132,7 +132,10 @@ def world() -> Iterator[World]:
         # The staging notifications are not consumed here: purge them as they come.
         w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         channel_service.create_channel(
-            w.catalog, w.channels, {"name": "chan"}, principal=Principal("admin", superuser=True),
+            w.catalog,
+            w.channels,
+            {"name": "chan"},
+            principal=Principal("admin", superuser=True),
             now_iso="2026-11-23T00:00:00Z",
             now=NOW_MS // 1000,
             directory=DynamoDirectory(session.client("dynamodb"), p.names.table),

@@ -78,7 +78,9 @@ class DynamoDirectory(DynamoTable):
         auth_item = {**schema.token_key(key.token_hash), **attrs}  # kind: api | minted
         if ttl is not None:
             auth_item[schema.TTL_ATTRIBUTE] = ttl
-        items = [{"Put": {"Item": _item(auth_item), "ConditionExpression": "attribute_not_exists(pk)"}}]
+        items = [
+            {"Put": {"Item": _item(auth_item), "ConditionExpression": "attribute_not_exists(pk)"}}
+        ]
         if key.kind == "api":
             ref = {**schema.user_key_ref(key.user, key.key_id), "kind": "keyref", **attrs}
             items.append({"Put": {"Item": _item(ref)}})
@@ -116,7 +118,9 @@ class DynamoDirectory(DynamoTable):
 
     def list_members(self, channel: str) -> list[Member]:
         return [
-            Member(channel, i["user"], Role(i["role"]), i.get("added_by", ""), i.get("added_at", ""))
+            Member(
+                channel, i["user"], Role(i["role"]), i.get("added_by", ""), i.get("added_at", "")
+            )
             for i in self._query(f"CHANNEL#{channel}", "MEMBER#")
         ]
 
@@ -124,7 +128,7 @@ class DynamoDirectory(DynamoTable):
         return {i["channel"]: Role(i["role"]) for i in self._query(f"USER#{user}", "MEMBEROF#")}
 
     def put_member(
-        self, member: Member, *, expect_role: Role | None | bool = False, owner_delta: int = 0
+        self, member: Member, *, expect_role: Role | bool | None = False, owner_delta: int = 0
     ) -> None:
         put, reverse = member_puts(member)
         if expect_role is None:
@@ -141,20 +145,22 @@ class DynamoDirectory(DynamoTable):
         self._member_transaction(
             channel,
             [
-                    {
-                        "Delete": {
-                            "Key": _item(schema.member_key(channel, user)),
-                            "ConditionExpression": "#r = :expected",
-                            "ExpressionAttributeNames": {"#r": "role"},
-                            "ExpressionAttributeValues": _item({":expected": expect_role.value}),
-                        }
-                    },
+                {
+                    "Delete": {
+                        "Key": _item(schema.member_key(channel, user)),
+                        "ConditionExpression": "#r = :expected",
+                        "ExpressionAttributeNames": {"#r": "role"},
+                        "ExpressionAttributeValues": _item({":expected": expect_role.value}),
+                    }
+                },
                 {"Delete": {"Key": _item(schema.membership_key(user, channel))}},
             ],
             owner_delta,
         )
 
-    def _member_transaction(self, channel: str, items: list[dict[str, Any]], owner_delta: int) -> None:
+    def _member_transaction(
+        self, channel: str, items: list[dict[str, Any]], owner_delta: int
+    ) -> None:
         # The channel's owner count moves in the same transaction as the membership,
         # so two owners demoting each other at once cannot leave the channel ownerless.
         update: dict[str, Any] = {
@@ -171,9 +177,7 @@ class DynamoDirectory(DynamoTable):
         except ClientError as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
             if owner_delta < 0 and reasons and reasons[-1] == "ConditionalCheckFailed":
-                raise Conflict(
-                    "a channel must keep at least one owner", code="last-owner"
-                ) from exc
+                raise Conflict("a channel must keep at least one owner", code="last-owner") from exc
             raise Conflict("the membership changed meanwhile; retry") from exc
 
     # -- grants -----------------------------------------------------------------
@@ -201,7 +205,13 @@ class DynamoDirectory(DynamoTable):
 
     def channel_grants(self, channel: str) -> list[Grant]:
         return [
-            Grant(channel, i["sk"], int(i["expires_at"]) or None, i.get("user", ""), i.get("key_id", ""))
+            Grant(
+                channel,
+                i["sk"],
+                int(i["expires_at"]) or None,
+                i.get("user", ""),
+                i.get("key_id", ""),
+            )
             for i in self._query(f"GRANT#{channel}", "")
         ]
 
@@ -242,9 +252,7 @@ class DynamoDirectory(DynamoTable):
             self._call(
                 "update_item",
                 Key=_item(schema.channel_key(channel.name)),
-                UpdateExpression=(
-                    "SET description = :d, logo_url = :l, visibility = :v, #o = :o"
-                ),
+                UpdateExpression=("SET description = :d, logo_url = :l, visibility = :v, #o = :o"),
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues=_item(
@@ -261,14 +269,21 @@ class DynamoDirectory(DynamoTable):
 
     def delete_channel_records(self, channel: str) -> int:
         keys: list[dict[str, Any]] = []
-        for subdir in [i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")]:
-            keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(schema.packages_pk(channel, subdir), "")]
+        for subdir in [
+            i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")
+        ]:
+            keys += [
+                {"pk": i["pk"], "sk": i["sk"]}
+                for i in self._query(schema.packages_pk(channel, subdir), "")
+            ]
         for member in self.list_members(channel):
             keys.append(schema.membership_key(member.user, channel))
         for pk in (f"GRANT#{channel}", schema.audit_pk(channel), f"CHANNEL#{channel}"):
             # The channel item itself (pk CHANNEL#, sk CHANNEL) goes last: the name is freed
             # only when everything else that belonged to it is gone.
-            keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "") if i["sk"] != "CHANNEL"]
+            keys += [
+                {"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "") if i["sk"] != "CHANNEL"
+            ]
         self._batch([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
         self._call("delete_item", Key=_item(schema.channel_key(channel)))
         return len(keys) + 1

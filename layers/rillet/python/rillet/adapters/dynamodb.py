@@ -54,8 +54,24 @@ def member_puts(member: Member) -> list[dict[str, Any]]:
         "added_at": member.added_at,
     }
     return [
-        {"Put": {"Item": _item({**schema.member_key(member.channel, member.user), "kind": "member", **attrs})}},
-        {"Put": {"Item": _item({**schema.membership_key(member.user, member.channel), "kind": "memberof", **attrs})}},
+        {
+            "Put": {
+                "Item": _item(
+                    {**schema.member_key(member.channel, member.user), "kind": "member", **attrs}
+                )
+            }
+        },
+        {
+            "Put": {
+                "Item": _item(
+                    {
+                        **schema.membership_key(member.user, member.channel),
+                        "kind": "memberof",
+                        **attrs,
+                    }
+                )
+            }
+        },
     ]
 
 
@@ -128,7 +144,6 @@ class DynamoTable:
                         yield item
         except ClientError as exc:
             raise unavailable(exc, "DynamoDB Query") from exc
-
 
 
 class DynamoCatalog(DynamoTable):

@@ -32,12 +32,19 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
     if pk.startswith("GRANT#"):
         return {access.grant_key(pk[len("GRANT#") :], sk): str(int(item.get("expires_at") or 0))}
     # Only API keys read; minted trusted-publishing tokens are upload-only.
-    if pk.startswith("KEY#") and sk == "KEY" and item.get("kind") == "api" and not item.get("revoked"):
+    if (
+        pk.startswith("KEY#")
+        and sk == "KEY"
+        and item.get("kind") == "api"
+        and not item.get("revoked")
+    ):
         return {access.token_key(pk[len("KEY#") :]): str(int(item.get("expires_at") or 0))}
     return {}
 
 
-def changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[dict[str, str], list[str]]:
+def changes(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> tuple[dict[str, str], list[str]]:
     """(puts, deletes) that bring the edge from ``old`` to ``new`` for one item."""
     before, after = entries_for_item(old), entries_for_item(new)
     puts = {k: v for k, v in after.items() if before.get(k) != v}

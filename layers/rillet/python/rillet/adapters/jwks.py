@@ -85,6 +85,6 @@ class JwksCache:
             if urlparse(jwks_uri).netloc != urlparse(issuer).netloc:
                 return {}
             keys = jwt.PyJWKSet.from_dict(self.fetch(jwks_uri)).keys
-        except Exception:  # noqa: BLE001 - any fetch/parse failure falls back to the cache
+        except Exception:
             return {}
         return {k.key_id: k.key for k in keys if k.key_id and k.key_type == "RSA"}

@@ -1,8 +1,8 @@
 """Trusted publishers and the OIDC replay guard in DynamoDB.
 
-    CHANNEL#<channel>                     PUBLISHER#<id>   the publisher (owner's view)
-    PUBLISHERS#<provider>#<issuer host>#<lookup>  <channel>#<id>  the same, found by claim
-    JTI#<issuer>#<jti>                    JTI              a used token id (ttl)
+CHANNEL#<channel>                     PUBLISHER#<id>   the publisher (owner's view)
+PUBLISHERS#<provider>#<issuer host>#<lookup>  <channel>#<id>  the same, found by claim
+JTI#<issuer>#<jti>                    JTI              a used token id (ttl)
 """
 
 from __future__ import annotations
@@ -42,21 +42,36 @@ class DynamoPublishers(DynamoTable):
         }
         self._transact(
             [
-                {"Put": {"Item": _item({**own, "kind": "publisher", "publisher": body, "ref": json.dumps(found)}),
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                {
+                    "Put": {
+                        "Item": _item(
+                            {
+                                **own,
+                                "kind": "publisher",
+                                "publisher": body,
+                                "ref": json.dumps(found),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
                 {"Put": {"Item": _item({**found, "kind": "publisher-ref", "publisher": body})}},
             ]
         )
 
-    def list(self, channel: str) -> list[Publisher]:
+    def for_channel(self, channel: str) -> list[Publisher]:
         return [_from_item(i) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
 
     def delete(self, channel: str, publisher_id: str) -> Publisher:
         own = {"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"}
         item = self._get(own)
         if item is None:
-            raise NotFound(f"no publisher {publisher_id} on channel {channel}", code="publisher-not-found")
-        self._transact([{"Delete": {"Key": _item(own)}}, {"Delete": {"Key": _item(json.loads(item["ref"]))}}])
+            raise NotFound(
+                f"no publisher {publisher_id} on channel {channel}", code="publisher-not-found"
+            )
+        self._transact(
+            [{"Delete": {"Key": _item(own)}}, {"Delete": {"Key": _item(json.loads(item["ref"]))}}]
+        )
         return _from_item(item)
 
     def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]:
@@ -77,8 +92,15 @@ class DynamoPublishers(DynamoTable):
         try:
             self._call(
                 "put_item",
-                Item=_item({"pk": f"JTI#{issuer}#{jti}", "sk": "JTI", "kind": "jti",
-                            schema.TTL_ATTRIBUTE: expires_at, "expires_at": expires_at}),
+                Item=_item(
+                    {
+                        "pk": f"JTI#{issuer}#{jti}",
+                        "sk": "JTI",
+                        "kind": "jti",
+                        schema.TTL_ATTRIBUTE: expires_at,
+                        "expires_at": expires_at,
+                    }
+                ),
                 # TTL deletion is lazy: an expired record still present must not block.
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues=_item({":now": now}),

@@ -37,7 +37,6 @@ CHANNELS_GSI_PK: Final = "CHANNELS"
 STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
 
 
-
 def channel_key(name: str) -> dict[str, str]:
     return {PK: f"CHANNEL#{name}", SK: "CHANNEL"}
 

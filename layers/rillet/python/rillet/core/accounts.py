@@ -124,7 +124,12 @@ class AuditEvent:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at, "actor": self.actor, "action": self.action, "details": dict(self.details)}
+        return {
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "details": dict(self.details),
+        }
 
 
 def parse_key_request(

@@ -9,7 +9,6 @@ checks are declared as data per provider, so a provider is a table entry.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,9 +27,9 @@ ALGORITHMS: Final = ("RS256",)
 
 # Reason codes returned to the caller (the failing check is only logged / audited).
 INVALID_PAYLOAD: Final = "invalid-payload"
-INVALID_TOKEN: Final = "invalid-token"
+INVALID_TOKEN: Final = "invalid-token"  # noqa: S105 - a reason code
 INVALID_PUBLISHER: Final = "invalid-publisher"
-REUSED_TOKEN: Final = "reused-token"
+REUSED_TOKEN: Final = "reused-token"  # noqa: S105 - a reason code
 NOT_ENABLED: Final = "not-enabled"
 
 
@@ -169,17 +168,29 @@ PROVIDERS: Final[dict[str, ProviderSpec]] = {
         fields=("owner", "owner_id", "repository", "workflow"),
         required_fields=("owner", "repository", "workflow"),
         required_claims=(
-            "iss", "aud", "exp", "iat", "jti", "sub", "repository", "repository_owner",
-            "repository_owner_id", "workflow_ref", "event_name",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "jti",
+            "sub",
+            "repository",
+            "repository_owner",
+            "repository_owner_id",
+            "workflow_ref",
+            "event_name",
         ),
         lookup_claim="repository",
         lookup_value=lambda p: f"{p.owner}/{p.repository}",
         checks=(
-            ClaimCheck("repository", "repository", lambda p: f"{p.owner}/{p.repository}", "casefold"),
+            ClaimCheck(
+                "repository", "repository", lambda p: f"{p.owner}/{p.repository}", "casefold"
+            ),
             ClaimCheck("owner", "repository_owner", lambda p: p.owner, "casefold"),
             ClaimCheck("owner-id", "repository_owner_id", lambda p: p.owner_id, "exact"),
             ClaimCheck(
-                "workflow", "workflow_ref",
+                "workflow",
+                "workflow_ref",
                 lambda p: f"{p.owner}/{p.repository}/.github/workflows/{p.workflow}",
                 "github_workflow_ref",
             ),
@@ -194,15 +205,26 @@ PROVIDERS: Final[dict[str, ProviderSpec]] = {
         fields=("namespace", "project", "config_path", "namespace_id", "project_id"),
         required_fields=("namespace", "project", "config_path"),
         required_claims=(
-            "iss", "aud", "exp", "iat", "jti", "sub", "project_path", "ci_config_ref_uri",
-            "namespace_id", "project_id",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "jti",
+            "sub",
+            "project_path",
+            "ci_config_ref_uri",
+            "namespace_id",
+            "project_id",
         ),
         lookup_claim="project_path",
         lookup_value=lambda p: f"{p.namespace}/{p.project}",
         checks=(
-            ClaimCheck("project", "project_path", lambda p: f"{p.namespace}/{p.project}", "casefold"),
             ClaimCheck(
-                "config-path", "ci_config_ref_uri",
+                "project", "project_path", lambda p: f"{p.namespace}/{p.project}", "casefold"
+            ),
+            ClaimCheck(
+                "config-path",
+                "ci_config_ref_uri",
                 lambda p: f"{_host(p.issuer)}/{p.namespace}/{p.project}//{p.config_path}",
                 "gitlab_config_ref",
             ),
@@ -210,7 +232,15 @@ PROVIDERS: Final[dict[str, ProviderSpec]] = {
             ClaimCheck("project-id", "project_id", lambda p: p.project_id, "exact"),
             ClaimCheck("environment", "environment", lambda p: p.environment, "casefold"),
         ),
-        audit_claims=("project_path", "ci_config_ref_uri", "sha", "ref", "pipeline_id", "sub", "environment"),
+        audit_claims=(
+            "project_path",
+            "ci_config_ref_uri",
+            "sha",
+            "ref",
+            "pipeline_id",
+            "sub",
+            "environment",
+        ),
     ),
 }
 
@@ -225,11 +255,19 @@ def _matches(check: ClaimCheck, expected: str, actual: str) -> bool:
         # so compare the prefix; the repository part is case-insensitive, the file not.
         repo, sep, file = expected.partition("/.github/workflows/")
         head, sep2, rest = actual.partition("/.github/workflows/")
-        return bool(sep and sep2) and head.casefold() == repo.casefold() and rest.startswith(file + "@")
+        return (
+            bool(sep and sep2)
+            and head.casefold() == repo.casefold()
+            and rest.startswith(file + "@")
+        )
     # gitlab_config_ref: "<host>/<group>/<project>//<config path>@<ref>"
     project, sep, config = expected.partition("//")
     head, sep2, rest = actual.partition("//")
-    return bool(sep and sep2) and head.casefold() == project.casefold() and rest.startswith(config + "@")
+    return (
+        bool(sep and sep2)
+        and head.casefold() == project.casefold()
+        and rest.startswith(config + "@")
+    )
 
 
 def failed_check(spec: ProviderSpec, publisher: Publisher, claims: Mapping[str, Any]) -> str | None:
@@ -238,7 +276,9 @@ def failed_check(spec: ProviderSpec, publisher: Publisher, claims: Mapping[str, 
         expected = check.expected(publisher)
         if check.name == "environment" and not publisher.environment:
             continue  # no environment configured: any (or none) is fine
-        if not expected or (check.match == "exact" and not getattr(publisher, check.name.replace("-", "_"), "x")):
+        if not expected or (
+            check.match == "exact" and not getattr(publisher, check.name.replace("-", "_"), "x")
+        ):
             continue
         actual = claims.get(check.claim)
         if actual is None or not _matches(check, expected, str(actual)):
@@ -356,9 +396,9 @@ def replay_expiry(claims: Mapping[str, Any]) -> int:
     return int(claims["exp"]) + LEEWAY_SECONDS + REPLAY_MARGIN_SECONDS
 
 
-def publish_limits(matched: Iterable[Publisher]) -> dict[str, list[dict[str, list[str]]]]:
+def publish_limits(matched: Iterable[Publisher]) -> dict[str, list[Mapping[str, list[str]]]]:
     """Per channel, the name/subdir limits of each matching publisher (any one may allow)."""
-    limits: dict[str, list[dict[str, list[str]]]] = {}
+    limits: dict[str, list[Mapping[str, list[str]]]] = {}
     for p in matched:
         limits.setdefault(p.channel, []).append(
             {"name_patterns": list(p.name_patterns), "subdirs": list(p.subdirs)}
@@ -371,8 +411,14 @@ _ID_RE: Final = re.compile(r"^[0-9]{1,20}$")
 
 
 def parse_publisher(
-    body: Mapping[str, Any], *, channel: str, publisher_id: str, created_by: str, created_at: str,
-    gitlab_issuers: Iterable[str], github_issuer: str,
+    body: Mapping[str, Any],
+    *,
+    channel: str,
+    publisher_id: str,
+    created_by: str,
+    created_at: str,
+    gitlab_issuers: Iterable[str],
+    github_issuer: str,
 ) -> Publisher:
     """Validate an owner's publisher configuration. Raises InvalidRequest."""
     provider = body.get("provider")
@@ -396,10 +442,21 @@ def parse_publisher(
         raise InvalidRequest(f"missing publisher fields: {', '.join(missing)}")
     if provider == "github" and "/" in values["repository"]:
         raise InvalidRequest("'repository' is the repository name without the owner")
-    if provider == "github" and ("/" in values["workflow"] or not values["workflow"].endswith((".yml", ".yaml"))):
+    if provider == "github" and (
+        "/" in values["workflow"] or not values["workflow"].endswith((".yml", ".yaml"))
+    ):
         raise InvalidRequest("'workflow' is the workflow file name, e.g. release.yml")
     allowed_gitlab = list(gitlab_issuers)
-    issuer = str(body.get("issuer") or (github_issuer if provider == "github" else allowed_gitlab[0] if allowed_gitlab else GITLAB_ISSUER))
+    issuer = str(
+        body.get("issuer")
+        or (
+            github_issuer
+            if provider == "github"
+            else allowed_gitlab[0]
+            if allowed_gitlab
+            else GITLAB_ISSUER
+        )
+    )
     if provider == "github" and issuer != github_issuer:
         raise InvalidRequest("GitHub publishers use GitHub's issuer")
     if provider == "gitlab" and issuer not in allowed_gitlab:
@@ -407,17 +464,25 @@ def parse_publisher(
     patterns = _string_list(body.get("name_patterns"), "name_patterns")
     subdirs = _string_list(body.get("subdirs"), "subdirs")
     return Publisher(
-        id=publisher_id, channel=channel, provider=provider, issuer=issuer,  # type: ignore[arg-type]
-        created_by=created_by, created_at=created_at,
-        name_patterns=tuple(patterns), subdirs=tuple(subdirs), **values,
+        id=publisher_id,
+        channel=channel,
+        provider=provider,
+        issuer=issuer,
+        created_by=created_by,
+        created_at=created_at,
+        name_patterns=tuple(patterns),
+        subdirs=tuple(subdirs),
+        **values,
     )
 
 
 def _string_list(value: Any, name: str) -> list[str]:
     if value is None:
         return []
-    if not isinstance(value, list) or len(value) > 50 or not all(
-        isinstance(v, str) and 0 < len(v) <= 100 for v in value
+    if (
+        not isinstance(value, list)
+        or len(value) > 50
+        or not all(isinstance(v, str) and 0 < len(v) <= 100 for v in value)
     ):
         raise InvalidRequest(f"'{name}' must be a list of at most 50 short strings")
     return list(value)

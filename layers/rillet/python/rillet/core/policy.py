@@ -52,8 +52,7 @@ _READ: Final = frozenset({Action.READ, Action.LIST_PACKAGES})
 
 ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     Role.OWNER: ALL_ACTIONS,
-    Role.MAINTAINER: _READ
-    | {Action.UPLOAD, Action.DELETE_PACKAGE, Action.LIST_MEMBERS},
+    Role.MAINTAINER: _READ | {Action.UPLOAD, Action.DELETE_PACKAGE, Action.LIST_MEMBERS},
     Role.MEMBER: _READ,
 }
 

@@ -183,7 +183,7 @@ class Directory(Protocol):
     def memberships(self, user: str) -> dict[str, Role]: ...
 
     def put_member(
-        self, member: Member, *, expect_role: Role | None | bool = False, owner_delta: int = 0
+        self, member: Member, *, expect_role: Role | bool | None = False, owner_delta: int = 0
     ) -> None:
         """Add or change a member (and the reverse item) atomically.
 
@@ -219,7 +219,9 @@ class Directory(Protocol):
 class AuditLog(Protocol):
     def append(self, event: AuditEvent) -> None: ...
 
-    def list(self, channel: str, limit: int, cursor: str | None) -> tuple[list[AuditEvent], str | None]: ...
+    def list(
+        self, channel: str, limit: int, cursor: str | None
+    ) -> tuple[list[AuditEvent], str | None]: ...
 
 
 class EdgeStore(Protocol):

@@ -94,7 +94,9 @@ def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
 
 def principal(p: Principal | None) -> Principal:
     if p is None:
-        raise errors.Unauthenticated("this endpoint needs an 'Authorization: Bearer <token>' header")
+        raise errors.Unauthenticated(
+            "this endpoint needs an 'Authorization: Bearer <token>' header"
+        )
     return p
 
 

@@ -10,7 +10,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
-
 from urllib.parse import urlparse
 
 from rillet.core.oidc import GITHUB_ISSUER, GITLAB_ISSUER, PROVIDERS, OidcConfig

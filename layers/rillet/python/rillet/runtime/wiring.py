@@ -16,19 +16,19 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from rillet.adapters.dynamodb import DynamoCatalog
-from rillet.adapters.s3 import S3ObjectStore, S3Presigner
-from rillet.adapters.sqs import SqsReindexQueue
 from rillet.adapters.cdn import CloudFrontCdn, NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
+from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.edge import DynamoEdgeView, KvsEdgeStore
 from rillet.adapters.jwks import JwksCache
 from rillet.adapters.publishers import DynamoPublishers
+from rillet.adapters.s3 import S3ObjectStore, S3Presigner
+from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
 from rillet.core.tokens import SECRET_BYTES
-from rillet.services.auth import authenticate
 from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
+from rillet.services.auth import authenticate
 
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"})
 
@@ -122,8 +122,12 @@ class Container:
     @cached_property
     def edge_store(self) -> EdgeStore:
         if not self.settings.edge_kvs_arn:
-            raise SettingsError(f"{EDGE_KVS_ARN} is not set: this function cannot write the edge store")
-        return KvsEdgeStore(self.session.client("cloudfront-keyvaluestore"), self.settings.edge_kvs_arn)
+            raise SettingsError(
+                f"{EDGE_KVS_ARN} is not set: this function cannot write the edge store"
+            )
+        return KvsEdgeStore(
+            self.session.client("cloudfront-keyvaluestore"), self.settings.edge_kvs_arn
+        )
 
     @cached_property
     def reindex_queue(self) -> SqsReindexQueue:

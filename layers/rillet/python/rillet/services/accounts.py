@@ -36,8 +36,12 @@ def create_user(
     directory.create_user(user)
     new = new_api_key(secret, key_id)
     key = ApiKey(
-        key_id=new.key_id, user=user.name, token_hash=new.hash, scope=Scope.ADMIN,
-        created_at=now_iso, description="first key",
+        key_id=new.key_id,
+        user=user.name,
+        token_hash=new.hash,
+        scope=Scope.ADMIN,
+        created_at=now_iso,
+        description="first key",
     )
     directory.put_key(key)
     return user, key, new.secret
@@ -58,8 +62,14 @@ def create_key(
     scope, channels, expires_at, description = parse_key_request(body, now, validate_channel_name)
     new = new_api_key(secret, key_id)
     key = ApiKey(
-        key_id=new.key_id, user=principal.user, token_hash=new.hash, scope=scope,
-        created_at=now_iso, channels=channels, expires_at=expires_at, description=description,
+        key_id=new.key_id,
+        user=principal.user,
+        token_hash=new.hash,
+        scope=scope,
+        created_at=now_iso,
+        channels=channels,
+        expires_at=expires_at,
+        description=description,
     )
     directory.put_key(key)
     directory.put_grants(grants_for([key], directory.memberships(principal.user), now))

@@ -89,10 +89,15 @@ def authorize(
         and action in (Action.READ, Action.LIST_PACKAGES)
         and channel.visibility is Visibility.PRIVATE
         and not allowed(
-            Action.READ, principal=principal, role=role, visibility=channel.visibility,
+            Action.READ,
+            principal=principal,
+            role=role,
+            visibility=channel.visibility,
             channel=channel_name,
         )
     ):
         raise NotFound(f"no channel named {channel_name}", code="channel-not-found")
-    require(action, principal=principal, role=role, visibility=channel.visibility, channel=channel_name)
+    require(
+        action, principal=principal, role=role, visibility=channel.visibility, channel=channel_name
+    )
     return channel, role

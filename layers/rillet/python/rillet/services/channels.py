@@ -181,7 +181,9 @@ def transfer_channel(
     updated = replace(channel, owner=new_owner)
     directory.update_channel(updated)
     audit.append(
-        AuditEvent(name, now_iso, actor.user, "channel.transfer", {"from": channel.owner, "to": new_owner})
+        AuditEvent(
+            name, now_iso, actor.user, "channel.transfer", {"from": channel.owner, "to": new_owner}
+        )
     )
     return updated
 

@@ -40,7 +40,7 @@ def record_package(
     channel: str,
     upload_id: str,
     facts: PackageFacts,
-    write_object: Callable[[str], None],
+    write_object: Callable[[str], object],
     now_ms: int,
     audit: AuditLog,
     actor: str,

@@ -43,7 +43,10 @@ def set_member(
         directory.put_grants(grants_for(directory.list_keys(user), [channel], now))
     audit.append(
         AuditEvent(
-            channel, now_iso, actor.user, "member.add" if current is None else "member.change",
+            channel,
+            now_iso,
+            actor.user,
+            "member.add" if current is None else "member.change",
             {"user": user, "role": role.value, "previous": current.value if current else None},
         )
     )
@@ -65,6 +68,12 @@ def remove_member(
     current = directory.get_role(channel, user)
     if current is None:
         raise NotFound(f"{user} is not a member of {channel}", code="member-not-found")
-    directory.remove_member(channel, user, expect_role=current, owner_delta=_owner_delta(current, None))
+    directory.remove_member(
+        channel, user, expect_role=current, owner_delta=_owner_delta(current, None)
+    )
     directory.delete_grants((channel, k.token_hash) for k in directory.list_keys(user))
-    audit.append(AuditEvent(channel, now_iso, actor.user, "member.remove", {"user": user, "role": current.value}))
+    audit.append(
+        AuditEvent(
+            channel, now_iso, actor.user, "member.remove", {"user": user, "role": current.value}
+        )
+    )

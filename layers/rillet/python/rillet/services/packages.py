@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from rillet.core.accounts import AuditEvent
 from rillet.core.errors import Forbidden, Unauthenticated
+from rillet.core.layout import package_object_key
 from rillet.core.models import StoredPackage, Upload, UploadStatus
 from rillet.core.names import validate_subdir
 from rillet.core.package import Limits, inspect_package
 from rillet.core.policy import Action, Principal, allowed
-from rillet.core.layout import package_object_key
 from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL
 from rillet.services.auth import authorize, require_principal
@@ -69,13 +69,23 @@ def upload_package(
     if force and (existing is not None or catalog.removed_sha256(channel, subdir, filename)):
         # ?force is honoured only where overwriting is allowed (owners); others get 403.
         visibility = catalog.get_channel(channel).visibility
-        if not allowed(Action.OVERWRITE, principal=actor, role=role, visibility=visibility, channel=channel):
+        if not allowed(
+            Action.OVERWRITE, principal=actor, role=role, visibility=visibility, channel=channel
+        ):
             raise Forbidden("only channel owners can overwrite an existing package (force)")
     catalog.put_upload(
         Upload(
-            id=upload_id, channel=channel, filename=filename, sha256=facts.sha256, size=facts.size,
-            created_by=actor.user, created_at=now_iso, expires_at=now_ms // 1000 + 3600,
-            status=UploadStatus.VALIDATING, subdir=subdir, force=force,
+            id=upload_id,
+            channel=channel,
+            filename=filename,
+            sha256=facts.sha256,
+            size=facts.size,
+            created_by=actor.user,
+            created_at=now_iso,
+            expires_at=now_ms // 1000 + 3600,
+            status=UploadStatus.VALIDATING,
+            subdir=subdir,
+            force=force,
         )
     )
     record_package(
@@ -86,7 +96,10 @@ def upload_package(
         upload_id=upload_id,
         facts=facts,
         write_object=lambda key: channels.put(
-            key, body, content_type="application/octet-stream", cache_control=IMMUTABLE_CACHE_CONTROL
+            key,
+            body,
+            content_type="application/octet-stream",
+            cache_control=IMMUTABLE_CACHE_CONTROL,
         ),
         now_ms=now_ms,
         force=force,
@@ -124,8 +137,15 @@ def delete_package(
     queue.request_reindex(channel, subdir, seq)
     audit.append(
         AuditEvent(
-            channel, now_iso, actor.user, "package.delete",
-            {"subdir": subdir, "filename": filename, "sha256": existing.sha256 if existing else None},
+            channel,
+            now_iso,
+            actor.user,
+            "package.delete",
+            {
+                "subdir": subdir,
+                "filename": filename,
+                "sha256": existing.sha256 if existing else None,
+            },
         )
     )
 
@@ -156,7 +176,9 @@ def check_upload_allowed(
     _, role = authorize(catalog, directory, principal, channel, Action.UPLOAD)
     if force:
         visibility = catalog.get_channel(channel).visibility
-        if not allowed(Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel):
+        if not allowed(
+            Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel
+        ):
             raise Forbidden("only channel owners can overwrite an existing package (force)")
 
 

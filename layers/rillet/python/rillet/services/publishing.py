@@ -36,7 +36,7 @@ MINTED_RETENTION_SECONDS = 24 * 3600
 
 class PublisherStore(Protocol):
     def put(self, publisher: Publisher) -> None: ...
-    def list(self, channel: str) -> list[Publisher]: ...
+    def for_channel(self, channel: str) -> list[Publisher]: ...
     def delete(self, channel: str, publisher_id: str) -> Publisher: ...
     def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]: ...
     def touch(self, publisher: Publisher, now_iso: str) -> None: ...
@@ -65,8 +65,13 @@ def add_publisher(
     actor = require_principal(principal)
     authorize(catalog, directory, actor, channel, Action.MANAGE_PUBLISHERS)
     publisher = parse_publisher(
-        body, channel=channel, publisher_id=publisher_id, created_by=actor.user,
-        created_at=now_iso, github_issuer=github_issuer, gitlab_issuers=gitlab_issuers,
+        body,
+        channel=channel,
+        publisher_id=publisher_id,
+        created_by=actor.user,
+        created_at=now_iso,
+        github_issuer=github_issuer,
+        gitlab_issuers=gitlab_issuers,
     )
     publishers.put(publisher)
     audit.append(AuditEvent(channel, now_iso, actor.user, "publisher.add", publisher.to_json()))
@@ -74,10 +79,14 @@ def add_publisher(
 
 
 def list_publishers(
-    catalog: Catalog, directory: Directory, publishers: PublisherStore, principal: Principal | None, channel: str
+    catalog: Catalog,
+    directory: Directory,
+    publishers: PublisherStore,
+    principal: Principal | None,
+    channel: str,
 ) -> list[Publisher]:
     authorize(catalog, directory, require_principal(principal), channel, Action.MANAGE_PUBLISHERS)
-    return sorted(publishers.list(channel), key=lambda p: p.created_at)
+    return sorted(publishers.for_channel(channel), key=lambda p: p.created_at)
 
 
 def remove_publisher(
@@ -145,7 +154,9 @@ def mint_token(
     def record_refusal(publisher: Publisher, check: str) -> None:
         audit.append(
             AuditEvent(
-                publisher.channel, now_iso, f"{provider}:{claims[spec.lookup_claim]}",
+                publisher.channel,
+                now_iso,
+                f"{provider}:{claims[spec.lookup_claim]}",
                 "trusted-publishing.refused",
                 {"publisher": publisher.id, "check": check, **identity},
             )
@@ -154,7 +165,9 @@ def mint_token(
     if not result.matched:
         for publisher, check in result.refusals:
             record_refusal(publisher, check)
-        raise refuse(INVALID_PUBLISHER, result.refusals[0][1] if result.refusals else "no-publisher")
+        raise refuse(
+            INVALID_PUBLISHER, result.refusals[0][1] if result.refusals else "no-publisher"
+        )
     if not publishers.remember_jti(issuer, str(claims["jti"]), replay_expiry(claims), now):
         for publisher in result.matched:
             record_refusal(publisher, "replayed-jti")
@@ -180,8 +193,16 @@ def mint_token(
         publishers.touch(publisher, now_iso)
         audit.append(
             AuditEvent(
-                publisher.channel, now_iso, key.user, "trusted-publishing.mint",
-                {"publisher": publisher.id, "token": key.key_id, "expires_at": expires_at, **identity},
+                publisher.channel,
+                now_iso,
+                key.user,
+                "trusted-publishing.mint",
+                {
+                    "publisher": publisher.id,
+                    "token": key.key_id,
+                    "expires_at": expires_at,
+                    **identity,
+                },
             )
         )
     return minted.secret, key

@@ -105,7 +105,11 @@ def request_upload(
 
 
 def upload_status(
-    catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, upload_id: str
+    catalog: Catalog,
+    directory: Directory,
+    principal: Principal | None,
+    channel: str,
+    upload_id: str,
 ) -> Upload:
     """Raises NotFound (also for an upload of another channel: ids are not enumerable)."""
     authorize(catalog, directory, require_principal(principal), channel, Action.LIST_PACKAGES)
