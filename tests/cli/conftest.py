@@ -49,7 +49,7 @@ class Cli:
     ) -> Result:
         merged = self.env(token)
         merged.update(env or {})
-        result = CliRunner().invoke(app, list(args), env=merged)
+        result = CliRunner().invoke(app, list(args), env=merged, catch_exceptions=False)
         # Expected failures exit through typer.Exit: never an exception, never a traceback.
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             result.exception,
