@@ -1,0 +1,162 @@
+"""The queue-triggered handlers, driven with Lambda-shaped SQS events on moto."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.local.pump import LambdaContext
+from infra.local.resources import REGION, Resources, provision
+from rillet.core.layout import staging_key
+from rillet.core.models import Upload
+from rillet.runtime import wiring
+from rillet.runtime.settings import Settings
+from rillet.services import channels
+from tests.packages import build_package
+
+ADMIN = "rlt_admin_queue_handler_tests_0001"
+
+
+@pytest.fixture
+def container(monkeypatch: pytest.MonkeyPatch) -> Iterator[wiring.Container]:
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        suffix = uuid.uuid4().hex[:8]
+        names = Resources(
+            f"qh-{suffix}",
+            f"qh-c-{suffix}",
+            f"qh-s-{suffix}",
+            f"qh-v-{suffix}",
+            f"qh-r-{suffix}.fifo",
+        )
+        p = provision(boto3.session.Session(region_name=REGION), names)
+        c = wiring.Container(Settings.from_env(p.environment("http://127.0.0.1:1", ADMIN)))
+        wiring.reset(c)
+        channels.create_channel(
+            c.catalog,
+            c.channels,
+            {"name": "qh"},
+            principal=c.authenticate(f"Bearer {ADMIN}"),
+            now_iso="t",
+            now=1,
+            directory=c.directory,
+        )
+        yield c
+        wiring.reset()
+
+
+def sqs_record(body: str, message_id: str, group: str | None = None) -> dict[str, Any]:
+    attributes = {"MessageGroupId": group, "SequenceNumber": message_id} if group else {}
+    return {
+        "messageId": message_id,
+        "receiptHandle": message_id,
+        "body": body,
+        "attributes": attributes,
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:q",
+        "awsRegion": REGION,
+    }
+
+
+def s3_event(key: str) -> str:
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": "b"}, "object": {"key": key.replace("/", "%2F")}},
+                }
+            ]
+        }
+    )
+
+
+def stage(c: wiring.Container, path: Path, upload_id: str) -> str:
+    data = path.read_bytes()
+    c.catalog.put_upload(
+        Upload(
+            upload_id,
+            "qh",
+            path.name,
+            hashlib.sha256(data).hexdigest(),
+            len(data),
+            "admin",
+            "t",
+            expires_at=c.clock.epoch() + 900,
+        )
+    )
+    key = staging_key(upload_id)
+    c.staging.put(key, data, content_type="application/octet-stream", cache_control="no-store")
+    return key
+
+
+def test_validate_reports_only_the_failed_record(
+    container: wiring.Container, tmp_path: Path
+) -> None:
+    from functions.validate.handler import lambda_handler
+
+    good = stage(container, build_package(tmp_path, "qgood", "1.0"), "u1")
+    event = {
+        "Records": [
+            sqs_record(s3_event(good), "m1"),
+            sqs_record("this is not json", "m2"),
+            sqs_record(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}), "m3"),
+        ]
+    }
+    result = lambda_handler(event, LambdaContext("validate"))
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m2"}]
+    assert container.catalog.get_upload("u1").status.value == "published"
+    # The same event again (at-least-once delivery) changes nothing.
+    again = lambda_handler(
+        {"Records": [sqs_record(s3_event(good), "m4")]}, LambdaContext("validate")
+    )
+    assert again["batchItemFailures"] == []
+    assert container.catalog.subdir_state("qh", "noarch").change_seq == 1
+
+
+def test_reindex_batch_for_one_subdir_covers_every_change(
+    container: wiring.Container, tmp_path: Path
+) -> None:
+    from functions.reindex.handler import lambda_handler
+    from rillet.services.ingest import ingest_staged
+
+    for i in range(3):
+        key = stage(container, build_package(tmp_path, "qburst", f"1.{i}"), f"b{i}")
+        ingest_staged(
+            container.catalog,
+            container.staging,
+            container.channels,
+            container.reindex_queue,
+            container.audit,
+            container.cdn,
+            key=key,
+            limits=container.settings.limits,
+            now_ms=1,
+        )
+    records = [
+        sqs_record(
+            json.dumps({"channel": "qh", "subdir": "noarch", "seq": s}), f"r{s}", "qh/noarch"
+        )
+        for s in (1, 2, 3)
+    ]
+    result = lambda_handler({"Records": records}, LambdaContext("reindex"))
+    assert result["batchItemFailures"] == []
+    state = container.catalog.subdir_state("qh", "noarch")
+    assert state.indexed_seq == 3
+    with container.channels.open("qh/noarch/repodata.json") as f:
+        assert len(json.load(f)["packages.conda"]) == 3
