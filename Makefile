@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: setup serve test lint format clean
 .PHONY: layer synth deploy
+.PHONY: bench bench-reindex bench-burst bench-latency bench-validation bench-read
 
 # jsii (under aws-cdk-lib) prints a banner on Node 20 for every process it starts.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -52,3 +53,23 @@ deploy: layer
 
 clean:
 	rm -rf $(VENV) cdk.out .mypy_cache .ruff_cache .pytest_cache
+
+## Benchmarks on the local stack next to the anchors; writes docs/performance.md (bench/README.md).
+## Extra flags via BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick` for a short smoke run.
+bench: setup
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
+
+bench-reindex: setup
+	$(BIN)/python -m bench.reindex $(BENCH_ARGS)
+
+bench-burst: setup
+	$(BIN)/python -m bench.burst $(BENCH_ARGS)
+
+bench-latency: setup
+	$(BIN)/python -m bench.latency $(BENCH_ARGS)
+
+bench-validation: setup
+	$(BIN)/python -m bench.validation $(BENCH_ARGS)
+
+bench-read: setup
+	$(BIN)/python -m bench.read_rule $(BENCH_ARGS)

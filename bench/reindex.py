@@ -330,7 +330,7 @@ def rattler_anchor(
 # -- the scenario ------------------------------------------------------------------------
 
 
-def run_size(n: int, repeat: int, check_client: bool) -> dict[str, Any]:
+def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[str, Any]:
     from rillet.adapters.dynamodb import DynamoCatalog
     from rillet.adapters.s3 import S3ObjectStore
 
@@ -346,7 +346,7 @@ def run_size(n: int, repeat: int, check_client: bool) -> dict[str, Any]:
 
     common.log(f"reindex N={n}: local stack, seeding {n} records")
     channel = f"bench-r{n}"
-    with common.local_stack(reindex_pump=False) as stack:
+    with common.local_stack(reindex_pump=False, moto_as_is=moto_as_is) as stack:
         client = common.Client(stack.url, stack.admin_token)
         client.create_channel(channel)
         seed_s = common.seed_catalog(stack, channel, SUBDIR, entries)
@@ -429,7 +429,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for n in args.sizes:
         repeat = args.repeat if n <= 20000 else max(1, min(args.repeat, args.repeat_large))
-        rows.append(run_size(n, repeat, not args.no_client_check))
+        rows.append(run_size(n, repeat, not args.no_client_check, args.moto_as_is))
     result["rows"] = rows
     return result
 
@@ -454,7 +454,7 @@ def render(result: dict[str, Any]) -> str:
         "write (moto)",
         "mark",
         "total",
-        "total − moto",
+        "total excl. moto",
     ]
     body = []
     for r in rows:
@@ -514,15 +514,15 @@ def render(result: dict[str, Any]) -> str:
     head = [
         "N",
         "ours: incremental",
-        "ours − moto",
+        "ours excl. moto",
         "ours: compute",
         "rattler: incremental",
         "rattler: incr. no .zst",
         "floor (L)",
         "ours / rattler",
-        "(− moto) / rattler",
+        "excl. moto / rattler",
         "ours / floor",
-        "(− moto) / floor",
+        "excl. moto / floor",
         "compute / floor",
     ]
     body = []
@@ -550,10 +550,10 @@ def render(result: dict[str, Any]) -> str:
         "N",
         "ours: full index",
         "of which moto",
-        "ours − moto",
+        "ours excl. moto",
         "rattler: fresh",
         "ours / rattler",
-        "(− moto) / rattler",
+        "excl. moto / rattler",
         "repodata.json",
         ".zst ours",
         ".zst rattler",
@@ -610,7 +610,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             "target": "≤ 1.0",
             "measured": (
                 f"{q['total_vs_rattler_incremental']:.2f} on the local stack "
-                f"({fmt_s(inc['total_s'])} vs {fmt_s(largest['rattler']['incremental']['seconds'])}); "
+                f"({fmt_s(inc['total_s'])} vs "
+                f"{fmt_s(largest['rattler']['incremental']['seconds'])}); "
                 f"{q['without_moto_vs_rattler_incremental']:.2f} without moto's own time"
             ),
             "met": q["total_vs_rattler_incremental"] <= 1.0,
@@ -672,6 +673,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="skip checking with py-rattler that the new package is visible",
     )
+    parser.add_argument(
+        "--moto-as-is",
+        action="store_true",
+        help="keep moto's whole-table copy on every transaction",
+    )
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)
@@ -679,3 +685,104 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def analysis(result: dict[str, Any]) -> str:
+    rows = result["rows"]
+    big = max(rows, key=lambda r: r["n"])
+    n = fmt_n(big["n"])
+    inc, ra, fl, q = big["incremental"], big["rattler"], big["floor"], big["ratios"]
+    s, m, calls = inc["seconds"], inc["moto_s"], inc["calls"]
+    read_client = s["read"] - m["read"]
+    write_client = s["write"] - m["write"]
+    per_item_ms = m["read"] / max(1, inc["records"]) * 1000
+    excl = inc["without_moto_s"]
+    no_zst = ra["incremental_no_zst_s"]
+    excl_parts = {
+        "the client side of the read": read_client,
+        "build": s["build"],
+        "serialise": s["serialise"],
+        "compress": s["compress"],
+        "the client side of the write": write_client,
+    }
+    top = sorted(excl_parts.items(), key=lambda kv: -kv[1])
+    zst_ratio = (ra["repodata_zst_bytes"] or 0) / max(1, inc["repodata_zst_bytes"])
+    puts = ", ".join(f"{fmt_n(r['n'])}: {r['incremental']['put_requests']}" for r in rows)
+    sent = ", ".join(f"{fmt_n(r['n'])}: {fmt_bytes(r['incremental']['bytes_sent'])}" for r in rows)
+    out = [
+        "### Reading the reindex numbers",
+        "",
+        f"**Where the time goes.** At {n} records the rebuild after one package takes "
+        f"{fmt_s(inc['total_s'])} on the local stack; {fmt_s(inc['moto_total_s'])} of it is "
+        f"spent inside moto: {fmt_s(m['read'])} answering the {calls['read']} Query pages of "
+        f"the read (moto serialises every item of a response in Python, "
+        f"~{per_item_ms:.1f} ms per item) and {fmt_s(m['write'])} for the "
+        f"{inc['put_requests']} PUTs of the write. Without moto the rebuild takes "
+        f"{fmt_s(excl)}: " + ", ".join(f"{k} {fmt_s(v)}" for k, v in top) + ". The client "
+        f"side of the read is botocore parsing {calls['read']} pages of DynamoDB JSON plus "
+        f"`json.loads` of {big['n']:,} record strings; build is `_clean_record` / "
+        f"`_shard_record` on every record (key sort, hex checks, filename parse, grouping); "
+        f"serialise is `json.dumps` ({fmt_s(inc['json_s'])}) and msgpack "
+        f"({fmt_s(inc['msgpack_s'])}); compress is zstd level {inc['repodata_zstd_level']} "
+        f"for repodata.json.zst plus level 3 for {inc['shards']} shards.",
+        "",
+        f"**Next to rattler.** rattler-index's incremental run at {n} takes "
+        f"{fmt_s(ra['incremental']['seconds'])}: it reads its previous repodata.json from "
+        f"disk, opens only the new package, and rewrites repodata.json, the shard index and "
+        f"the changed shard only. Most of its time is recompressing repodata.json.zst at a "
+        f"high zstd level (its .zst is {zst_ratio:.2f}x the size of ours); without .zst the "
+        f"same incremental run takes {fmt_s(no_zst)}. So ours is "
+        f"{q['total_vs_rattler_incremental']:.2f}x rattler's incremental on the local stack "
+        f"and {q['without_moto_vs_rattler_incremental']:.2f}x without moto, but "
+        f"{excl / no_zst:.1f}x rattler without .zst: rattler parses one file (its previous "
+        "repodata.json) where we page through N database items, and it writes only the "
+        "changed shard where we send every shard.",
+        "",
+        f"**Against the floor.** Serialising and compressing the same repodata in-process "
+        f"(zstd level {fl['level']}) takes {fmt_s(fl['total_s'])}. Ours is "
+        f"{q['total_vs_floor']:.0f}x that on the local stack, {q['without_moto_vs_floor']:.1f}x "
+        f"without moto, and {q['compute_vs_floor']:.1f}x for the compute alone "
+        f"(build + serialise + compress = {fmt_s(inc['compute_s'])}).",
+        "",
+        f"**Shards.** Objects written per rebuild stay flat ({inc['objects_written']}: one "
+        "shard, repodata.json, repodata.json.zst, the shard index) at every N, so does what "
+        "S3 stores. Requests do not: `write_index` sends one put-if-absent per shard, and S3 "
+        f"refuses all but the changed one — PUT requests {puts}; bytes sent {sent}. On S3 "
+        "each is a round trip, sequential in one Lambda.",
+        "",
+        "**What would close the misses** (code paths, in order of weight):",
+        "",
+        f"1. `DynamoCatalog.subdir_contents`, called by `indexing.reindex`, reads every item of "
+        f"the subdir on every rebuild ({calls['read']} pages at {n}; "
+        f"{fmt_s(read_client)} of client work plus the service time; on DynamoDB also "
+        f"at least ~{inc['repodata_json_bytes'] / 4096:,.0f} read units per rebuild, one per "
+        f"4 KB read consistently). Start from the previous build instead "
+        "— repodata.json already holds every record, `indexed_timestamp` and `removed` — and "
+        "read only what changed since `indexed_seq` (e.g. a `CHG#<seq>` item written in the "
+        "same transaction as `change_seq` in `publish_package` / `remove_package`): one GET "
+        "and a short Query instead of N/1,700 pages.",
+        f"2. `indexing.write_index` PUTs every shard ({inc['shard_put_requests']} requests at "
+        f"{n}; {fmt_s(write_client)} client-side here). Read the current shard index (one "
+        "GET, it lists every digest) and PUT only digests not in it: requests become "
+        "O(changed names).",
+        f"3. `repodata.build_subdir_index` re-checks and re-packs all {big['n']:,} records "
+        f"({fmt_s(s['build'] + inc['msgpack_s'])} build + msgpack at {n}). With (1), keep the "
+        "cleaned records of the previous build and re-render only the shards of changed "
+        "names. What is left is `json.dumps` + zstd of repodata.json: the floor.",
+    ]
+    high = [r for r in rows if r["incremental"]["repodata_zstd_level"] >= 16]
+    if high:
+        where = "; ".join(
+            f"at {fmt_n(r['n'])} records level {r['incremental']['repodata_zstd_level']} "
+            f"costs {fmt_s(r['incremental']['seconds']['compress'])} of "
+            f"{fmt_s(r['incremental']['without_moto_s'])} without moto"
+            for r in high
+        )
+        out.append(
+            "4. Below 8 MB of JSON `repodata_zstd_level` picks a slow level (19 up to 1 MB, "
+            f"16 up to 8 MB): {where}. It runs before the shard index is written, so "
+            "sharded clients wait for a file they never read; compressing repodata.json.zst "
+            "after publishing the shards (or at level 3 first, recompressed later) takes it "
+            "off the upload → installable path."
+        )
+    return "\n".join(out)

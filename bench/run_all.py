@@ -121,13 +121,16 @@ scenario works and how to run one alone.
 
 **Read this first.** The local stack is moto in-process: DynamoDB and S3 calls are
 answered by Python code in the same process (and on the same two cores) as the code
-being measured, and moto is much slower than the real services. Reading 10k items
-with one paginated Query costs about a millisecond per item inside moto alone; on
-DynamoDB the same read is a few dozen 1 MB pages. So every table separates the time
+being measured, and moto is much slower than the real services: a paginated Query
+costs 1-2 ms per item inside moto alone (its response serialiser), where DynamoDB
+returns about 1,700 of these records per 1 MB page. So every table separates the time
 spent inside moto (measured with botocore hooks around moto's handler) from the
 client-side and compute parts, and the comparisons with rattler are given both ways.
 The client side (botocore request signing and response parsing, JSON decoding)
-stays on AWS; only moto's own time would be replaced by network and service time."""
+stays on AWS; only moto's own time would be replaced by network and service time.
+One moto artefact is removed outright (see bench/README.md): its TransactWriteItems
+deep-copies the whole table once per transaction item, which made one publish cost
+seconds at 10k rows; the benchmarks snapshot only the touched items instead."""
 
 
 def render_doc(results: dict[str, dict[str, Any]]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,19 @@ class Resources:
     staging_bucket: str = "rillet-staging"
     validate_queue: str = "rillet-validate"
     reindex_queue: str = "rillet-reindex.fifo"
+
+    @classmethod
+    def unique(cls, prefix: str) -> Resources:
+        """Names of their own, for tests: moto's in-process backend is shared by every
+        mock in the process, so a second stack with the default names would collide."""
+        suffix = uuid.uuid4().hex[:8]
+        return cls(
+            table=f"{prefix}-{suffix}",
+            channels_bucket=f"{prefix}-channels-{suffix}",
+            staging_bucket=f"{prefix}-staging-{suffix}",
+            validate_queue=f"{prefix}-validate-{suffix}",
+            reindex_queue=f"{prefix}-reindex-{suffix}.fifo",
+        )
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ class LocalStack:
         os.environ.update(self.provisioned.environment(self.url, self.admin_token))
         wiring.reset()
         self.api_handler = _import_handler("api")
+        self._api_lock = threading.Lock()
         sqs = self.session.client("sqs")
         self.validate_pump = QueuePump(
             sqs, self.provisioned.validate_queue_url, _import_handler("validate"), "validate"
@@ -196,7 +197,11 @@ class LocalStack:
                 content_type="application/json",
             )
         body = request.get_data(cache=False)
-        result = self.api_handler(api_gateway_event(request, body), LambdaContext("api"))
+        # Lambda gives each execution environment one event at a time, and the
+        # Powertools resolver keeps the current event on its module-global app: the
+        # threaded server must not run the handler concurrently.
+        with self._api_lock:
+            result = self.api_handler(api_gateway_event(request, body), LambdaContext("api"))
         return lambda_response(result)
 
     def handle_s3_put(self, request: Request) -> Response:

@@ -47,13 +47,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[wiring.Container, Mem
         monkeypatch.setenv(k, v)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
-        names = Resources(
-            table="edge-t",
-            channels_bucket="edge-c",
-            staging_bucket="edge-s",
-            validate_queue="edge-v",
-            reindex_queue="edge-r.fifo",
-        )
+        names = Resources.unique("edge")
         p = provision(session, names)
         settings = Settings.from_env(
             p.environment("http://127.0.0.1:1", "rlt_admin_edge_test_token_1234")
@@ -122,7 +116,7 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
     from rillet.services import accounts, channels, members
 
     container, store, session = env
-    stream = StreamEmulator(session, "edge-t")
+    stream = StreamEmulator(session, container.settings.table_name)
     admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
     _, _, ann_token = accounts.create_user(
         container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1"

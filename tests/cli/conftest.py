@@ -45,11 +45,17 @@ class Cli:
         return env
 
     def run(
-        self, *args: str, token: str | None = None, env: Mapping[str, str | None] | None = None
+        self,
+        *args: str,
+        token: str | None = None,
+        env: Mapping[str, str | None] | None = None,
+        input: str | None = None,
     ) -> Result:
         merged = self.env(token)
         merged.update(env or {})
-        result = CliRunner().invoke(app, list(args), env=merged, catch_exceptions=False)
+        result = CliRunner().invoke(
+            app, list(args), env=merged, input=input, catch_exceptions=False
+        )
         # Expected failures exit through typer.Exit: never an exception, never a traceback.
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             result.exception,

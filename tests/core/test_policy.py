@@ -65,6 +65,8 @@ publisher:manage      -     -       Y
 
 # Anyone at all (no role, no credential, a credential for other channels) on a public channel.
 PUBLIC = frozenset({"channel:read", "package:list"})
+# A token minted by trusted publishing, on a channel it was minted for.
+MINTED = frozenset({"package:upload"})
 
 
 def _parse(table: str) -> dict[str, frozenset[str]]:
@@ -102,6 +104,15 @@ CALLERS = [
     Caller("key-admin-other-channel", Principal("u", channels=frozenset({OTHER}))),
     Caller("key-upload-other-channel", Principal("u", Scope.UPLOAD, frozenset({OTHER}))),
     Caller("superuser", Principal("admin", superuser=True)),
+    # Trusted publishing: upload-only tokens for their channels.
+    Caller(
+        "minted-this-channel",
+        Principal("u", Scope.UPLOAD, frozenset({CHANNEL}), minted=True, publish_limits={}),
+    ),
+    Caller(
+        "minted-other-channel",
+        Principal("u", Scope.UPLOAD, frozenset({OTHER}), minted=True, publish_limits={}),
+    ),
 ]
 ROLES: list[Role | None] = [Role.OWNER, Role.MAINTAINER, Role.MEMBER, None]
 
@@ -116,6 +127,8 @@ def expected(caller: Caller, role: Role | None, visibility: Visibility) -> froze
         return EVERYTHING
     if p.channels is not None and CHANNEL not in p.channels:
         return public  # a key for other channels counts as no key here
+    if p.minted:
+        return MINTED  # whatever the role and visibility
     by_role = BY_ROLE[role.value] if role is not None else frozenset()
     return (by_role | public) & BY_SCOPE[p.scope.value]
 
@@ -230,38 +243,77 @@ def test_channel_limit_is_per_channel_name() -> None:
         )
 
 
-# -- minted tokens: package-name patterns and subdirs ---------------------------------------
+# -- minted tokens: package-name patterns and subdirs, per channel ------------------------
+Limits = dict[str, list[dict[str, list[str]]]]
+
+
 @pytest.mark.parametrize(
-    ("patterns", "subdirs", "name", "subdir", "ok"),
+    ("limits", "channel", "name", "subdir", "ok"),
     [
-        ((), None, "anything", "linux-64", True),
-        (("numpy",), None, "numpy", "noarch", True),
-        (("numpy",), None, "NumPy", "noarch", True),  # case-insensitive
-        (("numpy",), None, "numpy-base", "noarch", False),
-        (("numpy*",), None, "numpy-base", "noarch", True),
-        (("NUMPY*",), None, "numpy-base", "noarch", True),
-        (("lib?",), None, "libx", "noarch", True),
-        (("lib?",), None, "libxy", "noarch", False),
-        (("foo", "bar-*"), None, "bar-baz", "noarch", True),
-        (("foo", "bar-*"), None, "baz", "noarch", False),
-        ((), frozenset({"linux-64"}), "anything", "linux-64", True),
-        ((), frozenset({"linux-64"}), "anything", "noarch", False),
-        (("pkg",), frozenset({"noarch", "osx-arm64"}), "pkg", "osx-arm64", True),
-        (("pkg",), frozenset({"noarch", "osx-arm64"}), "pkg", "win-64", False),
-        (("pkg",), frozenset({"noarch"}), "other", "noarch", False),
-        ((), frozenset(), "anything", "noarch", False),  # an empty set allows no subdir
+        ({CHANNEL: [{}]}, CHANNEL, "anything", "linux-64", True),
+        ({CHANNEL: [{"name_patterns": [], "subdirs": []}]}, CHANNEL, "anything", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["numpy"]}]}, CHANNEL, "numpy", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["numpy"]}]}, CHANNEL, "NumPy", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["numpy"]}]}, CHANNEL, "numpy-base", "noarch", False),
+        ({CHANNEL: [{"name_patterns": ["numpy*"]}]}, CHANNEL, "numpy-base", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["NUMPY*"]}]}, CHANNEL, "numpy-base", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["lib?"]}]}, CHANNEL, "libx", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["lib?"]}]}, CHANNEL, "libxy", "noarch", False),
+        ({CHANNEL: [{"name_patterns": ["foo", "bar-*"]}]}, CHANNEL, "bar-baz", "noarch", True),
+        ({CHANNEL: [{"name_patterns": ["foo", "bar-*"]}]}, CHANNEL, "baz", "noarch", False),
+        ({CHANNEL: [{"subdirs": ["linux-64"]}]}, CHANNEL, "anything", "linux-64", True),
+        ({CHANNEL: [{"subdirs": ["linux-64"]}]}, CHANNEL, "anything", "noarch", False),
+        (
+            {CHANNEL: [{"name_patterns": ["pkg"], "subdirs": ["noarch", "osx-arm64"]}]},
+            CHANNEL,
+            "pkg",
+            "osx-arm64",
+            True,
+        ),
+        (
+            {CHANNEL: [{"name_patterns": ["pkg"], "subdirs": ["noarch", "osx-arm64"]}]},
+            CHANNEL,
+            "pkg",
+            "win-64",
+            False,
+        ),
+        (
+            {CHANNEL: [{"name_patterns": ["pkg"], "subdirs": ["noarch"]}]},
+            CHANNEL,
+            "other",
+            "noarch",
+            False,
+        ),
+        # Several publishers: any one of them is enough.
+        (
+            {CHANNEL: [{"name_patterns": ["a"]}, {"name_patterns": ["b"], "subdirs": ["noarch"]}]},
+            CHANNEL,
+            "b",
+            "noarch",
+            True,
+        ),
+        (
+            {CHANNEL: [{"name_patterns": ["a"]}, {"name_patterns": ["b"], "subdirs": ["noarch"]}]},
+            CHANNEL,
+            "b",
+            "linux-64",
+            False,
+        ),
+        # Limits are per channel: nothing for a channel without a publisher.
+        ({OTHER: [{}]}, CHANNEL, "anything", "noarch", False),
+        ({CHANNEL: []}, CHANNEL, "anything", "noarch", False),
+        ({}, CHANNEL, "anything", "noarch", False),
     ],
 )
-def test_may_publish(
-    patterns: tuple[str, ...], subdirs: frozenset[str] | None, name: str, subdir: str, ok: bool
-) -> None:
-    p = Principal("u", scope=Scope.UPLOAD, name_patterns=patterns, subdirs=subdirs)
-    assert p.may_publish(name, subdir) is ok
+def test_may_publish(limits: Limits, channel: str, name: str, subdir: str, ok: bool) -> None:
+    p = Principal("u", Scope.UPLOAD, frozenset(limits), minted=True, publish_limits=limits)
+    assert p.may_publish(channel, name, subdir) is ok
 
 
 def test_plain_keys_may_publish_anything() -> None:
-    assert Principal("u").may_publish("whatever", "win-64")
-    assert Principal("admin", superuser=True).may_publish("whatever", "noarch")
+    assert Principal("u").may_publish(CHANNEL, "whatever", "win-64")
+    assert Principal("u", Scope.UPLOAD).may_publish(OTHER, "whatever", "noarch")
+    assert Principal("admin", superuser=True).may_publish(CHANNEL, "whatever", "noarch")
 
 
 # -- parsing --------------------------------------------------------------------------------

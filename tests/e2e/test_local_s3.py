@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -33,3 +36,37 @@ def test_local_s3_refuses_other_bytes_and_expired_urls(api: Api) -> None:
         ).status_code
         == 403
     )
+
+
+@pytest.mark.e2e
+def test_concurrent_api_requests_each_get_their_own_answer(api: Api) -> None:
+    """The threaded local server runs the API handler one event at a time, as a Lambda
+    instance does: parallel presign requests must not read each other's bodies."""
+    api.create_channel("presign-parallel")
+    bodies = [
+        {
+            "filename": f"p{i}-1.0-0.conda",
+            "sha256": hashlib.sha256(f"payload {i}".encode()).hexdigest(),
+            "size": 9 + len(str(i)),
+        }
+        for i in range(48)
+    ]
+
+    def presign(body: dict[str, object]) -> tuple[dict[str, object], dict[str, str]]:
+        r = api.call("POST", "/api/v1/channels/presign-parallel/uploads", body)
+        assert r.status_code == 201, r.text
+        return body, r.json()
+
+    # Switch threads as often as possible, so that interleavings show up in a short run.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(presign, bodies))
+    finally:
+        sys.setswitchinterval(interval)
+    for body, ticket in answers:
+        signed = {k.lower(): v for k, v in dict(ticket["headers"]).items()}
+        expected = base64.b64encode(bytes.fromhex(str(body["sha256"]))).decode()
+        assert signed["x-amz-checksum-sha256"] == expected
+        assert ticket["filename"] == body["filename"]

@@ -175,6 +175,21 @@ def test_captured_client_requests_are_accepted(api: Api, fixture: str, tmp_path:
     )
 
 
+def test_namespaced_upload_target_is_a_plain_text_404(api: Api) -> None:
+    """The client prints the body as is: an unknown target must say so in plain text."""
+    owner = api.create_user("ns-owner")
+    api.create_channel("ns-chan", token=owner)
+    response = requests.post(
+        f"{api.stack.url}/api/v1/upload/ns-chan/label",
+        data=b"x",
+        headers={"Authorization": f"Bearer {owner}"},
+        timeout=30,
+    )
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.text.startswith("no-route: ") and "/api/v1/upload/<channel>" in response.text
+
+
 def test_delete_removes_the_file_from_both_index_paths(
     api: Api, team: dict[str, str], pkg_dir: Path, tmp_path: Path
 ) -> None:

@@ -509,3 +509,29 @@ def test_disabled_provider_is_not_enabled(
     finally:
         os.environ.pop("RILLET_OIDC_DISABLED")
         wiring.reset()
+
+
+def test_deleted_channel_takes_its_publishers_along(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]
+) -> None:
+    """A channel deleted and its name taken by someone else must not inherit the old
+    owner's trusted publisher: the claim lookup entry goes with the channel."""
+    first_owner = api.create_user("tp-gone-owner")
+    api.create_channel("tp-gone", token=first_owner)
+    added = api.call(
+        "POST",
+        "/api/v1/channels/tp-gone/publishers",
+        {"provider": "github", "owner": "gone-org", "repository": "app", "workflow": "ci.yml"},
+        first_owner,
+    )
+    assert added.status_code == 201, added.text
+    claims = {"owner": "gone-org", "repo": "app", "workflow": "ci.yml", "owner_id": "1"}
+    assert mint(api, issuers["github"].sign({"aud": AUD, **github_claims(**claims)})).ok
+
+    assert api.call("DELETE", "/api/v1/channels/tp-gone", token=first_owner).status_code == 200
+    stranger = api.create_user("tp-gone-stranger")
+    api.create_channel("tp-gone", token=stranger)
+    refused = mint(api, issuers["github"].sign({"aud": AUD, **github_claims(**claims)}))
+    assert (refused.status_code, refused.text.split(":")[0]) == (403, "invalid-publisher")
+    listed = api.call("GET", "/api/v1/channels/tp-gone/publishers", token=stranger)
+    assert listed.status_code == 200 and listed.json()["publishers"] == []

@@ -1,9 +1,10 @@
 """The API handler on moto, driven with API Gateway HTTP API (payload v2) events.
 
-Each test gets fresh resources (``infra.local.resources.provision``), the
-function environment exactly as the stack sets it, and a container rebuilt
-with a fake clock that ticks one second per reading, so times are ordered and
-expiry can be tested by moving the clock.
+Each test gets fresh resources (``infra.local.resources.provision``), the function
+environment exactly as the stack sets it (``Provisioned.environment``), a cold start
+(``wiring.reset``) and a fake clock that moves one second per reading, so events are
+ordered and expiry is tested by moving the clock. Events are built by the local stack's
+own ``api_gateway_event`` from a werkzeug request.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from moto import mock_aws
 from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
+from functions.api.handler import lambda_handler
 from infra.local.pump import LambdaContext
-from infra.local.resources import REGION, Provisioned, provision
+from infra.local.resources import REGION, Provisioned, Resources, provision
 from infra.local.server import FAKE_AWS_ENV, api_gateway_event
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
@@ -39,26 +41,32 @@ _UNSET: Any = object()
 
 
 class FakeClock(wiring.Clock):
-    """Every reading moves one second on: events get distinct, ordered times."""
+    """Every reading moves ``step`` seconds on: events get distinct, ordered times."""
 
-    def __init__(self, start: int = START) -> None:
-        self.t = start
+    def __init__(self, start: int = START, step: float = 1.0) -> None:
+        self.start = start
+        self.step = step
+        self.elapsed = 0.0
 
-    def _tick(self) -> int:
-        self.t += 1
+    @property
+    def t(self) -> float:
+        return self.start + self.elapsed
+
+    def _tick(self) -> float:
+        self.elapsed = round(self.elapsed + self.step, 6)
         return self.t
 
-    def advance(self, seconds: int) -> None:
-        self.t += seconds
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self._tick(), UTC)
 
     def now_ms(self) -> int:
-        return self._tick() * 1000
+        return round(self._tick() * 1000)
 
     def epoch(self) -> int:
-        return self._tick()
+        return int(self._tick())
 
 
 @dataclass
@@ -94,8 +102,6 @@ def invoke(
     query: dict[str, str] | None = None,
 ) -> Reply:
     """Build the v2 event as the local API Gateway does, run the handler, decode the result."""
-    from functions.api.handler import lambda_handler
-
     builder = EnvironBuilder(
         path=path,
         method=method,
@@ -291,13 +297,27 @@ class World:
         return data
 
 
+class WarmSession:
+    """A boto3 session that hands out one client per service: creating one costs ~30 ms."""
+
+    def __init__(self) -> None:
+        self._session = boto3.session.Session(region_name=REGION)
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        key = (service, repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, **kwargs)
+        return self._clients[key]
+
+
 @pytest.fixture(scope="session")
-def boto_session() -> Iterator[Any]:
-    """Fake credentials for the whole session, and one boto3 session whose models stay loaded."""
+def boto_session() -> Iterator[WarmSession]:
+    """Fake credentials for the whole session, and clients whose models stay loaded."""
     with pytest.MonkeyPatch.context() as mp:
         for name, value in FAKE_AWS_ENV.items():
             mp.setenv(name, value)
-        yield boto3.session.Session(region_name=REGION)
+        yield WarmSession()
 
 
 @pytest.fixture(scope="session")
@@ -312,7 +332,8 @@ def world(
     # Fresh resources for every test: moto copies a whole table on each transaction,
     # so small tables keep the tests fast as well as independent.
     with mock_aws():
-        provisioned = provision(boto_session)
+        # Own names: a local stack of another suite may share moto's in-process backend.
+        provisioned = provision(boto_session, Resources.unique("fn"))
         for name, value in provisioned.environment(PUBLIC_URL, ADMIN_TOKEN).items():
             monkeypatch.setenv(name, value)
         w = World(boto_session, provisioned, FakeClock(), monkeypatch, containers)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,7 @@ def container(monkeypatch: pytest.MonkeyPatch) -> Iterator[wiring.Container]:
     }.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
-        suffix = uuid.uuid4().hex[:8]
-        names = Resources(
-            f"qh-{suffix}",
-            f"qh-c-{suffix}",
-            f"qh-s-{suffix}",
-            f"qh-v-{suffix}",
-            f"qh-r-{suffix}.fifo",
-        )
+        names = Resources.unique("qh")
         p = provision(boto3.session.Session(region_name=REGION), names)
         c = wiring.Container(Settings.from_env(p.environment("http://127.0.0.1:1", ADMIN)))
         wiring.reset(c)

@@ -34,8 +34,12 @@ def test_defaults_and_derived_values() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [(s.MAX_PACKAGE_BYTES, "lots"), (s.MAX_PACKAGE_BYTES, "-1"), (s.OIDC_DISABLED, "bitbucket"),
-     (s.OIDC_LEGACY_AUDIENCE, "yes")],
+    [
+        (s.MAX_PACKAGE_BYTES, "lots"),
+        (s.MAX_PACKAGE_BYTES, "-1"),
+        (s.OIDC_DISABLED, "bitbucket"),
+        (s.OIDC_LEGACY_AUDIENCE, "yes"),
+    ],
 )
 def test_malformed_values_are_refused(name: str, value: str) -> None:
     with pytest.raises(s.SettingsError):
@@ -44,7 +48,12 @@ def test_malformed_values_are_refused(name: str, value: str) -> None:
 
 def test_operator_switches() -> None:
     settings = s.Settings.from_env(
-        {**BASE, s.OIDC_DISABLED: "gitlab", s.OIDC_LEGACY_AUDIENCE: "true", s.MAX_PACKAGE_BYTES: "5000"}
+        {
+            **BASE,
+            s.OIDC_DISABLED: "gitlab",
+            s.OIDC_LEGACY_AUDIENCE: "true",
+            s.MAX_PACKAGE_BYTES: "5000",
+        }
     )
     assert set(settings.oidc.issuers.values()) == {"github"}
     assert "https://gitlab.com" in settings.oidc.disabled_issuers

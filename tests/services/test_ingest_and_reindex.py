@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,17 +107,7 @@ def world() -> Iterator[World]:
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         # Own names: another suite's local stack may share moto's in-process backend.
-        suffix = uuid.uuid4().hex[:8]
-        p = provision(
-            session,
-            Resources(
-                table=f"svc-{suffix}",
-                channels_bucket=f"svc-channels-{suffix}",
-                staging_bucket=f"svc-staging-{suffix}",
-                validate_queue=f"svc-validate-{suffix}",
-                reindex_queue=f"svc-reindex-{suffix}.fifo",
-            ),
-        )
+        p = provision(session, Resources.unique("svc"))
         s3 = session.client("s3")
         w = World(
             catalog=DynamoCatalog(session.client("dynamodb"), p.names.table),

@@ -278,6 +278,10 @@ class DynamoDirectory(DynamoTable):
             ]
         for member in self.list_members(channel):
             keys.append(schema.membership_key(member.user, channel))
+        # Trusted publishers are also found by claim through a lookup item outside the
+        # channel's partition: it must go too, or a channel re-created under this name
+        # would inherit a stranger's publisher.
+        keys += [json.loads(i["ref"]) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
         for pk in (f"GRANT#{channel}", schema.audit_pk(channel), f"CHANNEL#{channel}"):
             # The channel item itself (pk CHANNEL#, sk CHANNEL) goes last: the name is freed
             # only when everything else that belonged to it is gone.

@@ -75,17 +75,30 @@ class DynamoPublishers(DynamoTable):
         return _from_item(item)
 
     def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]:
-        found = [_from_item(i) for i in self._query(_lookup_pk(provider, issuer, lookup), "")]
+        found = []
+        for ref in self._query(_lookup_pk(provider, issuer, lookup), ""):
+            # The owner's item is the truth: a lookup entry whose publisher is gone (removed
+            # mid-way, or its channel deleted and the name taken again) grants nothing.
+            channel, _, publisher_id = ref["sk"].rpartition("#")
+            own = self._get({"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"})
+            if own is not None:
+                found.append(_from_item(own))
         return [p for p in found if p.issuer == issuer]
 
     def touch(self, publisher: Publisher, now_iso: str) -> None:
-        self._call(
-            "update_item",
-            Key=_item({"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}),
-            UpdateExpression="SET last_used_at = :t",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=_item({":t": now_iso}),
-        )
+        """Note the last use; a publisher removed since it matched is left alone."""
+        try:
+            self._call(
+                "update_item",
+                Key=_item(
+                    {"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}
+                ),
+                UpdateExpression="SET last_used_at = :t",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=_item({":t": now_iso}),
+            )
+        except ClientError:  # only ConditionalCheckFailed gets here: the rest is Unavailable
+            pass
 
     def remember_jti(self, issuer: str, jti: str, expires_at: int, now: int) -> bool:
         """Atomically record a used token id; False if it was seen before (a replay)."""

@@ -694,7 +694,7 @@ def publisher_add(
     ] = None,
     gitlab: Annotated[
         str | None,
-        typer.Option(help="GitLab project as NAMESPACE/PROJECT (namespace may have /).'"),
+        typer.Option(help="GitLab project as NAMESPACE/PROJECT (namespace may have /)."),
     ] = None,
     config_path: Annotated[
         str | None, typer.Option(help="GitLab: the CI file, e.g. .gitlab-ci.yml.")

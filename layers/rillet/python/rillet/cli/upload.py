@@ -12,7 +12,8 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_any
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
@@ -152,14 +153,34 @@ def describe_file(path: Path) -> PackageFile:
     return PackageFile(path, path.name, size, digest.hexdigest(), None, name)
 
 
+def _check_ticket(ticket: dict[str, Any], package: PackageFile) -> str:
+    """The ticket must be for this file and size; returns the URL. Raises CliError."""
+    url = ticket.get("url")
+    method = str(ticket.get("method", "PUT")).upper()
+    headers = {str(k).lower(): str(v) for k, v in (ticket.get("headers") or {}).items()}
+    if (
+        not isinstance(url, str)
+        or method != "PUT"
+        or not isinstance(ticket.get("id"), str)
+        or ticket.get("filename", package.filename) != package.filename
+        or headers.get("content-length", str(package.size)) != str(package.size)
+    ):
+        raise CliError(
+            "bad-response",
+            f"the server's upload ticket does not match {package.filename} "
+            f"({package.size} bytes): {ticket!r}"[:500],
+        )
+    return url
+
+
 # -- the transfers ---------------------------------------------------------------------
 def new_progress(*, visible: bool, console: Any) -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
-        TextColumn("{task.fields[state]}"),
+        TextColumn("{task.fields[state]}", markup=False),
         console=console,
         disable=not visible,
     )
@@ -232,7 +253,7 @@ class Uploader:
             try:
                 while running or waiting:
                     if running:
-                        done, running_left = wait(
+                        done, running_left = wait_any(
                             running,
                             timeout=interval if waiting else None,
                             return_when=FIRST_COMPLETED,
@@ -244,6 +265,7 @@ class Uploader:
                             if outcome.status == "uploaded" and self.wait:
                                 self._state(i, "validating")
                                 waiting[i] = (outcome, time.monotonic() + self.timeout)
+                                interval = self.poll_interval  # a fresh file: look soon
                             else:
                                 results[i] = outcome
                     else:
@@ -306,24 +328,30 @@ class Uploader:
         return Outcome(package.path, status, package, reason=exc.code, message=exc.message)
 
     def _put(self, i: int, package: PackageFile, ticket: dict[str, Any]) -> None:
-        method = str(ticket.get("method", "PUT")).upper()
-        url = ticket.get("url")
-        if method != "PUT" or not isinstance(url, str):
-            raise CliError(
-                "bad-response", f"unexpected upload ticket: method {method}, url {url!r}"
-            )
+        url = _check_ticket(ticket, package)
         headers = {str(k): str(v) for k, v in (ticket.get("headers") or {}).items()}
         # S3 refuses chunked bodies on a presigned PUT: the length is always sent.
         if not any(k.lower() == "content-length" for k in headers):
             headers["Content-Length"] = str(package.size)
 
         def chunks() -> Iterator[bytes]:
+            # Exactly the announced bytes: a file changed since it was hashed fails here,
+            # before the HTTP layer sees a body of the wrong length.
+            remaining = package.size
             with package.path.open("rb") as stream:
-                while chunk := stream.read(CHUNK):
+                while remaining > 0:
                     if self._stop.is_set():
                         raise _Interrupted
+                    chunk = stream.read(min(CHUNK, remaining))
+                    if not chunk:
+                        break
+                    remaining -= len(chunk)
                     yield chunk
                     self._advance(i, len(chunk))
+                if remaining or stream.read(1):
+                    raise CliError(
+                        "file-changed", f"{package.path} changed while it was being uploaded"
+                    )
 
         try:
             response = self._put_http.put(url, content=chunks(), headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from rillet.core.errors import InvalidName, InvalidRequest
@@ -113,6 +114,15 @@ def grants_for(keys: Iterable[ApiKey], channels: Iterable[str], now: int) -> lis
         for c in channel_list
         if k.reads(c)
     ]
+
+
+def utc_iso(moment: datetime) -> str:
+    """A fixed-width UTC timestamp: audit events sort by it as plain strings.
+
+    ``isoformat`` drops the fraction when it is zero, and "…:05Z" sorts after
+    "…:05.5Z", so events of the same second would come back out of order.
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

@@ -67,17 +67,30 @@ def text_response(status: int, text: str, headers: dict[str, str] | None = None)
 
 
 def install_error_handlers(app: APIGatewayHttpResolver) -> None:
-    @app.exception_handler(errors.RilletError)  # type: ignore[untyped-decorator]
-    def _domain_error(exc: errors.RilletError) -> Response[str]:
-        logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
+    def refuse(exc: errors.RilletError) -> Response[str]:
         if app.current_event.path.startswith(PLAIN_TEXT_PREFIXES):
             status = status_for(exc)
             return text_response(status, f"{exc.code}: {exc.message}", error_headers(status))
         return error_response(exc)
 
+    @app.exception_handler(errors.RilletError)  # type: ignore[untyped-decorator]
+    def _domain_error(exc: errors.RilletError) -> Response[str]:
+        logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
+        return refuse(exc)
+
     @app.not_found
     def _not_found(_: Exception) -> Response[str]:
-        return error_response(errors.NotFound("no such route", code="no-route"))
+        path = app.current_event.path
+        if path.startswith("/api/v1/upload/"):
+            # e.g. a namespaced target "<channel>/<label>": say what is accepted.
+            return refuse(
+                errors.NotFound(
+                    f"no upload target {path[len('/api/v1/upload/') :]!r}: "
+                    "upload to /api/v1/upload/<channel>",
+                    code="no-route",
+                )
+            )
+        return refuse(errors.NotFound("no such route", code="no-route"))
 
 
 def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from rillet.core.accounts import utc_iso
 from rillet.adapters.cdn import CloudFrontCdn, NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
@@ -43,7 +44,7 @@ class Clock:
         return int(time.time() * 1000)
 
     def iso(self) -> str:
-        return self.now().isoformat().replace("+00:00", "Z")
+        return utc_iso(self.now())
 
     def epoch(self) -> int:
         return int(time.time())

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rillet.core.accounts import AuditEvent
+from rillet.core.accounts import AuditEvent, utc_iso
 from rillet.core.errors import Conflict, NotFound, PackageRejected
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
@@ -98,7 +98,7 @@ def record_package(
         audit.append(
             AuditEvent(
                 channel,
-                datetime.fromtimestamp(now_ms / 1000, UTC).isoformat().replace("+00:00", "Z"),
+                utc_iso(datetime.fromtimestamp(now_ms / 1000, UTC)),
                 actor,
                 "package.overwrite" if replaced else "package.upload",
                 {
