@@ -7,6 +7,7 @@ JTI#<issuer>#<jti>                    JTI              a used token id (ttl)
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlparse
@@ -87,7 +88,8 @@ class DynamoPublishers(DynamoTable):
 
     def touch(self, publisher: Publisher, now_iso: str) -> None:
         """Note the last use; a publisher removed since it matched is left alone."""
-        try:
+        # Only ConditionalCheckFailed reaches here as a ClientError (the rest is Unavailable).
+        with contextlib.suppress(ClientError):
             self._call(
                 "update_item",
                 Key=_item(
@@ -97,8 +99,6 @@ class DynamoPublishers(DynamoTable):
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues=_item({":t": now_iso}),
             )
-        except ClientError:  # only ConditionalCheckFailed gets here: the rest is Unavailable
-            pass
 
     def remember_jti(self, issuer: str, jti: str, expires_at: int, now: int) -> bool:
         """Atomically record a used token id; False if it was seen before (a replay)."""

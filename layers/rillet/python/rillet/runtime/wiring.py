@@ -16,7 +16,6 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from rillet.core.accounts import utc_iso
 from rillet.adapters.cdn import CloudFrontCdn, NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
@@ -25,6 +24,7 @@ from rillet.adapters.jwks import JwksCache
 from rillet.adapters.publishers import DynamoPublishers
 from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.sqs import SqsReindexQueue
+from rillet.core.accounts import utc_iso
 from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
 from rillet.core.tokens import SECRET_BYTES
