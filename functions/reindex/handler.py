@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -12,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rillet.runtime.observability import logger
 from rillet.runtime.wiring import container
-from rillet.services.indexing import reindex
+from rillet.services.indexing import Settle, reindex
 
 processor = SqsFifoPartialProcessor()
 
@@ -21,7 +22,17 @@ def record_handler(record: SQSRecord) -> None:
     body = record.json_body
     c = container()
     result = reindex(
-        c.catalog, c.channels, str(body["channel"]), str(body["subdir"]), int(body["seq"])
+        c.catalog,
+        c.channels,
+        str(body["channel"]),
+        str(body["subdir"]),
+        int(body["seq"]),
+        settle=Settle(
+            quiet_ms=c.settings.reindex_quiet_ms,
+            max_wait_ms=c.settings.reindex_max_wait_ms,
+            now_ms=c.clock.now_ms,
+            sleep=time.sleep,
+        ),
     )
     logger.info(
         "reindex",
@@ -31,6 +42,9 @@ def record_handler(record: SQSRecord) -> None:
             "rebuilt": result.rebuilt,
             "indexed_seq": result.indexed_seq,
             "objects_written": result.stats.objects_written,
+            "full": result.full,
+            "changes": result.changes,
+            "waited_ms": result.waited_ms,
         },
     )
 

@@ -19,19 +19,15 @@ Rillet local stack is up.
 
 Try it (copy-paste; needs a package file, e.g. one built by rattler-build):
 
-  export RILLET_URL={url} RILLET_TOKEN={token}
-  curl -sf -X POST "$RILLET_URL/api/v1/channels" -H "Authorization: Bearer $RILLET_TOKEN" \\
-       -d '{{"name": "demo", "visibility": "public"}}'
-  F=path/to/mypkg-1.0-h0_0.conda
-  curl -sf -X POST "$RILLET_URL/api/v1/channels/demo/uploads" -H "Authorization: Bearer $RILLET_TOKEN" \\
-       -d "{{\\"filename\\": \\"$(basename $F)\\", \\"sha256\\": \\"$(sha256sum $F | cut -d' ' -f1)\\", \\"size\\": $(stat -c%s $F)}}" \\
-       > ticket.json
-  python3 -c 'import json; t=json.load(open("ticket.json")); print(t["url"]); [print(f"{{k}}: {{v}}") for k, v in t["headers"].items()]'
-  # PUT the file to that url with exactly those headers, e.g.:
-  curl -sf -X PUT --upload-file $F -H "Content-Type: application/octet-stream" \\
-       -H "x-amz-checksum-sha256: <from ticket.json>" "<url from ticket.json>"
-  curl -sf "$RILLET_URL/api/v1/channels/demo/uploads/<id from ticket.json>" -H "Authorization: Bearer $RILLET_TOKEN"
-  pixi add --channel $RILLET_URL/demo mypkg     # or: rattler / conda with -c $RILLET_URL/demo
+  .venv/bin/rillet login {url} --token {token}
+  .venv/bin/rillet channel create demo
+  .venv/bin/rillet upload -c demo path/to/mypkg-1.0-h0_0.conda   # waits until published
+
+  # install, in a pixi workspace:
+  pixi workspace channel add {url}/demo
+  pixi add mypkg
+  # or with conda:
+  conda install -c {url}/demo mypkg
 
 Ctrl-C stops it; state lives in memory only.
 """

@@ -185,7 +185,7 @@ def test_repodata_json_zst_is_the_same_bytes(built: SubdirIndex) -> None:
 
 def test_repodata_zstd_level_is_bounded_by_size() -> None:
     assert repodata.repodata_zstd_level(1000) == 19
-    assert repodata.repodata_zstd_level(4 << 20) == 16
+    assert repodata.repodata_zstd_level(4 << 20) == 3
     assert repodata.repodata_zstd_level(100 << 20) == 3
     assert all(level < 20 for _, level in repodata.REPODATA_ZSTD_LEVELS)
 

@@ -28,9 +28,9 @@ from rillet.core.layout import staging_key
 from rillet.core.models import Upload
 from rillet.core.package import Limits
 from rillet.core.policy import Principal
-from rillet.core.repodata import decode_shard, decode_shard_index
+from rillet.core.repodata import build_subdir_index, decode_shard, decode_shard_index
 from rillet.services import channels as channel_service
-from rillet.services.indexing import reindex
+from rillet.services.indexing import Settle, reindex
 from rillet.services.ingest import ingest_staged
 from tests.packages import build_package
 
@@ -267,3 +267,159 @@ def test_index_write_order_and_cache_headers(world: World, pkgs: Path) -> None:
         reindex(world.catalog, world.channels, "chan", "linux-64", state.change_seq).rebuilt
         is False
     )
+
+
+def _published_vs_full(world: World, subdir: str) -> None:
+    """The published files are what a full rebuild from the catalog would write."""
+    contents = world.catalog.subdir_contents("chan", subdir)
+    full = build_subdir_index(subdir, contents.records, contents.removed)
+    with world.channels.open(f"chan/{subdir}/repodata.json") as f:
+        assert f.read() == full.repodata_json
+    with world.channels.open(f"chan/{subdir}/repodata_shards.msgpack.zst") as f:
+        published = decode_shard_index(f.read())
+    assert published["shards"] == decode_shard_index(full.shard_index)["shards"]
+    for digest in published["shards"].values():
+        with world.channels.open(f"chan/{subdir}/shards/{digest.hex()}.msgpack.zst") as f:
+            assert f.read() == full.shards[digest.hex()]
+
+
+def test_rebuilds_after_the_first_read_only_the_changes(world: World, pkgs: Path) -> None:
+    paths = [
+        build_package(pkgs / "inc", name, version, subdir="linux-64")
+        for name, version in [("inca", "1.0"), ("incb", "1.0"), ("inca", "1.1"), ("incc", "2.0")]
+    ]
+    assert world.ingest(world.stage("chan", paths[0], "i0")).status == "published"
+    (first,) = world.drain_reindex()
+    assert first.full  # a new subdir has no published index to start from
+    _published_vs_full(world, "linux-64")
+
+    for i, path in enumerate(paths[1:], start=1):
+        assert world.ingest(world.stage("chan", path, f"i{i}")).status == "published"
+    rebuilt = [r for r in world.drain_reindex() if r.rebuilt]
+    assert [(r.full, r.changes, r.stats.objects_written) for r in rebuilt] == [
+        # three new files under three names (inca, incb, incc): 3 shards + 3 index files
+        (False, 3, 3 + 3)
+    ]
+    _published_vs_full(world, "linux-64")
+    assert world.catalog.pending_changes("chan", "linux-64") == []
+
+    seq = world.catalog.remove_package("chan", "linux-64", paths[1].name)
+    world.queue.request_reindex("chan", "linux-64", seq)
+    (removal,) = world.drain_reindex()
+    assert (removal.full, removal.changes) == (False, 1)
+    repodata = world.json("chan/linux-64/repodata.json")
+    assert paths[1].name not in repodata["packages.conda"]
+    assert repodata["removed"] == [paths[1].name]
+    _published_vs_full(world, "linux-64")
+
+    # An operator's full rebuild of an up-to-date subdir changes nothing.
+    again = reindex(world.catalog, world.channels, "chan", "linux-64", seq, full=True)
+    assert again.full and again.stats.objects_written == 0
+
+
+def test_a_change_during_a_rebuild_stays_pending(world: World, pkgs: Path) -> None:
+    """A file changed again while a rebuild runs keeps its mark: the next one takes it."""
+    path = build_package(pkgs / "mid", "midway", "1.0")
+    assert world.ingest(world.stage("chan", path, "m1")).status == "published"
+    seq = world.catalog.subdir_state("chan", "noarch").change_seq
+    catalog = world.catalog
+    real = catalog.changed_contents
+    later: list[int] = []
+
+    def then_delete(*args: Any, **kwargs: Any) -> Any:
+        seen = real(*args, **kwargs)  # the rebuild has read the record ...
+        later.append(catalog.remove_package("chan", "noarch", path.name))  # ... now it goes
+        return seen
+
+    catalog.changed_contents = then_delete  # type: ignore[method-assign]
+    try:
+        first = reindex(catalog, world.channels, "chan", "noarch", seq)
+    finally:
+        del catalog.changed_contents
+    assert not first.full and path.name in world.json("chan/noarch/repodata.json")["packages.conda"]
+    assert [c.filename for c in catalog.pending_changes("chan", "noarch")] == [path.name]
+    second = reindex(catalog, world.channels, "chan", "noarch", later[0])
+    assert second.rebuilt and not second.full
+    repodata = world.json("chan/noarch/repodata.json")
+    assert repodata["packages.conda"] == {} and repodata["removed"] == [path.name]
+    assert catalog.pending_changes("chan", "noarch") == []
+
+
+def test_an_unusable_published_index_falls_back_to_a_full_rebuild(world: World, pkgs: Path) -> None:
+    path = build_package(pkgs / "fallback", "fallback", "1.0")
+    assert world.ingest(world.stage("chan", path, "f1")).status == "published"
+    world.channels.put(
+        "chan/noarch/repodata.json",
+        b"not what we wrote",
+        content_type="application/json",
+        cache_control="no-store",
+    )
+    (result,) = world.drain_reindex()
+    assert result.full
+    assert list(world.json("chan/noarch/repodata.json")["packages.conda"]) == [path.name]
+
+
+class FakeTime:
+    """now_ms/sleep for Settle: sleeping moves the clock and may let an upload land."""
+
+    def __init__(self, start_ms: int, on_sleep: Any = None) -> None:
+        self.ms = start_ms
+        self.slept: list[float] = []
+        self.on_sleep = on_sleep
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.ms += round(seconds * 1000)
+        if self.on_sleep:
+            self.on_sleep(self)
+
+
+def test_a_lone_change_waits_only_the_quiet_time(world: World, pkgs: Path) -> None:
+    path = build_package(pkgs / "lone", "lone", "1.0")
+    assert world.ingest(world.stage("chan", path, "l1")).status == "published"
+    seq = world.catalog.subdir_state("chan", "noarch").change_seq
+    clock = FakeTime(NOW_MS + 40)  # the message arrives 40 ms after the change
+    settle = Settle(quiet_ms=250, max_wait_ms=3000, now_ms=clock.now_ms, sleep=clock.sleep)
+    result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    assert result.rebuilt and result.waited_ms == 210 and clock.slept == [0.21]
+    # An already covered message neither waits nor rebuilds.
+    again = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    assert not again.rebuilt and clock.slept == [0.21]
+
+
+def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(
+    world: World, pkgs: Path
+) -> None:
+    paths = [build_package(pkgs / "settle", "settle", f"1.{i}") for i in range(12)]
+    assert world.ingest(world.stage("chan", paths[0], "s0")).status == "published"
+    seq = world.catalog.subdir_state("chan", "noarch").change_seq
+    arriving = iter(enumerate(paths[1:], start=1))
+
+    def another_upload(clock: FakeTime) -> None:
+        # A new change lands during every wait: the subdir is never quiet.
+        nxt = next(arriving, None)
+        if nxt is not None:
+            i, path = nxt
+            upload = world.stage("chan", path, f"s{i}")
+            ingest_staged(
+                world.catalog,
+                world.staging,
+                world.channels,
+                world.queue,
+                world.audit,
+                NoCdn(),
+                key=upload,
+                limits=Limits(),
+                now_ms=clock.ms,
+            )
+
+    clock = FakeTime(NOW_MS + 10, another_upload)
+    settle = Settle(quiet_ms=250, max_wait_ms=1000, now_ms=clock.now_ms, sleep=clock.sleep)
+    result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    assert result.waited_ms == 1000  # bounded by max_wait, though changes kept coming
+    assert result.changes == 1 + len(clock.slept)  # every change that landed is in
+    published = world.json("chan/noarch/repodata.json")["packages.conda"]
+    assert len(published) == result.changes > 2

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+import secrets
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -15,6 +18,7 @@ from rillet.core.accounts import Member
 from rillet.core.errors import Conflict, NotFound
 from rillet.core.models import (
     Channel,
+    PendingChange,
     StoredPackage,
     SubdirContents,
     SubdirState,
@@ -28,6 +32,21 @@ _de = TypeDeserializer()
 
 CLAIMED = "claimed"
 PUBLISHED = "published"
+_BATCH_GET = 100  # BatchGetItem's limit
+
+
+def _record_of(raw: dict[str, Any]) -> dict[str, Any]:
+    """The repodata record of a raw package item, with its indexed_timestamp."""
+    record: dict[str, Any] = json.loads(raw["record"]["S"])
+    if "indexed_timestamp" in raw:
+        record["indexed_timestamp"] = int(raw["indexed_timestamp"]["N"])
+    return record
+
+
+def _change_item(channel: str, subdir: str, filename: str, mark: str) -> dict[str, Any]:
+    return _item({**schema.change_key(channel, subdir, filename), "kind": "change", "mark": mark})
+
+
 # Upload items outlive their URL so that status stays readable for a while.
 UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600
 
@@ -346,9 +365,12 @@ class DynamoCatalog(DynamoTable):
                             "Key": _item(schema.subdir_key(c, s)),
                             "UpdateExpression": (
                                 "ADD change_seq :one "
-                                "SET indexed_seq = if_not_exists(indexed_seq, :zero)"
+                                "SET indexed_seq = if_not_exists(indexed_seq, :zero), "
+                                "changed_at = :now"
                             ),
-                            "ExpressionAttributeValues": _item({":one": 1, ":zero": 0}),
+                            "ExpressionAttributeValues": _item(
+                                {":one": 1, ":zero": 0, ":now": now_ms}
+                            ),
                         }
                     },
                     {
@@ -364,6 +386,7 @@ class DynamoCatalog(DynamoTable):
                     },
                     # A filename published again is no longer "removed".
                     {"Delete": {"Key": _item(schema.removed_key(c, s, f))}},
+                    {"Put": {"Item": _change_item(c, s, f, package.upload_id)}},
                 ]
             )
         except ClientError as exc:
@@ -412,6 +435,8 @@ class DynamoCatalog(DynamoTable):
         return str(item.get("sha256", "")) if item else None
 
     def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+        mark = secrets.token_hex(8)
+        now_ms = int(time.time() * 1000)
         current = self.get_package(channel, subdir, filename)
         removed = {**schema.removed_key(channel, subdir, filename), "kind": "removed"}
         if current is not None:
@@ -426,14 +451,18 @@ class DynamoCatalog(DynamoTable):
                         }
                     },
                     {"Put": {"Item": _item(removed)}},
+                    {"Put": {"Item": _change_item(channel, subdir, filename, mark)}},
                     {
                         "Update": {
                             "Key": _item(schema.subdir_key(channel, subdir)),
                             "UpdateExpression": (
                                 "ADD change_seq :one "
-                                "SET indexed_seq = if_not_exists(indexed_seq, :zero)"
+                                "SET indexed_seq = if_not_exists(indexed_seq, :zero), "
+                                "changed_at = :now"
                             ),
-                            "ExpressionAttributeValues": _item({":one": 1, ":zero": 0}),
+                            "ExpressionAttributeValues": _item(
+                                {":one": 1, ":zero": 0, ":now": now_ms}
+                            ),
                         }
                     },
                 ]
@@ -492,13 +521,68 @@ class DynamoCatalog(DynamoTable):
                     if sk.startswith("DEL#"):
                         removed.add(sk[4:])
                     elif sk.startswith("PKG#") and raw.get("state", {}).get("S") == PUBLISHED:
-                        record = json.loads(raw["record"]["S"])
-                        if "indexed_timestamp" in raw:
-                            record["indexed_timestamp"] = int(raw["indexed_timestamp"]["N"])
-                        records[sk[4:]] = record
+                        records[sk[4:]] = _record_of(raw)
         except ClientError as exc:
             raise unavailable(exc, "DynamoDB Query") from exc
         return SubdirContents(records=records, removed=frozenset(removed - records.keys()))
+
+    def pending_changes(self, channel: str, subdir: str) -> list[PendingChange]:
+        return [
+            PendingChange(i["sk"][len(schema.CHANGE_PREFIX) :], str(i["mark"]))
+            for i in self._query(schema.packages_pk(channel, subdir), schema.CHANGE_PREFIX)
+        ]
+
+    def changed_contents(
+        self, channel: str, subdir: str, filenames: Iterable[str]
+    ) -> SubdirContents:
+        """The published records and removed marks of just ``filenames``."""
+        keys = []
+        for f in sorted(set(filenames)):
+            keys += [schema.package_key(channel, subdir, f), schema.removed_key(channel, subdir, f)]
+        records: dict[str, dict[str, Any]] = {}
+        removed: set[str] = set()
+        for raw in self._batch_get(keys):
+            sk = raw["sk"]["S"]
+            if sk.startswith("DEL#"):
+                removed.add(sk[4:])
+            elif raw.get("state", {}).get("S") == PUBLISHED:
+                records[sk[4:]] = _record_of(raw)
+        return SubdirContents(records=records, removed=frozenset(removed - records.keys()))
+
+    def clear_changes(self, channel: str, subdir: str, changes: Iterable[PendingChange]) -> None:
+        for change in changes:
+            # Only the change that was indexed: a newer one (another mark) must stay.
+            with contextlib.suppress(ClientError):
+                self._call(
+                    "delete_item",
+                    Key=_item(schema.change_key(channel, subdir, change.filename)),
+                    ConditionExpression="mark = :m",
+                    ExpressionAttributeValues=_item({":m": change.mark}),
+                )
+
+    def _batch_get(self, keys: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(keys), _BATCH_GET):
+            pending: dict[str, Any] = {
+                self.table: {
+                    "Keys": [_item(k) for k in keys[start : start + _BATCH_GET]],
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(8):
+                try:
+                    response = self.client.batch_get_item(RequestItems=pending)
+                except (ClientError, BotoCoreError) as exc:
+                    raise unavailable(exc, "DynamoDB BatchGetItem") from exc
+                yield from response.get("Responses", {}).get(self.table, [])
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise unavailable(
+                    ClientError({"Error": {"Code": "Unprocessed"}}, "BatchGetItem"),
+                    "DynamoDB BatchGetItem",
+                )
 
     def subdir_state(self, channel: str, subdir: str) -> SubdirState:
         item = self._get(schema.subdir_key(channel, subdir)) or {}
@@ -507,6 +591,7 @@ class DynamoCatalog(DynamoTable):
             subdir=subdir,
             change_seq=int(item.get("change_seq", 0)),
             indexed_seq=int(item.get("indexed_seq", 0)),
+            changed_at_ms=int(item.get("changed_at", 0)),
         )
 
     def mark_indexed(self, channel: str, subdir: str, seq: int) -> None:

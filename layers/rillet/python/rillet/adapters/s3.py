@@ -102,6 +102,18 @@ class S3ObjectStore:
             content_type=response.get("ContentType"),
         )
 
+    def read(self, key: str) -> tuple[bytes, str] | None:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            body = response["Body"].read()
+        except ClientError as exc:
+            if error_code(exc) in _MISSING:
+                return None
+            raise unavailable(exc, "S3 GetObject") from exc
+        except BotoCoreError as exc:
+            raise unavailable(exc, "S3 GetObject") from exc
+        return body, str(response["ETag"]).strip('"')
+
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)

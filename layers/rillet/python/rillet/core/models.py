@@ -86,6 +86,7 @@ class SubdirState:
     subdir: str
     change_seq: int = 0
     indexed_seq: int = 0
+    changed_at_ms: int = 0  # when the last change was committed (epoch ms)
 
     @property
     def up_to_date(self) -> bool:
@@ -111,3 +112,11 @@ class StoredPackage:
 class SubdirContents:
     records: dict[str, dict[str, Any]]
     removed: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A filename changed since the published index; ``mark`` identifies that change."""
+
+    filename: str
+    mark: str

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Protocol
 from rillet.core.accounts import ApiKey, AuditEvent, Grant, Member, User
 from rillet.core.models import (
     Channel,
+    PendingChange,
     StoredPackage,
     SubdirContents,
     SubdirState,
@@ -59,6 +60,10 @@ class ObjectStore(Protocol):
         ...
 
     def head(self, key: str) -> ObjectInfo | None: ...
+
+    def read(self, key: str) -> tuple[bytes, str] | None:
+        """The whole object and its ETag, or None when there is none."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -146,7 +151,23 @@ class Catalog(Protocol):
 
     def subdirs(self, channel: str) -> list[str]: ...
 
-    def subdir_contents(self, channel: str, subdir: str) -> SubdirContents: ...
+    def subdir_contents(self, channel: str, subdir: str) -> SubdirContents:
+        """Every published record and removed filename of the subdir (a full read)."""
+        ...
+
+    def pending_changes(self, channel: str, subdir: str) -> list[PendingChange]:
+        """Filenames changed since the published index (written with each change)."""
+        ...
+
+    def changed_contents(
+        self, channel: str, subdir: str, filenames: Iterable[str]
+    ) -> SubdirContents:
+        """The published records and removed marks of just ``filenames``."""
+        ...
+
+    def clear_changes(self, channel: str, subdir: str, changes: Iterable[PendingChange]) -> None:
+        """Forget changes now in the published index (a newer change of a file stays)."""
+        ...
 
     def subdir_state(self, channel: str, subdir: str) -> SubdirState: ...
 

@@ -59,16 +59,17 @@ INDEX_CACHE_CONTROL: Final = "public, max-age=60"
 SHARDS_BASE_URL: Final = f"./{SHARDS_DIR}/"
 
 # zstd levels. Shards and the index use the zstd default, like both reference
-# indexers. repodata.json.zst is only read by fallback clients, so its level is
-# bounded by size: measured on 100k synthetic records (43 MB of JSON), level 19
-# takes 47 s for 6.6 MB, 16 takes 10 s for 7.4 MB, 3 takes 0.1 s for 8.4 MB
-# (the sha256/md5 hex digits are incompressible either way). Derived from the
-# input only, so output stays deterministic. Stay below 20: conda derives a
-# window limit from its decompression caps.
+# indexers. repodata.json.zst is only read by fallback clients, but it is written
+# before the shard index, so its time is on every upload's path to installable.
+# Measured on 10k synthetic records (3.5 MB of JSON): level 3 takes 23 ms for
+# 754 kB, 9 takes 128 ms for 756 kB, 16 takes 1.1 s for 635 kB, 19 takes 3.4 s
+# for 627 kB (the sha256/md5 hex digits are incompressible either way). The high
+# levels only pay for small files. Derived from the input only, so output stays
+# deterministic. Stay below 20: conda derives a window limit from its
+# decompression caps.
 SHARD_ZSTD_LEVEL: Final = 3
 REPODATA_ZSTD_LEVELS: Final[tuple[tuple[int, int], ...]] = (
-    (1 << 20, 19),  # up to ~2k records: under a second
-    (8 << 20, 16),  # up to ~20k records: a couple of seconds
+    (512 << 10, 19),  # up to ~1k records: a few hundred ms at most
 )
 REPODATA_ZSTD_LEVEL_LARGE: Final = 3
 
@@ -153,7 +154,81 @@ def build_subdir_index(
             # Still gets a shard, so clients that hold the name see it removed.
             group = groups[name] = ({}, {}, [])
         group[2].append(filename)
+    return _render(subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms)
 
+
+def update_subdir_index(
+    subdir: str,
+    previous_repodata_json: bytes,
+    previous_shard_index: bytes,
+    changes: Mapping[str, Mapping[str, Any] | None],
+    removed: Iterable[str] = (),
+) -> SubdirIndex:
+    """The index after ``changes``, starting from the published one.
+
+    ``changes`` maps each changed filename to its record now, or to None when it
+    is no longer published; those of them in ``removed`` are listed as removed.
+    Only the shards of the changed names are rendered (``shards`` holds just
+    those); every other shard keeps its digest. The files are byte-identical to
+    ``build_subdir_index`` over the whole subdir, except that ``created_at``
+    never moves back when the newest record goes. Raises InvalidRequest when the
+    previous files are not a valid index of ``subdir`` (rebuild in full then).
+    """
+    validate_subdir(subdir)
+    json_tar, json_conda, removed_set = _parse_repodata(subdir, previous_repodata_json)
+    index_shards, newest_ms = _parse_shard_index(subdir, previous_shard_index)
+    removed_now = set(removed)
+    touched: set[str] = set()
+    for filename in sorted(changes):
+        touched.add(normalized_package_name(parse_package_filename(filename).name))
+        json_tar.pop(filename, None)
+        json_conda.pop(filename, None)
+        removed_set.discard(filename)
+        record = changes[filename]
+        if record is None:
+            if filename in removed_now:
+                removed_set.add(filename)
+            continue
+        clean = _clean_record(filename, record)
+        (json_conda if filename.endswith(".conda") else json_tar)[filename] = clean
+        stamp = _record_time_ms(record)
+        if stamp is not None and (newest_ms is None or stamp > newest_ms):
+            newest_ms = stamp
+
+    # Regroup only the touched names; inserted in filename order, as the full build does
+    # (msgpack keeps insertion order).
+    groups: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]] = {
+        name: ({}, {}, []) for name in touched
+    }
+    for packages, conda in ((json_tar, False), (json_conda, True)):
+        hits = [f for f, r in packages.items() if normalized_package_name(r["name"]) in touched]
+        for filename in sorted(hits):
+            record = packages[filename]
+            tar, conda_records, _ = groups[normalized_package_name(record["name"])]
+            (conda_records if conda else tar)[filename] = _shard_record(record)
+    removed_sorted = sorted(removed_set)
+    for filename in removed_sorted:
+        name = normalized_package_name(parse_package_filename(filename).name)
+        if name in touched:
+            groups[name][2].append(filename)
+    for name in touched:
+        index_shards.pop(name, None)
+        if groups[name] == ({}, {}, []):
+            del groups[name]  # nothing left under this name: no shard, as in a full build
+    return _render(subdir, json_tar, json_conda, removed_sorted, groups, index_shards, newest_ms)
+
+
+def _render(
+    subdir: str,
+    json_tar: dict[str, Any],
+    json_conda: dict[str, Any],
+    removed_sorted: list[str],
+    groups: Mapping[str, tuple[dict[str, Any], dict[str, Any], list[str]]],
+    kept_shards: Mapping[str, bytes],
+    newest_ms: int | None,
+) -> SubdirIndex:
+    """Serialise and compress: ``groups`` are rendered as shards, ``kept_shards`` (name ->
+    digest) are referenced as they are."""
     repodata: dict[str, Any] = {
         "info": {"subdir": subdir},
         "packages": json_tar,
@@ -173,14 +248,15 @@ def build_subdir_index(
 
     shard_cctx = zstandard.ZstdCompressor(level=SHARD_ZSTD_LEVEL, write_content_size=True)
     shards: dict[str, bytes] = {}
-    index_shards: dict[str, bytes] = {}
+    all_shards = dict(kept_shards)
     for name in sorted(groups):
         tar, conda, gone = groups[name]
         body = {"packages": tar, "packages.conda": conda, "removed": gone}
         compressed = shard_cctx.compress(_packb(body))
         digest = hashlib.sha256(compressed).digest()
         shards[digest.hex()] = compressed
-        index_shards[name] = digest
+        all_shards[name] = digest
+    index_shards = {name: all_shards[name] for name in sorted(all_shards)}
 
     # All values are strings: rattler refuses anything else here.
     info: dict[str, str] = {"base_url": "", "shards_base_url": SHARDS_BASE_URL, "subdir": subdir}
@@ -293,6 +369,51 @@ def _record_time_ms(record: Mapping[str, Any]) -> int | None:
         ms *= 1000
     # Outside 1970..9999 it cannot be formatted; such a record does not date the index.
     return ms if 0 <= ms <= _MAX_SECONDS_TIMESTAMP * 1000 else None
+
+
+def _parse_repodata(subdir: str, data: bytes) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    """``packages``, ``packages.conda`` and ``removed`` of a repodata.json we wrote."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"repodata.json is not JSON: {exc}", code="invalid-repodata") from exc
+    ok = (
+        isinstance(doc, dict)
+        and doc.get("info") == {"subdir": subdir}
+        and isinstance(doc.get("packages"), dict)
+        and isinstance(doc.get("packages.conda"), dict)
+        and isinstance(doc.get("removed", []), list)
+        and all(
+            isinstance(r, dict) and isinstance(r.get("name"), str)
+            for r in (*doc["packages"].values(), *doc["packages.conda"].values())
+        )
+    )
+    if not ok:
+        raise InvalidRequest(f"not a repodata.json of {subdir}", code="invalid-repodata")
+    return doc["packages"], doc["packages.conda"], set(doc.get("removed", []))
+
+
+def _parse_shard_index(subdir: str, data: bytes) -> tuple[dict[str, bytes], int | None]:
+    """The shard digests by name and ``created_at`` (ms) of a shard index we wrote."""
+    doc = decode_shard_index(data)
+    info, shards = doc.get("info"), doc.get("shards")
+    if (
+        not isinstance(info, dict)
+        or info.get("subdir") != subdir
+        or not isinstance(shards, dict)
+        or not all(isinstance(d, bytes) and len(d) == 32 for d in shards.values())
+    ):
+        raise InvalidRequest(f"not a shard index of {subdir}", code="invalid-shard-index")
+    created_at = info.get("created_at")
+    if created_at is None:
+        return dict(shards), None
+    try:
+        moment = datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequest(
+            f"shard index created_at {created_at!r}", code="invalid-shard-index"
+        ) from exc
+    return dict(shards), (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _rfc3339_ms(ms: int) -> str:

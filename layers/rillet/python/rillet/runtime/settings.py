@@ -34,6 +34,8 @@ OIDC_GITHUB_ISSUER: Final = "RILLET_OIDC_GITHUB_ISSUER"
 OIDC_GITLAB_ISSUERS: Final = "RILLET_OIDC_GITLAB_ISSUERS"  # comma-separated (self-managed too)
 OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switched off
 OIDC_LEGACY_AUDIENCE: Final = "RILLET_OIDC_LEGACY_AUDIENCE"  # "true": also accept "prefix.dev"
+REINDEX_QUIET_MS: Final = "RILLET_REINDEX_QUIET_MS"  # rebuild once no change came for this long
+REINDEX_MAX_WAIT_MS: Final = "RILLET_REINDEX_MAX_WAIT_MS"  # ... or after waiting this long
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
 # Exactly one of these must be set: AWS reads the secret, the local stack passes the token.
@@ -49,6 +51,8 @@ OPTIONAL: Final = (
     OIDC_GITLAB_ISSUERS,
     OIDC_DISABLED,
     OIDC_LEGACY_AUDIENCE,
+    REINDEX_QUIET_MS,
+    REINDEX_MAX_WAIT_MS,
     *ADMIN_TOKEN_SOURCES,
 )
 
@@ -57,6 +61,10 @@ DEFAULT_UPLOAD_URL_TTL: Final = 900
 # Lambda takes at most 6 MB per invocation, and API Gateway base64-encodes binary
 # bodies (4/3), so about 4.4 MB of package fits; larger ones use the presigned path.
 DEFAULT_MAX_API_BODY_BYTES: Final = 4_000_000
+# A lone upload waits a quarter second for company; a burst gets about one rebuild per
+# 3 s instead of one per arrival (each rewrites repodata.json, megabytes on a big subdir).
+DEFAULT_REINDEX_QUIET_MS: Final = 250
+DEFAULT_REINDEX_MAX_WAIT_MS: Final = 3000
 
 
 class SettingsError(RuntimeError):
@@ -82,6 +90,8 @@ class Settings:
     gitlab_issuers: tuple[str, ...] = (GITLAB_ISSUER,)
     disabled_providers: frozenset[str] = frozenset()
     legacy_audience: bool = False
+    reindex_quiet_ms: int = DEFAULT_REINDEX_QUIET_MS
+    reindex_max_wait_ms: int = DEFAULT_REINDEX_MAX_WAIT_MS
 
     @property
     def limits(self) -> Limits:
@@ -130,10 +140,20 @@ class Settings:
             gitlab_issuers=_csv(env.get(OIDC_GITLAB_ISSUERS)) or (GITLAB_ISSUER,),
             disabled_providers=_providers(env.get(OIDC_DISABLED)),
             legacy_audience=_flag(env, OIDC_LEGACY_AUDIENCE),
+            reindex_quiet_ms=_count(env, REINDEX_QUIET_MS, DEFAULT_REINDEX_QUIET_MS),
+            reindex_max_wait_ms=_count(env, REINDEX_MAX_WAIT_MS, DEFAULT_REINDEX_MAX_WAIT_MS),
         )
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _count(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number, zero allowed (zero switches a wait off)."""
     raw = env.get(name)
     if not raw:
         return default
@@ -141,8 +161,8 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {value}")
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, got {value}")
     return value
 
 
