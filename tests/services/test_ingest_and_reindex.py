@@ -390,9 +390,7 @@ def test_a_lone_change_waits_only_the_quiet_time(world: World, pkgs: Path) -> No
     assert not again.rebuilt and clock.slept == [0.21]
 
 
-def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(
-    world: World, pkgs: Path
-) -> None:
+def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(world: World, pkgs: Path) -> None:
     paths = [build_package(pkgs / "settle", "settle", f"1.{i}") for i in range(12)]
     assert world.ingest(world.stage("chan", paths[0], "s0")).status == "published"
     seq = world.catalog.subdir_state("chan", "noarch").change_seq
