@@ -145,6 +145,22 @@ def delete_channel(channel: str) -> Response[str]:
     return http.json_response(200, {"deleted": channel, "objects_removed": removed})
 
 
+@app.post("/api/v1/channels/<channel>/reindex")
+def rebuild_index(channel: str) -> Response[str]:
+    c, p = _ctx()
+    queued = channels.rebuild_index(
+        c.catalog,
+        c.directory,
+        c.reindex_queue,
+        c.audit,
+        p,
+        channel,
+        http.json_body(app),
+        now_iso=c.clock.iso(),
+    )
+    return http.json_response(202, {"channel": channel, "subdirs": queued})
+
+
 # -- members --------------------------------------------------------------------------
 @app.get("/api/v1/channels/<channel>/members")
 def list_members(channel: str) -> Response[str]:

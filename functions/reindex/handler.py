@@ -27,6 +27,7 @@ def record_handler(record: SQSRecord) -> None:
         str(body["channel"]),
         str(body["subdir"]),
         int(body["seq"]),
+        full=body.get("full") is True,
         settle=Settle(
             quiet_ms=c.settings.reindex_quiet_ms,
             max_wait_ms=c.settings.reindex_max_wait_ms,

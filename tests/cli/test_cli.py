@@ -375,6 +375,15 @@ def test_channel_commands_round_trip(
         "error: invalid-request: logo_url must be"
     )
 
+    assert olga.json("channel", "reindex", "cli-chan") == {
+        "channel": "cli-chan",
+        "subdirs": ["noarch"],
+    }
+    assert "Rebuilding cli-chan: noarch" in olga.ok("channel", "reindex", "cli-chan").stdout
+    unknown = olga.run("channel", "reindex", "cli-chan", "--subdir", "osx-arm64")
+    assert unknown.exit_code == 1 and stderr_of(unknown).startswith("error: subdir-not-found: ")
+    stack.wait_idle()
+
     transferred = olga.json("channel", "transfer", "cli-chan", "mia")
     assert transferred["owner"] == "mia"
     assert olga.json("channel", "show", "cli-chan")["role"] == "maintainer"

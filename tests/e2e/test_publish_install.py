@@ -146,3 +146,30 @@ def test_subdir_mismatch_is_refused(api: Api, published: dict[str, Path]) -> Non
     ticket = api.presigned_upload(CHANNEL, published["delta"], subdir="linux-64")
     status = api.wait_final(CHANNEL, ticket["id"])
     assert (status["status"], status["reason"]) == ("rejected", "subdir-mismatch")
+
+
+def test_owner_rebuilds_a_damaged_index_from_the_records(
+    api: Api, published: dict[str, Path], tmp_path: Path
+) -> None:
+    """An operator's way out when a published file was damaged (e.g. by hand in S3)."""
+    s3 = api.stack.session.client("s3")
+    bucket = api.stack.provisioned.names.channels_bucket
+    key = f"{CHANNEL}/linux-64/repodata.json"
+    good = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=key, Body=b"{}", ContentType="application/json")
+
+    outsider = api.create_user("reindex-outsider")
+    refused = api.call("POST", f"/api/v1/channels/{CHANNEL}/reindex", {}, outsider)
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    missing = api.call("POST", f"/api/v1/channels/{CHANNEL}/reindex", {"subdir": "osx-64"})
+    assert missing.status_code == 404 and missing.json()["error"] == "subdir-not-found"
+
+    r = api.call("POST", f"/api/v1/channels/{CHANNEL}/reindex", {"subdir": "linux-64"})
+    assert r.status_code == 202 and r.json() == {"channel": CHANNEL, "subdirs": ["linux-64"]}
+    api.stack.wait_idle()
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == good
+    seen = query(f"{api.stack.url}/{CHANNEL}", ["gamma"], tmp_path / "q", sharded=False)
+    assert {published["gamma"].name, published["beta"].name} <= seen.keys()
+    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit").json()["events"]
+    assert events[0]["action"] == "channel.reindex"
+    assert events[0]["details"] == {"subdirs": ["linux-64"]}

@@ -11,9 +11,12 @@ from rillet.adapters.errors import unavailable
 from rillet.core.layout import reindex_group
 
 
-def reindex_message(channel: str, subdir: str, seq: int) -> str:
+def reindex_message(channel: str, subdir: str, seq: int, *, full: bool = False) -> str:
     # Deterministic body: the queue's content-based deduplication drops exact repeats.
-    return json.dumps({"channel": channel, "subdir": subdir, "seq": seq}, sort_keys=True)
+    body: dict[str, Any] = {"channel": channel, "subdir": subdir, "seq": seq}
+    if full:
+        body["full"] = True
+    return json.dumps(body, sort_keys=True)
 
 
 class SqsReindexQueue:
@@ -21,11 +24,11 @@ class SqsReindexQueue:
         self.client = client
         self.queue_url = queue_url
 
-    def request_reindex(self, channel: str, subdir: str, seq: int) -> None:
+    def request_reindex(self, channel: str, subdir: str, seq: int, *, full: bool = False) -> None:
         try:
             self.client.send_message(
                 QueueUrl=self.queue_url,
-                MessageBody=reindex_message(channel, subdir, seq),
+                MessageBody=reindex_message(channel, subdir, seq, full=full),
                 MessageGroupId=reindex_group(channel, subdir),
             )
         except (ClientError, BotoCoreError) as exc:

@@ -536,6 +536,24 @@ def channel_transfer(
     output.say(f"Channel {name} now belongs to {updated.get('owner')}")
 
 
+@channel_app.command("reindex")
+@handled
+def channel_reindex(
+    name: ChannelArg,
+    subdir: Annotated[
+        str | None, typer.Option(help="Only this subdir (default: every subdir).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Rebuild the channel's index from its records (owners; rarely needed)."""
+    with _api() as api:
+        result = api.post(_channel_path(name, "reindex"), {"subdir": subdir} if subdir else {})
+    if json_out:
+        output.emit_json(result)
+        return
+    output.say(f"Rebuilding {name}: {', '.join(result.get('subdirs') or []) or 'nothing to do'}")
+
+
 @channel_app.command("delete")
 @handled
 def channel_delete(name: ChannelArg, yes: YesOpt = False, json_out: JsonOpt = False) -> None:

@@ -83,7 +83,9 @@ class Presigner(Protocol):
 
 
 class ReindexQueue(Protocol):
-    def request_reindex(self, channel: str, subdir: str, seq: int) -> None: ...
+    def request_reindex(self, channel: str, subdir: str, seq: int, *, full: bool = False) -> None:
+        """Ask for the subdir's index to cover change ``seq`` (``full``: from all records)."""
+        ...
 
 
 class Catalog(Protocol):

@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rillet.core.accounts import AuditEvent, Member, grants_for, validate_user_name
-from rillet.core.errors import Forbidden, InvalidRequest
+from rillet.core.errors import Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import channel_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
-from rillet.core.names import validate_channel_name
+from rillet.core.names import validate_channel_name, validate_subdir
 from rillet.core.policy import Action, Principal, Role, Scope, allowed
-from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore
+from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
 from rillet.services.auth import authorize, require_principal
 from rillet.services.indexing import publish_empty_subdir
 
@@ -205,3 +205,40 @@ def delete_channel(
     # Cached files of a deleted (maybe private) channel must not outlive it at the edge.
     cdn.invalidate([f"/{channel_prefix(name)}*"])
     return removed
+
+
+def rebuild_index(
+    catalog: Catalog,
+    directory: Directory,
+    queue: ReindexQueue,
+    audit: AuditLog,
+    principal: Principal | None,
+    name: str,
+    body: Mapping[str, Any],
+    *,
+    now_iso: str,
+) -> list[str]:
+    """Queue a rebuild from all records of one subdir (``subdir``) or of every subdir.
+
+    For operators: the index is normally kept up to date change by change; this
+    redoes it from the records, e.g. after a published file was damaged.
+    """
+    actor = require_principal(principal)
+    authorize(catalog, directory, actor, name, Action.UPDATE_CHANNEL)
+    existing = catalog.subdirs(name)
+    subdir = body.get("subdir")
+    if subdir is None:
+        targets = existing
+    else:
+        if not isinstance(subdir, str):
+            raise InvalidRequest("'subdir' must be a string")
+        validate_subdir(subdir)
+        if subdir not in existing:
+            raise NotFound(f"channel {name} has no subdir {subdir}", code="subdir-not-found")
+        targets = [subdir]
+    for target in targets:
+        queue.request_reindex(
+            name, target, catalog.subdir_state(name, target).change_seq, full=True
+        )
+    audit.append(AuditEvent(name, now_iso, actor.user, "channel.reindex", {"subdirs": targets}))
+    return targets
