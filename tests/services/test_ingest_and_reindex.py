@@ -66,7 +66,7 @@ class World:
         )
         return key
 
-    def ingest(self, key: str) -> Any:
+    def ingest(self, key: str, now_ms: int = NOW_MS) -> Any:
         return ingest_staged(
             self.catalog,
             self.staging,
@@ -76,7 +76,7 @@ class World:
             NoCdn(),
             key=key,
             limits=Limits(),
-            now_ms=NOW_MS,
+            now_ms=now_ms,
         )
 
     def drain_reindex(self) -> list[Any]:
@@ -401,18 +401,7 @@ def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(world: World, pk
         nxt = next(arriving, None)
         if nxt is not None:
             i, path = nxt
-            upload = world.stage("chan", path, f"s{i}")
-            ingest_staged(
-                world.catalog,
-                world.staging,
-                world.channels,
-                world.queue,
-                world.audit,
-                NoCdn(),
-                key=upload,
-                limits=Limits(),
-                now_ms=clock.ms,
-            )
+            world.ingest(world.stage("chan", path, f"s{i}"), now_ms=clock.ms)
 
     clock = FakeTime(NOW_MS + 10, another_upload)
     settle = Settle(quiet_ms=250, max_wait_ms=1000, now_ms=clock.now_ms, sleep=clock.sleep)
