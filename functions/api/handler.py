@@ -364,7 +364,7 @@ def request_upload(channel: str) -> Response[str]:
 def upload_status(channel: str, upload_id: str) -> Response[str]:
     c, p = _ctx()
     upload = uploads.upload_status(c.catalog, c.directory, p, channel, upload_id)
-    return http.json_response(200, upload.to_json())
+    return http.json_response(200, uploads.upload_status_json(c.catalog, upload))
 
 
 @app.get("/api/openapi.json")

@@ -213,7 +213,7 @@ def test_upload_three_in_parallel_then_install_then_skip_existing(
         ("published", "noarch"),
     ]
     assert all(f["id"] and len(f["sha256"]) == 64 for f in result["files"])
-    stack.wait_idle()
+    # No waiting here: `rillet upload` returns once the files are in the index.
     installed = solve_and_install(f"{stack.url}/cli-pub", ["clitop", "cliextra"], tmp_path / "i")
     assert installed == ["clibase", "cliextra", "clitop"]
     assert (tmp_path / "i" / "env" / "share" / "clitop" / "clitop.txt").exists()

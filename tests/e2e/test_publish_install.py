@@ -173,3 +173,16 @@ def test_owner_rebuilds_a_damaged_index_from_the_records(
     events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit").json()["events"]
     assert events[0]["action"] == "channel.reindex"
     assert events[0]["details"] == {"subdirs": ["linux-64"]}
+
+
+def test_upload_status_says_when_the_index_has_it(api: Api, pkg_dir: Path) -> None:
+    """`indexed` turns true only once the published repodata lists the file."""
+    api.create_channel("e2e-indexed")
+    path = build_package(pkg_dir / "indexed", "indexedpkg", "1.0")
+    ticket = api.presigned_upload("e2e-indexed", path)
+    status = api.wait_final("e2e-indexed", ticket["id"])
+    assert status["status"] == "published" and isinstance(status["indexed"], bool)
+    while not status["indexed"]:
+        status = api.call("GET", f"/api/v1/channels/e2e-indexed/uploads/{ticket['id']}").json()
+    repodata = requests.get(f"{api.stack.url}/e2e-indexed/noarch/repodata.json", timeout=10)
+    assert path.name in repodata.json()["packages.conda"]

@@ -549,6 +549,10 @@ class DynamoCatalog(DynamoTable):
                 records[sk[4:]] = _record_of(raw)
         return SubdirContents(records=records, removed=frozenset(removed - records.keys()))
 
+    def change_indexed(self, channel: str, subdir: str, filename: str, mark: str) -> bool:
+        item = self._get(schema.change_key(channel, subdir, filename))
+        return item is None or item.get("mark") != mark
+
     def clear_changes(self, channel: str, subdir: str, changes: Iterable[PendingChange]) -> None:
         for change in changes:
             # Only the change that was indexed: a newer one (another mark) must stay.

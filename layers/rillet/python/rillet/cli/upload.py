@@ -374,6 +374,12 @@ class Uploader:
                     final = replace(uploaded, status="failed", reason=exc.code, message=exc.message)
             else:
                 state = status.get("status")
+                # Published but not in the index yet: not installable for a moment. Past
+                # the deadline it counts as published all the same (the index follows).
+                indexing = state == "published" and status.get("indexed") is False
+                if indexing and time.monotonic() <= deadline:
+                    self._state(i, "indexing")
+                    continue
                 if state == "published":
                     final = replace(uploaded, status="published", subdir=status.get("subdir"))
                     self._state(i, "published")

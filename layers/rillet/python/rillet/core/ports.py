@@ -167,6 +167,10 @@ class Catalog(Protocol):
         """The published records and removed marks of just ``filenames``."""
         ...
 
+    def change_indexed(self, channel: str, subdir: str, filename: str, mark: str) -> bool:
+        """Whether the change ``mark`` of ``filename`` no longer waits for an index."""
+        ...
+
     def clear_changes(self, channel: str, subdir: str, changes: Iterable[PendingChange]) -> None:
         """Forget changes now in the published index (a newer change of a file stays)."""
         ...

@@ -8,7 +8,7 @@ from typing import Any
 
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
-from rillet.core.models import Upload
+from rillet.core.models import Upload, UploadStatus
 from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
 from rillet.core.policy import Action, Principal
 from rillet.core.ports import Catalog, Directory, Presigner
@@ -117,3 +117,14 @@ def upload_status(
     if upload.channel != channel:
         raise NotFound(f"no upload {upload_id} in channel {channel}")
     return upload
+
+
+def upload_status_json(catalog: Catalog, upload: Upload) -> dict[str, Any]:
+    """The status document; a published upload says whether the index has it yet
+    (its change mark, keyed by the upload id, is gone once an index took it in)."""
+    out = upload.to_json()
+    if upload.status is UploadStatus.PUBLISHED and upload.subdir:
+        out["indexed"] = catalog.change_indexed(
+            upload.channel, upload.subdir, upload.filename, upload.id
+        )
+    return out
