@@ -23,7 +23,8 @@ VIEWER_REQUEST = ROOT / "infra" / "edge" / "viewer_request.js"
 # Written once under a name that never changes bytes: packages and content-addressed shards.
 IMMUTABLE_PATHS = ("*.conda", "*.tar.bz2", "*/shards/*")
 # repodata*.json(.zst) and the shard index are rewritten in place; their objects say
-# max-age=60, and the policy caps whatever an object says at MAX_INDEX_TTL.
+# max-age=60 (clients) and s-maxage=5 (which CloudFront prefers), and the policy caps
+# whatever an object says at MAX_INDEX_TTL.
 INDEX_TTL = Duration.seconds(60)
 MAX_INDEX_TTL = Duration.minutes(5)
 IMMUTABLE_TTL = Duration.days(365)

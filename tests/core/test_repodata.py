@@ -138,7 +138,7 @@ def test_constants() -> None:
         "shards",
     )
     assert IMMUTABLE_CACHE_CONTROL == "public, max-age=31536000, immutable"
-    assert INDEX_CACHE_CONTROL == "public, max-age=60"
+    assert INDEX_CACHE_CONTROL == "public, max-age=60, s-maxage=5"
 
 
 def test_repodata_json_golden_bytes() -> None:

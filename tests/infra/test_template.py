@@ -385,6 +385,9 @@ def test_index_files_are_short_lived(synthesis: Synthesis) -> None:
     assert policy["DefaultTTL"] <= 60
     # Honours the max-age the indexer writes, and caps anything longer at five minutes.
     assert _max_age(repodata.INDEX_CACHE_CONTROL) <= policy["MaxTTL"] <= 300
+    # The CDN's own copy (s-maxage, which CloudFront prefers) lives a few seconds only.
+    shared = re.search(r"s-maxage=(\d+)", repodata.INDEX_CACHE_CONTROL)
+    assert shared and policy["MinTTL"] <= int(shared.group(1)) <= 10
     for name in (repodata.REPODATA_JSON, repodata.REPODATA_JSON_ZST, repodata.SHARD_INDEX):
         assert not any(
             re.fullmatch(p.replace(".", r"\.").replace("*", ".*"), f"/acme/noarch/{name}")

@@ -54,7 +54,10 @@ SHARDS_DIR: Final = "shards"
 # Shards are content-addressed, so they never change once written.
 IMMUTABLE_CACHE_CONTROL: Final = "public, max-age=31536000, immutable"
 # repodata*.json and the shard index are mutable pointers; keep them short-lived.
-INDEX_CACHE_CONTROL: Final = "public, max-age=60"
+# Clients may keep them a minute; the CDN (s-maxage) revalidates within seconds, so
+# a package is installable through the CDN soon after its rebuild, with no paid
+# invalidation per rebuild (a revalidation is one conditional GET to the bucket).
+INDEX_CACHE_CONTROL: Final = "public, max-age=60, s-maxage=5"
 
 SHARDS_BASE_URL: Final = f"./{SHARDS_DIR}/"
 
