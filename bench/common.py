@@ -24,7 +24,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -536,9 +536,11 @@ class Client:
 def seed_catalog(stack: Any, channel: str, subdir: str, entries: Sequence[PoolEntry]) -> float:
     """Write ``entries`` as published package items straight into the table.
 
-    Exactly the items ingest leaves behind (record JSON, state, upload_id, sha256,
-    indexed_timestamp), then the subdir's change counter moves on by len(entries),
-    so the next reindex rebuilds. Returns the seconds it took.
+    Exactly the package items ingest leaves behind (record JSON, state, upload_id,
+    sha256, indexed_timestamp), then the subdir's change counter moves on by
+    len(entries), so the next reindex rebuilds. No change marks (``CHG#``) are written:
+    the first index after seeding must read the whole subdir (``reindex(full=True)``).
+    Returns the seconds it took.
     """
     from rillet.adapters import schema
 
@@ -604,7 +606,7 @@ class ServerClock:
     def _start(self, **_: Any) -> None:
         self._local.started = time.perf_counter()
 
-    def _stop(self, **_: Any) -> None:
+    def _stop(self, event_name: str = "", **_: Any) -> None:
         started = getattr(self._local, "started", None)
         if started is None:
             return
@@ -612,6 +614,12 @@ class ServerClock:
         self._local.started = None
         self._local.total = getattr(self._local, "total", 0.0) + elapsed
         self._local.count = getattr(self._local, "count", 0) + 1
+        # "before-send.dynamodb.Query" -> "dynamodb.Query"
+        op = event_name.partition(".")[2] or "?"
+        ops = getattr(self._local, "ops", None)
+        if ops is None:
+            ops = self._local.ops = {}
+        ops[op] = ops.get(op, 0.0) + elapsed
         name = threading.current_thread().name
         with self._lock:
             self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
@@ -621,6 +629,10 @@ class ServerClock:
         """(seconds, calls) inside moto so far on the calling thread."""
         return getattr(self._local, "total", 0.0), getattr(self._local, "count", 0)
 
+    def mine_by_operation(self) -> dict[str, float]:
+        """Seconds inside moto so far on the calling thread, by ``service.Operation``."""
+        return dict(getattr(self._local, "ops", None) or {})
+
 
 @dataclass
 class HandlerEvent:
@@ -629,6 +641,7 @@ class HandlerEvent:
     ended: float
     moto_s: float  # time spent inside moto during the call (this thread)
     info: dict[str, Any]
+    moto_ops: dict[str, float] = field(default_factory=dict)  # moto_s by service.Operation
 
 
 class HandlerProbe:
@@ -674,6 +687,11 @@ class HandlerProbe:
             "rebuilt": value.rebuilt,
             "indexed_seq": value.indexed_seq,
             "objects_written": value.stats.objects_written,
+            # What the reindex handler logs as well: the path taken, the changes taken
+            # in and how long the settle window waited before the rebuild.
+            "full": value.full,
+            "changes": value.changes,
+            "waited_ms": value.waited_ms,
         }
 
     def _wrap(self, module: Any, attr: str, kind: str, info: Callable[..., dict[str, Any]]) -> None:
@@ -682,11 +700,20 @@ class HandlerProbe:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             moto0 = probe.clock.mine()[0] if probe.clock else 0.0
+            ops0 = probe.clock.mine_by_operation() if probe.clock else {}
             started = time.monotonic()
             value = original(*args, **kwargs)
             ended = time.monotonic()
             moto = (probe.clock.mine()[0] - moto0) if probe.clock else 0.0
-            event = HandlerEvent(kind, started, ended, moto, info(args, kwargs, value))
+            ops = probe.clock.mine_by_operation() if probe.clock else {}
+            event = HandlerEvent(
+                kind,
+                started,
+                ended,
+                moto,
+                info(args, kwargs, value),
+                {op: t - ops0.get(op, 0.0) for op, t in ops.items() if t > ops0.get(op, 0.0)},
+            )
             with probe._changed:
                 probe.events.append(event)
                 probe._changed.notify_all()

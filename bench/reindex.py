@@ -2,18 +2,26 @@
 
 For each N: N synthetic (valid, minimal) .conda packages are generated once under
 bench/.cache/pool. Their records are written straight into the local stack's table
-(the items ingest leaves behind), a first full reindex publishes the index, then one
-real package (rattler-build) goes through the presigned flow (presign, PUT, validate)
-and the rebuild that follows is timed phase by phase, by calling the pieces of
-``rillet.services.indexing.reindex`` here:
+(the items ingest leaves behind, without change marks), and a first rebuild with
+``full=True`` publishes the index. Then one real package (rattler-build) goes through
+the presigned flow (presign, PUT, validate), which leaves its change mark as in
+production, and the rebuild that follows is the real ``indexing.reindex`` (with the
+reindex handler's settle window), timed phase by phase through hooks around the ports
+and module functions it calls (nothing of it is re-implemented here):
 
     state   catalog.subdir_state                (1 GetItem)
-    read    catalog.subdir_contents             (Query of every item of the subdir)
-    build   repodata.build_subdir_index         minus the two below: clean, group, hash
-    ser     json.dumps + msgpack.packb          (inside build_subdir_index)
-    zstd    zstandard compress                  (inside build_subdir_index)
-    write   indexing.write_index                (shards put-if-absent, 3 pointers)
-    mark    catalog.mark_indexed                (1 UpdateItem)
+    settle  Settle: sleep + subdir_state again  (reported apart, not in the total)
+    read    catalog.pending_changes             (Query of the CHG# marks)
+            store.read                          (GET repodata.json + shard index)
+            catalog.changed_contents            (BatchGetItem of the changed filenames)
+            -- on the full path: catalog.subdir_contents (Query of every item)
+    parse   repodata._parse_repodata / _parse_shard_index (inside update_subdir_index)
+    build   repodata.update_subdir_index        minus parse, serialise and compress
+            -- on the full path: repodata.build_subdir_index
+    ser     json.dumps + msgpack.packb          (inside the two above)
+    zstd    zstandard compress                  (inside the two above)
+    write   indexing.write_index                (changed shards put-if-absent, 3 pointers)
+    mark    catalog.mark_indexed + catalog.clear_changes
 
 moto answers in-process and is far slower than DynamoDB/S3; the time spent inside
 moto is measured separately (botocore hooks) so that the client-side and pure
@@ -30,12 +38,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import shutil
 import statistics
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +55,9 @@ NAME = "reindex"
 TITLE = "1. Reindex after one new package"
 # The real package added each time: a new version of a name the subdir already holds.
 NEW_NAME = "bench-00000"
+
+# Phases of one rebuild, in order; "settle" is timed too but kept out of the total.
+PHASES = ("state", "read", "parse", "build", "serialise", "compress", "write", "mark")
 
 
 # -- instrumentation ---------------------------------------------------------------------
@@ -97,7 +109,8 @@ class _TimedCompressor:
 
 @contextmanager
 def timed_codecs() -> Iterator[CodecTimes]:
-    """Time json/msgpack/zstd inside ``rillet.core.repodata`` without changing it."""
+    """Time json.dumps/msgpack.packb/zstd compression inside ``rillet.core.repodata``
+    without changing it (decoding the published files is timed as "parse")."""
     from rillet.core import repodata
 
     times = CodecTimes()
@@ -129,14 +142,115 @@ def timed_codecs() -> Iterator[CodecTimes]:
         repodata.json, repodata.msgpack, repodata.zstandard = real_json, real_msgpack, real_zstd
 
 
-class CountingStore:
-    """Wraps the channels ObjectStore and counts requests and bytes sent."""
+class GcClock:
+    """Seconds spent in Python's cyclic garbage collector (``gc.callbacks``). A full
+    collection walks the whole heap of the process, moto's tables and objects included."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.total += time.perf_counter() - self._started
+            self._started = None
+
+    @contextmanager
+    def installed(self) -> Iterator[GcClock]:
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+
+class PhaseTimer:
+    """Wall time, time inside moto, moto calls and garbage-collector time, summed per
+    phase of one rebuild.
+
+    A phase name may carry a detail after a dot (``read.get``); ``total(phase)`` sums
+    them. Timed calls may nest (parse runs inside build): the caller subtracts.
+    """
+
+    def __init__(self, clock: common.ServerClock, gc_clock: GcClock | None = None) -> None:
+        self.clock = clock
+        self.gc_clock = gc_clock or GcClock()
+        self.seconds: dict[str, float] = {}
+        self.moto: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.gc: dict[str, float] = {}
+
+    def call(self, phase: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        moto0, calls0 = self.clock.mine()
+        gc0 = self.gc_clock.total
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - started
+            moto1, calls1 = self.clock.mine()
+            self.seconds[phase] = self.seconds.get(phase, 0.0) + elapsed
+            self.moto[phase] = self.moto.get(phase, 0.0) + moto1 - moto0
+            self.calls[phase] = self.calls.get(phase, 0) + calls1 - calls0
+            self.gc[phase] = self.gc.get(phase, 0.0) + self.gc_clock.total - gc0
+
+    def wrap(self, phase: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            return self.call(phase, fn, *args, **kwargs)
+
+        return timed
+
+    def total(self, table: dict[str, Any], phase: str) -> Any:
+        return sum(v for k, v in table.items() if k == phase or k.startswith(phase + "."))
+
+    def detail(self, table: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in sorted(table.items()) if "." in k}
+
+
+class TimedCatalog:
+    """The catalog as ``indexing.reindex`` sees it, every call it makes timed by phase.
+
+    The first ``subdir_state`` is the rebuild's own; later ones are the settle loop's.
+    """
+
+    PHASES = {
+        "pending_changes": "read.pending",
+        "changed_contents": "read.changed",
+        "subdir_contents": "read.contents",
+        "mark_indexed": "mark.mark",
+        "clear_changes": "mark.clear",
+    }
+
+    def __init__(self, inner: Any, timer: PhaseTimer) -> None:
         self.inner = inner
+        self.timer = timer
+        self.state_reads = 0
+
+    def subdir_state(self, channel: str, subdir: str) -> Any:
+        self.state_reads += 1
+        phase = "state" if self.state_reads == 1 else "settle.state"
+        return self.timer.call(phase, self.inner.subdir_state, channel, subdir)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        phase = self.PHASES.get(name)
+        return attr if phase is None else self.timer.wrap(phase, attr)
+
+
+class CountingStore:
+    """Wraps the channels ObjectStore: counts requests and bytes; times GETs as "read"
+    (PUTs and HEADs happen inside ``write_index``, which is timed as a whole)."""
+
+    def __init__(self, inner: Any, timer: PhaseTimer | None = None) -> None:
+        self.inner = inner
+        self.timer = timer
         self.put_requests = 0
         self.put_bytes_sent = 0
         self.head_requests = 0
+        self.get_requests = 0
+        self.get_bytes = 0
         self.shard_put_requests = 0
         self.shards_written = 0
         self.shard_bytes_written = 0
@@ -156,75 +270,156 @@ class CountingStore:
         self.head_requests += 1
         return self.inner.head(key)
 
+    def read(self, key: str) -> tuple[bytes, str] | None:
+        if self.timer is None:
+            got: tuple[bytes, str] | None = self.inner.read(key)
+        else:
+            got = self.timer.call("read.get", self.inner.read, key)
+        self.get_requests += 1
+        self.get_bytes += len(got[0]) if got is not None else 0
+        return got
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
+@contextmanager
+def _patched(module: Any, name: str, replacement: Any) -> Iterator[None]:
+    original = getattr(module, name)
+    setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def settle_from_settings(timer: PhaseTimer | None = None) -> Any:
+    """The reindex handler's ``Settle`` (functions/reindex/handler.py), with the local
+    stack's settings; its sleeps are timed as "settle" when ``timer`` is given."""
+    from rillet.runtime.wiring import container
+    from rillet.services.indexing import Settle
+
+    c = container()
+    sleep: Callable[[float], None] = time.sleep
+    if timer is not None:
+        sleep = timer.wrap("settle.sleep", time.sleep)
+    return Settle(
+        quiet_ms=c.settings.reindex_quiet_ms,
+        max_wait_ms=c.settings.reindex_max_wait_ms,
+        now_ms=c.clock.now_ms,
+        sleep=sleep,
+    )
+
+
 def instrumented_reindex(
-    catalog: Any, store: Any, clock: common.ServerClock, channel: str, subdir: str
+    catalog: Any,
+    store: Any,
+    clock: common.ServerClock,
+    channel: str,
+    subdir: str,
+    *,
+    full: bool = False,
+    settle: bool = True,
 ) -> dict[str, Any]:
-    """``indexing.reindex`` step by step, with each phase timed."""
+    """The real ``indexing.reindex``, each phase timed through hooks around what it calls.
+
+    ``seq`` is the subdir's change counter, as in the message the publish queued. With
+    ``settle`` the reindex handler's settle window runs first (timed apart).
+    """
     from rillet.core import repodata
+    from rillet.core.layout import index_object_key
     from rillet.services import indexing
 
-    t: dict[str, float] = {}
-    moto: dict[str, float] = {}
-    calls: dict[str, int] = {}
-
-    def phase(name: str, fn: Any) -> Any:
-        before, n_before = clock.mine()
+    seq = catalog.subdir_state(channel, subdir).change_seq
+    # Start every timed rebuild from a collected heap, so that a full collection owed
+    # by the setup (seeding, the upload) does not land in one of its phases.
+    gc.collect()
+    gc_clock = GcClock()
+    timer = PhaseTimer(clock, gc_clock)
+    timed_catalog = TimedCatalog(catalog, timer)
+    counting = CountingStore(store, timer)
+    with ExitStack() as stack:
+        stack.enter_context(gc_clock.installed())
+        codecs = stack.enter_context(timed_codecs())
+        for module, name, phase in (
+            (repodata, "build_subdir_index", "build_total"),
+            (repodata, "update_subdir_index", "build_total"),
+            (repodata, "_parse_repodata", "parse.repodata"),
+            (repodata, "_parse_shard_index", "parse.shard_index"),
+            (indexing, "write_index", "write"),
+        ):
+            stack.enter_context(_patched(module, name, timer.wrap(phase, getattr(module, name))))
         started = time.perf_counter()
-        value = fn()
-        t[name] = time.perf_counter() - started
-        after, n_after = clock.mine()
-        moto[name] = after - before
-        calls[name] = n_after - n_before
-        return value
-
-    state = phase("state", lambda: catalog.subdir_state(channel, subdir))
-    contents = phase("read", lambda: catalog.subdir_contents(channel, subdir))
-    with timed_codecs() as codecs:
-        index = phase(
-            "build_total",
-            lambda: repodata.build_subdir_index(subdir, contents.records, contents.removed),
+        result = indexing.reindex(
+            timed_catalog,
+            counting,
+            channel,
+            subdir,
+            seq,
+            full=full,
+            settle=settle_from_settings(timer) if settle else None,
         )
-    counting = CountingStore(store)
-    stats = phase("write", lambda: indexing.write_index(counting, channel, index))
-    phase("mark", lambda: catalog.mark_indexed(channel, subdir, state.change_seq))
+        wall = time.perf_counter() - started
+        gc_rebuild = gc_clock.total - timer.total(timer.gc, "settle")
+    if not result.rebuilt:
+        raise RuntimeError(f"reindex of {channel}/{subdir} up to {seq} did not rebuild")
 
-    build = t.pop("build_total") - codecs.serialise_s - codecs.compress_s
-    t["build"] = build
+    sec, mot = timer.seconds, timer.moto
+    t = {p: timer.total(sec, p) for p in ("state", "read", "parse", "write", "mark")}
+    t["build"] = sec["build_total"] - t["parse"] - codecs.serialise_s - codecs.compress_s
     t["serialise"] = codecs.serialise_s
     t["compress"] = codecs.compress_s
-    repodata_level = repodata.repodata_zstd_level(len(index.repodata_json))
-    total = sum(t.values())
+    moto = {p: timer.total(mot, p) for p in ("state", "read", "write", "mark")}
+    calls = {p: timer.total(timer.calls, p) for p in ("state", "read", "write", "mark")}
+    settle_s = timer.total(sec, "settle")
+    total = wall - settle_s
     moto_total = sum(moto.values())
+    # Read back what was published: the records for the floor and the sizes.
+    published = store.read(index_object_key(channel, subdir, repodata.REPODATA_JSON))
+    index_json = published[0] if published is not None else b"{}"
+    doc = json.loads(index_json)
+    records = {**doc.get("packages", {}), **doc.get("packages.conda", {})}
+    zst = store.head(index_object_key(channel, subdir, repodata.REPODATA_JSON_ZST))
+    shard_index = store.read(index_object_key(channel, subdir, repodata.SHARD_INDEX))
+    shards = len(repodata.decode_shard_index(shard_index[0])["shards"]) if shard_index else 0
     return {
-        "records": len(contents.records),
+        "full": result.full,
+        "changes": result.changes,
+        "waited_ms": result.waited_ms,
+        "settle_s": settle_s,
+        "records": len(records),
         "seconds": t,
+        "seconds_detail": timer.detail(sec),
         "total_s": total,
+        "unattributed_s": total - sum(t.values()),
         "moto_s": moto,
+        "moto_detail": timer.detail(mot),
         "moto_total_s": moto_total,
         "calls": calls,
-        "compute_s": t["build"] + t["serialise"] + t["compress"],
+        "calls_detail": timer.detail(timer.calls),
+        "compute_s": t["parse"] + t["build"] + t["serialise"] + t["compress"],
+        "gc_s": gc_rebuild,
+        "gc_detail": {k: v for k, v in sorted(timer.gc.items()) if v > 0},
         "without_moto_s": total - moto_total,
         "json_s": codecs.json_s,
         "msgpack_s": codecs.msgpack_s,
         "zstd": {str(k): v for k, v in sorted(codecs.zstd.items())},
-        "repodata_zstd_level": repodata_level,
-        "objects_written": stats.objects_written,
-        "bytes_written": stats.bytes_written,
+        "repodata_zstd_level": repodata.repodata_zstd_level(len(index_json)),
+        "objects_written": result.stats.objects_written,
+        "bytes_written": result.stats.bytes_written,
         "shards_written": counting.shards_written,
         "shard_bytes_written": counting.shard_bytes_written,
         "put_requests": counting.put_requests,
         "shard_put_requests": counting.shard_put_requests,
         "head_requests": counting.head_requests,
+        "get_requests": counting.get_requests,
+        "bytes_read": counting.get_bytes,
         "bytes_sent": counting.put_bytes_sent,
-        "repodata_json_bytes": len(index.repodata_json),
-        "repodata_zst_bytes": len(index.repodata_json_zst),
-        "shard_index_bytes": len(index.shard_index),
-        "shards": len(index.shards),
-        "_records": contents.records,  # dropped before saving; used for the floor
+        "repodata_json_bytes": len(index_json),
+        "repodata_zst_bytes": zst.size if zst is not None else 0,
+        "shard_index_bytes": len(shard_index[0]) if shard_index else 0,
+        "shards": shards,
+        "_records": records,  # dropped before saving; used for the floor
     }
 
 
@@ -232,7 +427,11 @@ def instrumented_reindex(
 
 
 def floor(records: dict[str, Any], subdir: str, level: int, repeat: int) -> dict[str, Any]:
-    """Serialise + compress the same repodata in-process: nothing else to do."""
+    """Serialise + compress the same repodata in-process: nothing else to do.
+
+    The garbage collector is off while it runs: in this process a full collection walks
+    moto's tables too (seconds at 100k records), which is no part of a floor.
+    """
     import zstandard
 
     doc = {
@@ -241,20 +440,31 @@ def floor(records: dict[str, Any], subdir: str, level: int, repeat: int) -> dict
         "packages.conda": records,
         "repodata_version": 1,
     }
-    ser, comp = [], []
+    ser, comp, parse = [], [], []
     size = zsize = 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        data = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
-        mid = time.perf_counter()
-        out = zstandard.ZstdCompressor(level=level, write_content_size=True).compress(data)
-        ser.append(mid - started)
-        comp.append(time.perf_counter() - mid)
-        size, zsize = len(data), len(out)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            data = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+            mid = time.perf_counter()
+            out = zstandard.ZstdCompressor(level=level, write_content_size=True).compress(data)
+            ser.append(mid - started)
+            comp.append(time.perf_counter() - mid)
+            size, zsize = len(data), len(out)
+            # Not part of the floor: what reading a previous repodata.json back costs.
+            started = time.perf_counter()
+            json.loads(data)
+            parse.append(time.perf_counter() - started)
+            del data, out
+    finally:
+        gc.enable()
     return {
         "serialise_s": statistics.median(ser),
         "compress_s": statistics.median(comp),
         "total_s": statistics.median(s + c for s, c in zip(ser, comp, strict=True)),
+        "parse_s": statistics.median(parse),
         "level": level,
         "json_bytes": size,
         "zst_bytes": zsize,
@@ -358,9 +568,14 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
         catalog = DynamoCatalog(ddb, stack.provisioned.names.table)
         store = S3ObjectStore(s3, stack.provisioned.names.channels_bucket)
 
+        # Seeded records carry no change marks: the first index reads the whole subdir.
         common.log(f"reindex N={n}: first (full) index")
-        fresh = instrumented_reindex(catalog, store, clock, channel, SUBDIR)
+        fresh = instrumented_reindex(
+            catalog, store, clock, channel, SUBDIR, full=True, settle=False
+        )
         fresh.pop("_records")
+        if not fresh["full"] or fresh["records"] != n:
+            raise RuntimeError(f"the first index is not a full one of {n} records: {fresh}")
         runs = []
         for k in range(repeat):
             pkg = new_packages[k]
@@ -374,17 +589,20 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
             ingest_s = time.perf_counter() - started
             common.log(f"reindex N={n}: incremental rebuild {k + 1}/{repeat}")
             run = instrumented_reindex(catalog, store, clock, channel, SUBDIR)
+            if run["full"] or run["changes"] != 1:
+                raise RuntimeError(
+                    f"the rebuild after one package was not incremental over one change: "
+                    f"full={run['full']}, changes={run['changes']}"
+                )
             run["ingest_s"] = ingest_s
             runs.append(run)
         runs.sort(key=lambda r: r["total_s"])
         incremental = runs[len(runs) // 2]
-        records = incremental.pop("_records")
+        records = runs[-1]["_records"] if runs else {}
         for r in runs:
             r.pop("_records", None)
 
-        floor_result = floor(
-            records, SUBDIR, incremental["repodata_zstd_level"], 3 if n <= 20000 else 1
-        )
+        floor_result = floor(records, SUBDIR, incremental["repodata_zstd_level"], 3)
         # The same file names as rattler indexed (+ the same new packages), or the
         # comparison is void.
         ours = sorted(records)
@@ -404,6 +622,7 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
         "fresh": fresh,
         "incremental": incremental,
         "incremental_totals": sorted(r["total_s"] for r in runs),
+        "settle_s": sorted(r["settle_s"] for r in runs),
         "floor": floor_result,
         "rattler": rattler,
         "same_records_as_rattler": same_records,
@@ -437,24 +656,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 # -- report ------------------------------------------------------------------------------
 
 
+def _with_moto(seconds: float, moto: float) -> str:
+    return f"{fmt_s(seconds)} ({fmt_s(moto)})"
+
+
 def render(result: dict[str, Any]) -> str:
     rows = result["rows"]
     out = [
-        "Incremental rebuild after one real package, phase by phase (the median of the runs; "
-        "`moto` = time spent inside the emulated AWS, already included in the phase):",
+        "The rebuild after one real package (its change mark left by ingest, as in "
+        "production), phase by phase: the real `indexing.reindex` with the reindex "
+        "handler's settle window, on its incremental path (the median of the runs; "
+        "`moto` = time spent inside the emulated AWS, already included in the phase; "
+        "parse, build, serialise and compress are the parts of `update_subdir_index`):",
         "",
     ]
     head = [
         "N",
         "state",
         "read (moto)",
+        "parse",
         "build",
         "serialise",
         "compress",
         "write (moto)",
-        "mark",
+        "mark (moto)",
         "total",
         "total excl. moto",
+        "settle wait (not in total)",
     ]
     body = []
     for r in rows:
@@ -464,14 +692,42 @@ def render(result: dict[str, Any]) -> str:
             [
                 fmt_n(r["n"]),
                 fmt_s(s["state"]),
-                f"{fmt_s(s['read'])} ({fmt_s(m['read'])})",
+                _with_moto(s["read"], m["read"]),
+                fmt_s(s["parse"]),
                 fmt_s(s["build"]),
                 fmt_s(s["serialise"]),
                 f"{fmt_s(s['compress'])} (L{inc['repodata_zstd_level']})",
-                f"{fmt_s(s['write'])} ({fmt_s(m['write'])})",
-                fmt_s(s["mark"]),
+                _with_moto(s["write"], m["write"]),
+                _with_moto(s["mark"], m["mark"]),
                 f"**{fmt_s(inc['total_s'])}**",
                 fmt_s(inc["without_moto_s"]),
+                fmt_s(inc["settle_s"]),
+            ]
+        )
+    out.append(md_table(head, body))
+    out += ["", "The read, step by step (same runs; time (of which moto)):", ""]
+    head = [
+        "N",
+        "pending marks (Query)",
+        "GET repodata.json + shard index",
+        "changed records (BatchGetItem)",
+        "bytes read",
+        "parse repodata.json",
+        "parse shard index",
+    ]
+    body = []
+    for r in rows:
+        inc = r["incremental"]
+        sd, md = inc["seconds_detail"], inc["moto_detail"]
+        body.append(
+            [
+                fmt_n(r["n"]),
+                _with_moto(sd.get("read.pending", 0.0), md.get("read.pending", 0.0)),
+                _with_moto(sd.get("read.get", 0.0), md.get("read.get", 0.0)),
+                _with_moto(sd.get("read.changed", 0.0), md.get("read.changed", 0.0)),
+                fmt_bytes(inc["bytes_read"]),
+                fmt_s(sd.get("parse.repodata", 0.0)),
+                fmt_s(sd.get("parse.shard_index", 0.0)),
             ]
         )
     out.append(md_table(head, body))
@@ -545,7 +801,12 @@ def render(result: dict[str, Any]) -> str:
             ]
         )
     out.append(md_table(head, body))
-    out += ["", "Full index of N (the first rebuild after seeding) and setup costs:", ""]
+    out += [
+        "",
+        "Full index of N (the first rebuild after seeding: `full=True`, every item read) "
+        "and setup costs:",
+        "",
+    ]
     head = [
         "N",
         "ours: full index",
@@ -583,7 +844,9 @@ def render(result: dict[str, Any]) -> str:
     checks = []
     for r in rows:
         checks.append(
-            f"N={fmt_n(r['n'])}: same file names as rattler indexed: "
+            f"N={fmt_n(r['n'])}: first index full: {'yes' if r['fresh']['full'] else 'NO'}; "
+            f"rebuilds after one package incremental over 1 change: yes; "
+            f"same file names as rattler indexed: "
             f"{'yes' if r['same_records_as_rattler'] else 'NO'}; new package seen by py-rattler "
             f"(sharded): {_yes(r['new_package_visible_to_py_rattler'])}; "
             f"incremental runs: {', '.join(fmt_s(x) for x in r['incremental_totals'])}; "
@@ -642,8 +905,8 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                 + "; shard PUT requests: "
                 + ", ".join(f"{fmt_n(r['n'])}: {p}" for r, p in zip(rows, puts, strict=True))
             ),
-            "met": len(set(shards)) == 1,
-            "met_without_moto": len(set(shards)) == 1,
+            "met": len(set(shards)) == 1 and len(set(puts)) == 1,
+            "met_without_moto": len(set(shards)) == 1 and len(set(puts)) == 1,
         }
     )
     return out
@@ -692,97 +955,172 @@ def analysis(result: dict[str, Any]) -> str:
     big = max(rows, key=lambda r: r["n"])
     n = fmt_n(big["n"])
     inc, ra, fl, q = big["incremental"], big["rattler"], big["floor"], big["ratios"]
-    s, m, calls = inc["seconds"], inc["moto_s"], inc["calls"]
-    read_client = s["read"] - m["read"]
-    write_client = s["write"] - m["write"]
-    per_item_ms = m["read"] / max(1, inc["records"]) * 1000
+    fr = big["fresh"]
+    s, m = inc["seconds"], inc["moto_s"]
+    md = inc["moto_detail"]
     excl = inc["without_moto_s"]
     no_zst = ra["incremental_no_zst_s"]
+    gc_s = inc.get("gc_s", 0.0)
+    read_client = s["read"] - m["read"]
+    write_client = s["write"] - m["write"]
+    marks_moto = md.get("read.pending", 0.0)
+    transfer_moto = m["write"] + md.get("read.get", 0.0)
     excl_parts = {
-        "the client side of the read": read_client,
-        "build": s["build"],
+        "parse": s["parse"],
         "serialise": s["serialise"],
         "compress": s["compress"],
+        "build": s["build"],
         "the client side of the write": write_client,
+        "the client side of the read": read_client,
+        "state and mark": s["state"] + s["mark"] - m["state"] - m["mark"],
     }
     top = sorted(excl_parts.items(), key=lambda kv: -kv[1])
     zst_ratio = (ra["repodata_zst_bytes"] or 0) / max(1, inc["repodata_zst_bytes"])
+    pages = fr["calls_detail"].get("read.contents", 0)
+    heads = (
+        f"{inc['head_requests']} HEAD for the ETag of repodata.json.zst, the other two "
+        "come with the GETs"
+        if inc["head_requests"] == 1
+        else f"{inc['head_requests']} HEADs"
+    )
+    scaling = "; ".join(
+        f"{fmt_n(r['n'])}: {fmt_s(r['incremental']['total_s'])} against "
+        f"{fmt_s(r['fresh']['total_s'])} ({fmt_s(r['incremental']['without_moto_s'])} "
+        f"against {fmt_s(r['fresh']['without_moto_s'])})"
+        for r in rows
+    )
+    moved = ", ".join(
+        f"{fmt_n(r['n'])}: {fmt_bytes(r['incremental']['bytes_read'])} read, "
+        f"{fmt_bytes(r['incremental']['bytes_sent'])} sent"
+        for r in rows
+    )
     puts = ", ".join(f"{fmt_n(r['n'])}: {r['incremental']['put_requests']}" for r in rows)
-    sent = ", ".join(f"{fmt_n(r['n'])}: {fmt_bytes(r['incremental']['bytes_sent'])}" for r in rows)
+    shard_puts = ", ".join(
+        f"{fmt_n(r['n'])}: {r['incremental']['shard_put_requests']}" for r in rows
+    )
+    high = [r for r in rows if r["incremental"]["repodata_zstd_level"] > 3]
+    levels = ""
+    if high:
+        levels = (
+            " repodata.json.zst is compressed at level 19 up to 512 KiB of JSON and level 3 "
+            "above: "
+            + "; ".join(
+                f"at {fmt_n(r['n'])} level {r['incremental']['repodata_zstd_level']} takes "
+                f"{fmt_s(r['incremental']['seconds']['compress'])} of the "
+                f"{fmt_s(r['incremental']['without_moto_s'])} without moto"
+                for r in high
+            )
+            + ", the largest part at that size; above it level 3 takes "
+            + ", ".join(
+                f"{fmt_s(r['incremental']['seconds']['compress'])} at {fmt_n(r['n'])}"
+                for r in rows
+                if r["incremental"]["repodata_zstd_level"] <= 3
+            )
+            + "."
+        )
     out = [
         "### Reading the reindex numbers",
         "",
-        f"**Where the time goes.** At {n} records the rebuild after one package takes "
-        f"{fmt_s(inc['total_s'])} on the local stack; {fmt_s(inc['moto_total_s'])} of it is "
-        f"spent inside moto: {fmt_s(m['read'])} answering the {calls['read']} Query pages of "
-        f"the read (moto serialises every item of a response in Python, "
-        f"~{per_item_ms:.1f} ms per item) and {fmt_s(m['write'])} for the "
-        f"{inc['put_requests']} PUTs of the write. Without moto the rebuild takes "
-        f"{fmt_s(excl)}: " + ", ".join(f"{k} {fmt_s(v)}" for k, v in top) + ". The client "
-        f"side of the read is botocore parsing {calls['read']} pages of DynamoDB JSON plus "
-        f"`json.loads` of {big['n']:,} record strings; build is `_clean_record` / "
-        f"`_shard_record` on every record (key sort, hex checks, filename parse, grouping); "
-        f"serialise is `json.dumps` ({fmt_s(inc['json_s'])}) and msgpack "
-        f"({fmt_s(inc['msgpack_s'])}); compress is zstd level {inc['repodata_zstd_level']} "
-        f"for repodata.json.zst plus level 3 for {inc['shards']} shards.",
+        "**What a rebuild does now.** Ingest leaves a change mark (`CHG#<filename>`) with "
+        "every publish, so the rebuild after one package Queries the marks, GETs the "
+        f"published repodata.json and shard index ({fmt_bytes(inc['bytes_read'])} at {n}), "
+        "batch-gets the one changed record, parses the two files, re-renders the changed "
+        "name's shard and re-serialises and recompresses repodata.json, then PUTs that "
+        f"shard and the three pointers ({inc['put_requests']} PUTs, {heads}) and clears "
+        f"the mark. The handler's settle window ran first and waited "
+        f"{fmt_s(inc['settle_s'])} here, not counted in the totals: it waits until the "
+        "quiet interval has passed since the last publish, and the benchmark reaches the "
+        "rebuild a while after the publish (scenario 3 has the wait an upload sees).",
+        "",
+        f"**Where the time goes.** At {n} records the rebuild takes "
+        f"{fmt_s(inc['total_s'])} on the local stack, {fmt_s(inc['moto_total_s'])} of it "
+        f"inside moto: {fmt_s(marks_moto)} answering the Query of the change marks (moto "
+        "scans and sorts every item of the table for any Query; DynamoDB reads the key "
+        f"range), {fmt_s(m['write'])} storing the {inc['put_requests']} PUTs "
+        f"({fmt_bytes(inc['bytes_sent'])}), {fmt_s(md.get('read.get', 0.0))} for the GETs. "
+        f"Without moto it takes {fmt_s(excl)}: "
+        + ", ".join(f"{k} {fmt_s(v)}" for k, v in top)
+        + f" (Python's garbage collector ran for {fmt_s(gc_s)} of it). Parse is "
+        f"`json.loads` of the {fmt_bytes(inc['repodata_json_bytes'])} repodata.json plus "
+        f"the shard index; serialise is `json.dumps` of all of it "
+        f"({fmt_s(inc['json_s'])}) and msgpack ({fmt_s(inc['msgpack_s'])}); compress is "
+        f"zstd level {inc['repodata_zstd_level']} for repodata.json.zst and level 3 for "
+        "one shard and the shard index; build is the rest of `update_subdir_index` "
+        "(the changed record checked, the touched name's records regrouped).",
+        "",
+        "**Against the full index.** The rebuild after one package next to the full "
+        "index of the same subdir (`full=True`, the first rebuild after seeding), on the "
+        f"local stack (without moto): {scaling}. At {n} the full index's read alone is "
+        f"{pages} Query pages, {fmt_s(fr['moto_s']['read'])} inside moto. What still grows "
+        "with N is "
+        f"repodata.json, read, parsed, re-serialised, recompressed and written whole: "
+        f"{moved}.{levels}",
         "",
         f"**Next to rattler.** rattler-index's incremental run at {n} takes "
         f"{fmt_s(ra['incremental']['seconds'])}: it reads its previous repodata.json from "
-        f"disk, opens only the new package, and rewrites repodata.json, the shard index and "
-        f"the changed shard only. Most of its time is recompressing repodata.json.zst at a "
-        f"high zstd level (its .zst is {zst_ratio:.2f}x the size of ours); without .zst the "
-        f"same incremental run takes {fmt_s(no_zst)}. So ours is "
-        f"{q['total_vs_rattler_incremental']:.2f}x rattler's incremental on the local stack "
-        f"and {q['without_moto_vs_rattler_incremental']:.2f}x without moto, but "
-        f"{excl / no_zst:.1f}x rattler without .zst: rattler parses one file (its previous "
-        "repodata.json) where we page through N database items, and it writes only the "
-        "changed shard where we send every shard.",
+        "disk, opens only the new package, and rewrites repodata.json, the shard index and "
+        "the changed shard. Most of its time is recompressing repodata.json.zst at a high "
+        f"zstd level (its .zst is {zst_ratio:.2f}x the size of ours); without .zst the same "
+        f"run takes {fmt_s(no_zst)}. Ours is {q['total_vs_rattler_incremental']:.2f}x "
+        f"rattler's incremental on the local stack and "
+        f"{q['without_moto_vs_rattler_incremental']:.2f}x without moto; without moto it is "
+        f"{excl / no_zst:.2f}x rattler's run without .zst.",
         "",
         f"**Against the floor.** Serialising and compressing the same repodata in-process "
-        f"(zstd level {fl['level']}) takes {fmt_s(fl['total_s'])}. Ours is "
-        f"{q['total_vs_floor']:.0f}x that on the local stack, {q['without_moto_vs_floor']:.1f}x "
-        f"without moto, and {q['compute_vs_floor']:.1f}x for the compute alone "
-        f"(build + serialise + compress = {fmt_s(inc['compute_s'])}).",
+        f"(zstd level {fl['level']}, garbage collector off) takes {fmt_s(fl['total_s'])}: "
+        f"`json.dumps` {fmt_s(fl['serialise_s'])}, zstd {fmt_s(fl['compress_s'])}. Ours is "
+        f"{q['total_vs_floor']:.1f}x that on the local stack, "
+        f"{q['without_moto_vs_floor']:.1f}x without moto, and {q['compute_vs_floor']:.1f}x "
+        f"for the compute alone (parse + build + serialise + compress = "
+        f"{fmt_s(inc['compute_s'])}). Starting from the published index means parsing it "
+        f"first, which the floor does not: `json.loads` of the same bytes takes "
+        f"{fmt_s(fl['parse_s'])} on its own.",
         "",
-        f"**Shards.** Objects written per rebuild stay flat ({inc['objects_written']}: one "
-        "shard, repodata.json, repodata.json.zst, the shard index) at every N, so does what "
-        "S3 stores. Requests do not: `write_index` sends one put-if-absent per shard, and S3 "
-        f"refuses all but the changed one — PUT requests {puts}; bytes sent {sent}. On S3 "
-        "each is a round trip, sequential in one Lambda.",
-        "",
-        "**What would close the misses** (code paths, in order of weight):",
-        "",
-        f"1. `DynamoCatalog.subdir_contents`, called by `indexing.reindex`, reads every item of "
-        f"the subdir on every rebuild ({calls['read']} pages at {n}; "
-        f"{fmt_s(read_client)} of client work plus the service time; on DynamoDB also "
-        f"at least ~{inc['repodata_json_bytes'] / 4096:,.0f} read units per rebuild, one per "
-        f"4 KB read consistently). Start from the previous build instead "
-        "— repodata.json already holds every record, `indexed_timestamp` and `removed` — and "
-        "read only what changed since `indexed_seq` (e.g. a `CHG#<seq>` item written in the "
-        "same transaction as `change_seq` in `publish_package` / `remove_package`): one GET "
-        "and a short Query instead of N/1,700 pages.",
-        f"2. `indexing.write_index` PUTs every shard ({inc['shard_put_requests']} requests at "
-        f"{n}; {fmt_s(write_client)} client-side here). Read the current shard index (one "
-        "GET, it lists every digest) and PUT only digests not in it: requests become "
-        "O(changed names).",
-        f"3. `repodata.build_subdir_index` re-checks and re-packs all {big['n']:,} records "
-        f"({fmt_s(s['build'] + inc['msgpack_s'])} build + msgpack at {n}). With (1), keep the "
-        "cleaned records of the previous build and re-render only the shards of changed "
-        "names. What is left is `json.dumps` + zstd of repodata.json: the floor.",
+        "**Shards.** One new package writes one shard at every N, and `write_index` sends "
+        f"only the changed shards: shard PUT requests {shard_puts}; PUT requests in all "
+        f"{puts}.",
     ]
-    high = [r for r in rows if r["incremental"]["repodata_zstd_level"] >= 16]
-    if high:
-        where = "; ".join(
-            f"at {fmt_n(r['n'])} records level {r['incremental']['repodata_zstd_level']} "
-            f"costs {fmt_s(r['incremental']['seconds']['compress'])} of "
-            f"{fmt_s(r['incremental']['without_moto_s'])} without moto"
-            for r in high
+    misses: list[tuple[float, str]] = []
+    if q["total_vs_floor"] > 2.0 or q["total_vs_rattler_incremental"] > 1.0:
+        misses.append(
+            (
+                marks_moto,
+                f"The change-mark Query inside moto ({fmt_s(marks_moto)} at {n}) is an "
+                "emulator cost: moto scans and sorts every item of the table for any Query. "
+                "DynamoDB reads the `CHG#` key range, one item here. Nothing in Rillet to "
+                f"change; it is {fmt_s(marks_moto)} of the {fmt_s(inc['moto_total_s'])} "
+                "spent inside moto.",
+            )
         )
-        out.append(
-            "4. Below 8 MB of JSON `repodata_zstd_level` picks a slow level (19 up to 1 MB, "
-            f"16 up to 8 MB): {where}. It runs before the shard index is written, so "
-            "sharded clients wait for a file they never read; compressing repodata.json.zst "
-            "after publishing the shards (or at level 3 first, recompressed later) takes it "
-            "off the upload → installable path."
+        misses.append(
+            (
+                transfer_moto,
+                f"Moving repodata.json in and out of S3: {fmt_s(transfer_moto)} "
+                f"inside moto at {n} (PUT {fmt_bytes(inc['bytes_sent'])}, GET "
+                f"{fmt_bytes(inc['bytes_read'])}), plus {fmt_s(read_client + write_client)} "
+                "on the client side. On S3 these are transfers of the same bytes, so they "
+                "stay O(N): a warm reindex Lambda could keep the last index it wrote, keyed "
+                "by the ETag S3 returned (one writer per FIFO group; a different ETag falls "
+                "back to the GET), and skip the GET; the PUT of repodata.json and its .zst "
+                "is what every single-file index pays (rattler writes them too).",
+            )
         )
+    if q["without_moto_vs_floor"] > 2.0:
+        misses.append(
+            (
+                s["parse"],
+                f"Parsing the previous index: {fmt_s(s['parse'])} at {n} (`json.loads` of "
+                f"{fmt_bytes(inc['repodata_json_bytes'])} in `repodata._parse_repodata`, "
+                "called by `update_subdir_index`), the largest part above the floor. The "
+                "same warm-instance cache, holding the parsed records rather than the "
+                "bytes, removes it for every rebuild but a cold start's. Without any parse: "
+                "repodata.json is compact, key-sorted JSON, so the changed records could be "
+                "spliced into the previous bytes by filename; that also removes most of "
+                f"serialise ({fmt_s(s['serialise'])}), leaving zstd, under the floor.",
+            )
+        )
+    if misses:
+        out += ["", "**What would close the misses** (in order of weight):", ""]
+        ordered = [text for _, text in sorted(misses, key=lambda wt: -wt[0])]
+        out += [f"{i}. {text}" for i, text in enumerate(ordered, 1)]
     return "\n".join(out)

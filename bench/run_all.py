@@ -122,10 +122,13 @@ scenario works and how to run one alone.
 **Read this first.** The local stack is moto in-process: DynamoDB and S3 calls are
 answered by Python code in the same process (and on the same two cores) as the code
 being measured, and moto is much slower than the real services: a paginated Query
-costs 1-2 ms per item inside moto alone (its response serialiser), where DynamoDB
+costs milliseconds per item inside moto alone (its response serialiser), where DynamoDB
 returns about 1,700 of these records per 1 MB page. So every table separates the time
 spent inside moto (measured with botocore hooks around moto's handler) from the
 client-side and compute parts, and the comparisons with rattler are given both ways.
+moto also answers every Query by scanning and sorting every item of the table, so even
+the short Query of a subdir's change marks costs time in proportion to the table there;
+DynamoDB reads just that key range.
 The client side (botocore request signing and response parsing, JSON decoding)
 stays on AWS; only moto's own time would be replaced by network and service time.
 One moto artefact is removed outright (see bench/README.md): its TransactWriteItems
