@@ -30,6 +30,7 @@ def record_handler(record: SQSRecord) -> None:
         full=body.get("full") is True,
         settle=Settle(
             quiet_ms=c.settings.reindex_quiet_ms,
+            burst_quiet_ms=c.settings.reindex_burst_quiet_ms,
             max_wait_ms=c.settings.reindex_max_wait_ms,
             now_ms=c.clock.now_ms,
             sleep=time.sleep,

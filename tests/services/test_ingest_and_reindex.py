@@ -382,7 +382,7 @@ def test_a_lone_change_waits_only_the_quiet_time(world: World, pkgs: Path) -> No
     assert world.ingest(world.stage("chan", path, "l1")).status == "published"
     seq = world.catalog.subdir_state("chan", "noarch").change_seq
     clock = FakeTime(NOW_MS + 40)  # the message arrives 40 ms after the change
-    settle = Settle(quiet_ms=250, max_wait_ms=3000, now_ms=clock.now_ms, sleep=clock.sleep)
+    settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
     result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert result.rebuilt and result.waited_ms == 210 and clock.slept == [0.21]
     # An already covered message neither waits nor rebuilds.
@@ -391,22 +391,43 @@ def test_a_lone_change_waits_only_the_quiet_time(world: World, pkgs: Path) -> No
 
 
 def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(world: World, pkgs: Path) -> None:
-    paths = [build_package(pkgs / "settle", "settle", f"1.{i}") for i in range(12)]
+    """A steady stream (one change per 200 ms) never goes quiet: one rebuild after
+    max_wait takes in everything that landed meanwhile."""
+    paths = [build_package(pkgs / "settle", "settle", f"1.{i}") for i in range(20)]
     assert world.ingest(world.stage("chan", paths[0], "s0")).status == "published"
     seq = world.catalog.subdir_state("chan", "noarch").change_seq
     arriving = iter(enumerate(paths[1:], start=1))
+    landed = [NOW_MS]
 
-    def another_upload(clock: FakeTime) -> None:
-        # A new change lands during every wait: the subdir is never quiet.
-        nxt = next(arriving, None)
-        if nxt is not None:
+    def stream(clock: FakeTime) -> None:
+        while landed[-1] + 200 <= clock.ms:
+            nxt = next(arriving, None)
+            if nxt is None:
+                return
             i, path = nxt
-            world.ingest(world.stage("chan", path, f"s{i}"), now_ms=clock.ms)
+            landed.append(landed[-1] + 200)
+            world.ingest(world.stage("chan", path, f"s{i}"), now_ms=landed[-1])
 
-    clock = FakeTime(NOW_MS + 10, another_upload)
-    settle = Settle(quiet_ms=250, max_wait_ms=1000, now_ms=clock.now_ms, sleep=clock.sleep)
+    clock = FakeTime(NOW_MS + 10, stream)
+    settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
     result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
-    assert result.waited_ms == 1000  # bounded by max_wait, though changes kept coming
-    assert result.changes == 1 + len(clock.slept)  # every change that landed is in
+    assert result.waited_ms == 3000  # bounded by max_wait, though changes kept coming
+    assert result.changes == len(landed) == 16  # every change that landed is in
     published = world.json("chan/noarch/repodata.json")["packages.conda"]
-    assert len(published) == result.changes > 2
+    assert len(published) == result.changes
+
+
+@pytest.mark.parametrize(("gap_ms", "waited_ms"), [(1500, 210), (300, 960)])
+def test_changes_less_than_a_second_apart_wait_for_a_quiet_second(
+    world: World, pkgs: Path, gap_ms: int, waited_ms: int
+) -> None:
+    first = build_package(pkgs / f"gap{gap_ms}", "gapped", "1.0")
+    second = build_package(pkgs / f"gap{gap_ms}", "gapped", "2.0")
+    assert world.ingest(world.stage("chan", first, "g1"), now_ms=NOW_MS).status == "published"
+    last = NOW_MS + gap_ms
+    assert world.ingest(world.stage("chan", second, "g2"), now_ms=last).status == "published"
+    seq = world.catalog.subdir_state("chan", "noarch").change_seq
+    clock = FakeTime(last + 40)
+    settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
+    result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    assert (result.waited_ms, result.changes) == (waited_ms, 2)

@@ -366,6 +366,7 @@ class DynamoCatalog(DynamoTable):
                             "UpdateExpression": (
                                 "ADD change_seq :one "
                                 "SET indexed_seq = if_not_exists(indexed_seq, :zero), "
+                                "previous_change_at = if_not_exists(changed_at, :zero), "
                                 "changed_at = :now"
                             ),
                             "ExpressionAttributeValues": _item(
@@ -458,6 +459,7 @@ class DynamoCatalog(DynamoTable):
                             "UpdateExpression": (
                                 "ADD change_seq :one "
                                 "SET indexed_seq = if_not_exists(indexed_seq, :zero), "
+                                "previous_change_at = if_not_exists(changed_at, :zero), "
                                 "changed_at = :now"
                             ),
                             "ExpressionAttributeValues": _item(
@@ -596,6 +598,7 @@ class DynamoCatalog(DynamoTable):
             change_seq=int(item.get("change_seq", 0)),
             indexed_seq=int(item.get("indexed_seq", 0)),
             changed_at_ms=int(item.get("changed_at", 0)),
+            previous_change_at_ms=int(item.get("previous_change_at", 0)),
         )
 
     def mark_indexed(self, channel: str, subdir: str, seq: int) -> None:

@@ -39,14 +39,25 @@ class ReindexResult:
 
 @dataclass(frozen=True)
 class Settle:
-    """Let a burst of changes pause before rebuilding: wait until no change came for
-    ``quiet_ms``, but never longer than ``max_wait_ms``. A lone upload waits at most
-    ``quiet_ms``; a burst gets about one rebuild per ``max_wait_ms``."""
+    """Let a burst of changes pause before rebuilding.
+
+    A lone change waits until ``quiet_ms`` passed since it. A change that came
+    less than ``burst_quiet_ms`` after the one before marks a burst: then the
+    rebuild waits until no change came for ``burst_quiet_ms``. Never longer than
+    ``max_wait_ms``, so a steady stream gets one rebuild per ``max_wait_ms`` (plus
+    the rebuild), taking in everything that arrived meanwhile.
+    """
 
     quiet_ms: int
+    burst_quiet_ms: int
     max_wait_ms: int
     now_ms: Callable[[], int]
     sleep: Callable[[float], None]
+
+    def quiet_for(self, state: SubdirState) -> int:
+        gap = state.changed_at_ms - state.previous_change_at_ms
+        in_burst = state.previous_change_at_ms > 0 and gap < self.burst_quiet_ms
+        return max(self.quiet_ms, self.burst_quiet_ms) if in_burst else self.quiet_ms
 
 
 # Above this many pending changes one paginated read of the subdir beats batch-getting them.
@@ -171,7 +182,7 @@ def _settle(catalog: Catalog, state: SubdirState, settle: Settle) -> tuple[Subdi
     start = settle.now_ms()
     while True:
         now = settle.now_ms()
-        quiet_left = state.changed_at_ms + settle.quiet_ms - now
+        quiet_left = state.changed_at_ms + settle.quiet_for(state) - now
         budget_left = start + settle.max_wait_ms - now
         if quiet_left <= 0 or budget_left <= 0:
             return state, now - start
