@@ -538,7 +538,7 @@ def seed_catalog(stack: Any, channel: str, subdir: str, entries: Sequence[PoolEn
 
     Exactly the package items ingest leaves behind (record JSON, state, upload_id,
     sha256, indexed_timestamp), then the subdir's change counter moves on by
-    len(entries), so the next reindex rebuilds. No change marks (``CHG#``) are written:
+    len(entries), so the next reindex rebuilds. No change marks (``CHANGES#`` items) are written:
     the first index after seeding must read the whole subdir (``reindex(full=True)``).
     Returns the seconds it took.
     """

@@ -11,7 +11,7 @@ and module functions it calls (nothing of it is re-implemented here):
 
     state   catalog.subdir_state                (1 GetItem)
     settle  Settle: sleep + subdir_state again  (reported apart, not in the total)
-    read    catalog.pending_changes             (Query of the CHG# marks)
+    read    catalog.pending_changes             (Query of the change marks' partition)
             store.read                          (GET repodata.json + shard index)
             catalog.changed_contents            (BatchGetItem of the changed filenames)
             -- on the full path: catalog.subdir_contents (Query of every item)
@@ -1021,8 +1021,9 @@ def analysis(result: dict[str, Any]) -> str:
     out = [
         "### Reading the reindex numbers",
         "",
-        "**What a rebuild does now.** Ingest leaves a change mark (`CHG#<filename>`) with "
-        "every publish, so the rebuild after one package Queries the marks, GETs the "
+        "**What a rebuild does now.** Ingest leaves a change mark (an item in the "
+        "subdir's `CHANGES#` partition) with every publish, so the rebuild after one "
+        "package Queries the marks, GETs the "
         f"published repodata.json and shard index ({fmt_bytes(inc['bytes_read'])} at {n}), "
         "batch-gets the one changed record, parses the two files, re-renders the changed "
         "name's shard and re-serialises and recompresses repodata.json, then PUTs that "
@@ -1086,10 +1087,10 @@ def analysis(result: dict[str, Any]) -> str:
             (
                 marks_moto,
                 f"The change-mark Query inside moto ({fmt_s(marks_moto)} at {n}) is an "
-                "emulator cost: moto scans and sorts every item of the table for any Query. "
-                "DynamoDB reads the `CHG#` key range, one item here. Nothing in Rillet to "
-                f"change; it is {fmt_s(marks_moto)} of the {fmt_s(inc['moto_total_s'])} "
-                "spent inside moto.",
+                "emulator cost: moto walks every item of the table for any Query (the marks "
+                "have a partition of their own, so it no longer sorts the subdir's records). "
+                "DynamoDB reads the marks' partition, one item here. It is "
+                f"{fmt_s(marks_moto)} of the {fmt_s(inc['moto_total_s'])} spent inside moto.",
             )
         )
         misses.append(

@@ -272,10 +272,8 @@ class DynamoDirectory(DynamoTable):
         for subdir in [
             i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")
         ]:
-            keys += [
-                {"pk": i["pk"], "sk": i["sk"]}
-                for i in self._query(schema.packages_pk(channel, subdir), "")
-            ]
+            for pk in (schema.packages_pk(channel, subdir), schema.changes_pk(channel, subdir)):
+                keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "")]
         for member in self.list_members(channel):
             keys.append(schema.membership_key(member.user, channel))
         # Trusted publishers are also found by claim through a lookup item outside the

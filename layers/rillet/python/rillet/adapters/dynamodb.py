@@ -530,8 +530,8 @@ class DynamoCatalog(DynamoTable):
 
     def pending_changes(self, channel: str, subdir: str) -> list[PendingChange]:
         return [
-            PendingChange(i["sk"][len(schema.CHANGE_PREFIX) :], str(i["mark"]))
-            for i in self._query(schema.packages_pk(channel, subdir), schema.CHANGE_PREFIX)
+            PendingChange(i["sk"], str(i["mark"]))
+            for i in self._query(schema.changes_pk(channel, subdir), "")
         ]
 
     def changed_contents(

@@ -8,7 +8,7 @@ resources, and by ``infra/aws`` to declare them. Single-table design:
     CHANNEL#<name>          SUBDIR#<subdir>     change_seq, indexed_seq
     PKGS#<name>#<subdir>    PKG#<filename>      package record (state claimed|published)
     PKGS#<name>#<subdir>    DEL#<filename>      a removed filename (listed in ``removed``)
-    PKGS#<name>#<subdir>    CHG#<filename>      changed since the published index (mark)
+    CHANGES#<name>#<subdir> <filename>          changed since the published index (mark)
     UPLOAD#<id>             UPLOAD              upload intent and status (ttl)
     CHANNEL#<name>          MEMBER#<user>       a member's role (owner | maintainer | member)
     USER#<name>             USER                a user
@@ -58,12 +58,14 @@ def removed_key(channel: str, subdir: str, filename: str) -> dict[str, str]:
     return {PK: packages_pk(channel, subdir), SK: f"DEL#{filename}"}
 
 
-CHANGE_PREFIX: Final = "CHG#"
+def changes_pk(channel: str, subdir: str) -> str:
+    # A partition of its own: reading the few pending marks never touches the records.
+    return f"CHANGES#{channel}#{subdir}"
 
 
 def change_key(channel: str, subdir: str, filename: str) -> dict[str, str]:
     """Written with every change of a filename, removed once an index includes it."""
-    return {PK: packages_pk(channel, subdir), SK: f"{CHANGE_PREFIX}{filename}"}
+    return {PK: changes_pk(channel, subdir), SK: filename}
 
 
 def upload_key(upload_id: str) -> dict[str, str]:

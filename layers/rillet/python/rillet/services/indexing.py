@@ -154,6 +154,11 @@ def reindex(
     # committed its mark before we read them, and its record before we read that.
     target = state.change_seq
     pending = catalog.pending_changes(channel, subdir)
+    if not pending and not full:
+        # Every change up to the counter is published already: a rebuild that read the
+        # counter before a change and its mark after took that change in and cleared it.
+        catalog.mark_indexed(channel, subdir, target)
+        return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target)
     built = None
     if not full and len(pending) <= FULL_REBUILD_CHANGES:
         built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
