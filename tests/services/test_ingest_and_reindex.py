@@ -431,3 +431,29 @@ def test_changes_less_than_a_second_apart_wait_for_a_quiet_second(
     settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
     result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert (result.waited_ms, result.changes) == (waited_ms, 2)
+
+
+def test_a_change_taken_in_early_leaves_nothing_to_rebuild(world: World, pkgs: Path) -> None:
+    """A change committed between a rebuild's counter read and its mark read is taken in
+    by that rebuild; the message for it then only moves the counter."""
+    first = build_package(pkgs / "early", "early", "1.0")
+    second = build_package(pkgs / "early", "early", "2.0")
+    assert world.ingest(world.stage("chan", first, "e1")).status == "published"
+    catalog = world.catalog
+    real = catalog.pending_changes
+
+    def with_a_late_change(*args: Any) -> Any:
+        assert world.ingest(world.stage("chan", second, "e2")).status == "published"
+        return real(*args)
+
+    catalog.pending_changes = with_a_late_change  # type: ignore[method-assign]
+    try:
+        rebuilt = reindex(catalog, world.channels, "chan", "noarch", 1)
+    finally:
+        del catalog.pending_changes
+    assert (rebuilt.rebuilt, rebuilt.indexed_seq, rebuilt.changes) == (True, 1, 2)
+    listed = world.json("chan/noarch/repodata.json")["packages.conda"]
+    assert sorted(listed) == sorted([first.name, second.name])
+    follow_up = reindex(catalog, world.channels, "chan", "noarch", 2)
+    assert (follow_up.rebuilt, follow_up.indexed_seq) == (False, 2)
+    assert catalog.subdir_state("chan", "noarch").up_to_date
