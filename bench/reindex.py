@@ -296,19 +296,14 @@ def _patched(module: Any, name: str, replacement: Any) -> Iterator[None]:
 def settle_from_settings(timer: PhaseTimer | None = None) -> Any:
     """The reindex handler's ``Settle`` (functions/reindex/handler.py), with the local
     stack's settings; its sleeps are timed as "settle" when ``timer`` is given."""
+    from functions.reindex.handler import settle_for
     from rillet.runtime.wiring import container
-    from rillet.services.indexing import Settle
 
     c = container()
     sleep: Callable[[float], None] = time.sleep
     if timer is not None:
         sleep = timer.wrap("settle.sleep", time.sleep)
-    return Settle(
-        quiet_ms=c.settings.reindex_quiet_ms,
-        max_wait_ms=c.settings.reindex_max_wait_ms,
-        now_ms=c.clock.now_ms,
-        sleep=sleep,
-    )
+    return settle_for(c.settings, c.clock.now_ms, sleep)
 
 
 def instrumented_reindex(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -12,10 +13,24 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rillet.runtime.observability import logger
+from rillet.runtime.settings import Settings
 from rillet.runtime.wiring import container
 from rillet.services.indexing import Settle, reindex
 
 processor = SqsFifoPartialProcessor()
+
+
+def settle_for(
+    settings: Settings, now_ms: Callable[[], int], sleep: Callable[[float], None]
+) -> Settle:
+    """The settle window of this deployment (the benchmarks use it too)."""
+    return Settle(
+        quiet_ms=settings.reindex_quiet_ms,
+        burst_quiet_ms=settings.reindex_burst_quiet_ms,
+        max_wait_ms=settings.reindex_max_wait_ms,
+        now_ms=now_ms,
+        sleep=sleep,
+    )
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -28,13 +43,7 @@ def record_handler(record: SQSRecord) -> None:
         str(body["subdir"]),
         int(body["seq"]),
         full=body.get("full") is True,
-        settle=Settle(
-            quiet_ms=c.settings.reindex_quiet_ms,
-            burst_quiet_ms=c.settings.reindex_burst_quiet_ms,
-            max_wait_ms=c.settings.reindex_max_wait_ms,
-            now_ms=c.clock.now_ms,
-            sleep=time.sleep,
-        ),
+        settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
     )
     logger.info(
         "reindex",
