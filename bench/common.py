@@ -644,11 +644,46 @@ class HandlerEvent:
     moto_ops: dict[str, float] = field(default_factory=dict)  # moto_s by service.Operation
 
 
+def settle_info(
+    window: Any, first: Any, final: Any, waited_ms: int, start_ms: int, started: float
+) -> dict[str, Any]:
+    """Which window ``indexing._settle`` applied and why it ended (all from the states it
+    read and the real ``Settle.quiet_for``): ``burst`` when the last change came less than
+    ``burst_quiet_ms`` after the one before; ended by ``quiet`` once the window had passed
+    since the last change, else by the ``cap`` (``max_wait_ms``)."""
+    window_ms = window.quiet_for(final)
+    end_ms = start_ms + waited_ms
+    quiet_at_end = end_ms - final.changed_at_ms
+    gap = (
+        final.changed_at_ms - final.previous_change_at_ms
+        if final.previous_change_at_ms > 0
+        else None
+    )
+    return {
+        "waited_ms": waited_ms,
+        "started": started,  # time.monotonic() when the settle began
+        "quiet_ms": window.quiet_ms,
+        "burst_quiet_ms": window.burst_quiet_ms,
+        "max_wait_ms": window.max_wait_ms,
+        "window_ms": window_ms,
+        "burst": gap is not None and gap < window.burst_quiet_ms,
+        "gap_ms": gap,  # the last change minus the one before, as the rebuild read them
+        "quiet_at_start_ms": start_ms - first.changed_at_ms,  # when the message came in
+        "quiet_at_end_ms": quiet_at_end,
+        "ended_by": "quiet" if quiet_at_end >= window_ms else "cap",
+        # The last change on time.monotonic()'s axis (the clocks are one process's).
+        "changed_at": started - (start_ms - final.changed_at_ms) / 1000,
+        "changes_during": final.change_seq - first.change_seq,
+    }
+
+
 class HandlerProbe:
     """Times every validation and every reindex the stack's pumps run.
 
     Wraps the service functions the two handlers call (``ingest_staged`` and
-    ``reindex``, looked up as module globals) without changing the handlers.
+    ``reindex``, looked up as module globals) without changing the handlers, and
+    ``indexing._settle`` (looked up by ``reindex`` the same way) to record which
+    settle window each reindex call ran in and why it ended (``settle_info``).
     """
 
     def __init__(self, clock: ServerClock | None = None) -> None:
@@ -657,13 +692,37 @@ class HandlerProbe:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._restore: list[tuple[Any, str, Any]] = []
+        self._settles = threading.local()
 
     def install(self) -> HandlerProbe:
         import functions.reindex.handler as reindex_handler
         import functions.validate.handler as validate_handler
+        from rillet.services import indexing
 
         self._wrap(validate_handler, "ingest_staged", "validate", self._validate_info)
         self._wrap(reindex_handler, "reindex", "reindex", self._reindex_info)
+        attr = "_settle"
+        original = getattr(indexing, attr)
+        probe = self
+
+        def settle(catalog: Any, state: Any, window: Any) -> Any:
+            start_ms = window.now_ms()
+            started = time.monotonic()
+            final, waited = original(catalog, state, window)
+            probe._settles.last = settle_info(window, state, final, waited, start_ms, started)
+            return final, waited
+
+        setattr(indexing, attr, settle)
+        self._restore.append((indexing, attr, original))
+        # Forget a settle left behind by a reindex call that raised before its result.
+        timed = reindex_handler.reindex
+
+        def fresh(*args: Any, **kwargs: Any) -> Any:
+            probe._settles.last = None
+            return timed(*args, **kwargs)
+
+        reindex_handler.reindex = fresh
+        self._restore.append((reindex_handler, "reindex", timed))
         return self
 
     def uninstall(self) -> None:
@@ -679,9 +738,16 @@ class HandlerProbe:
             "status": getattr(value, "status", None),
         }
 
-    @staticmethod
-    def _reindex_info(args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> dict[str, Any]:
+    def _reindex_info(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], value: Any
+    ) -> dict[str, Any]:
+        settle = getattr(self._settles, "last", None)
+        self._settles.last = None
         return {
+            # The settle window this call ran (None: it returned before settling, its
+            # message already covered); a call that found no pending mark after settling
+            # only moves the counter and reports waited_ms=0, so its wait is only here.
+            "settle": settle,
             "channel": value.channel,
             "subdir": value.subdir,
             "rebuilt": value.rebuilt,

@@ -325,7 +325,8 @@ def instrumented_reindex(
     from rillet.core.layout import index_object_key
     from rillet.services import indexing
 
-    seq = catalog.subdir_state(channel, subdir).change_seq
+    state0 = catalog.subdir_state(channel, subdir)
+    seq = state0.change_seq
     # Start every timed rebuild from a collected heap, so that a full collection owed
     # by the setup (seeding, the upload) does not land in one of its phases.
     gc.collect()
@@ -344,15 +345,14 @@ def instrumented_reindex(
             (indexing, "write_index", "write"),
         ):
             stack.enter_context(_patched(module, name, timer.wrap(phase, getattr(module, name))))
+        window = settle_from_settings(timer) if settle else None
+        # The window the settle applies to the last change (lone or burst) and how long
+        # ago that change was when the rebuild is called.
+        window_ms = window.quiet_for(state0) if window is not None else None
+        since_change_ms = window.now_ms() - state0.changed_at_ms if window is not None else None
         started = time.perf_counter()
         result = indexing.reindex(
-            timed_catalog,
-            counting,
-            channel,
-            subdir,
-            seq,
-            full=full,
-            settle=settle_from_settings(timer) if settle else None,
+            timed_catalog, counting, channel, subdir, seq, full=full, settle=window
         )
         wall = time.perf_counter() - started
         gc_rebuild = gc_clock.total - timer.total(timer.gc, "settle")
@@ -382,6 +382,8 @@ def instrumented_reindex(
         "changes": result.changes,
         "waited_ms": result.waited_ms,
         "settle_s": settle_s,
+        "settle_window_ms": window_ms,
+        "since_change_ms": since_change_ms,
         "records": len(records),
         "seconds": t,
         "seconds_detail": timer.detail(sec),
@@ -555,6 +557,12 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
         client = common.Client(stack.url, stack.admin_token)
         client.create_channel(channel)
         seed_s = common.seed_catalog(stack, channel, SUBDIR, entries)
+        window = settle_from_settings()  # the reindex handler's, the local stack's settings
+        settle_settings = {
+            "quiet_ms": window.quiet_ms,
+            "burst_quiet_ms": window.burst_quiet_ms,
+            "max_wait_ms": window.max_wait_ms,
+        }
         clock = common.ServerClock()
         ddb = stack.session.client("dynamodb")
         s3 = stack.session.client("s3")
@@ -618,6 +626,7 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
         "incremental": incremental,
         "incremental_totals": sorted(r["total_s"] for r in runs),
         "settle_s": sorted(r["settle_s"] for r in runs),
+        "settle": settle_settings,
         "floor": floor_result,
         "rattler": rattler,
         "same_records_as_rattler": same_records,
@@ -636,10 +645,16 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from rillet.core import repodata
+
     result = common.new_result(
         NAME,
         {"sizes": args.sizes, "repeat": args.repeat, "versions_per_name": common.VERSIONS_PER_NAME},
     )
+    # What the run's code uses: repodata.json.zst's zstd level by size (up to each limit
+    # in bytes of JSON, then the large level).
+    result["zstd_levels"] = [list(x) for x in repodata.REPODATA_ZSTD_LEVELS]
+    result["zstd_level_large"] = repodata.REPODATA_ZSTD_LEVEL_LARGE
     rows = []
     for n in args.sizes:
         repeat = args.repeat if n <= 20000 else max(1, min(args.repeat, args.repeat_large))
@@ -993,25 +1008,43 @@ def analysis(result: dict[str, Any]) -> str:
     shard_puts = ", ".join(
         f"{fmt_n(r['n'])}: {r['incremental']['shard_put_requests']}" for r in rows
     )
-    high = [r for r in rows if r["incremental"]["repodata_zstd_level"] > 3]
     levels = ""
-    if high:
+    if result.get("zstd_levels"):
+        rule = ", ".join(
+            f"level {level} up to {limit // 1024:,} KiB of JSON"
+            for limit, level in result["zstd_levels"]
+        )
         levels = (
-            " repodata.json.zst is compressed at level 19 up to 512 KiB of JSON and level 3 "
-            "above: "
+            f" repodata.json.zst is compressed at {rule} and level "
+            f"{result['zstd_level_large']} above: "
             + "; ".join(
-                f"at {fmt_n(r['n'])} level {r['incremental']['repodata_zstd_level']} takes "
+                f"{fmt_n(r['n'])} ({fmt_bytes(r['incremental']['repodata_json_bytes'])}) level "
+                f"{r['incremental']['repodata_zstd_level']}, "
                 f"{fmt_s(r['incremental']['seconds']['compress'])} of the "
                 f"{fmt_s(r['incremental']['without_moto_s'])} without moto"
-                for r in high
-            )
-            + ", the largest part at that size; above it level 3 takes "
-            + ", ".join(
-                f"{fmt_s(r['incremental']['seconds']['compress'])} at {fmt_n(r['n'])}"
                 for r in rows
-                if r["incremental"]["repodata_zstd_level"] <= 3
             )
             + "."
+        )
+    settings = big.get("settle")
+    if settings and inc.get("settle_window_ms") is not None:
+        window_kind = (
+            "the lone one" if inc["settle_window_ms"] == settings["quiet_ms"] else "the burst one"
+        )
+        settle_text = (
+            f"The handler's settle window ran first and waited {fmt_s(inc['settle_s'])} "
+            "here, not counted in the totals: a lone change waits until "
+            f"{fmt_s(settings['quiet_ms'] / 1000)} passed since it, a change less than "
+            f"{fmt_s(settings['burst_quiet_ms'] / 1000)} after the one before until no change "
+            f"came for {fmt_s(settings['burst_quiet_ms'] / 1000)} (at most "
+            f"{fmt_s(settings['max_wait_ms'] / 1000)}); the window here was {window_kind}, and "
+            f"the benchmark called the rebuild {fmt_s(inc['since_change_ms'] / 1000)} after "
+            "the change (scenario 3 has the wait an upload sees)."
+        )
+    else:
+        settle_text = (
+            f"The handler's settle window ran first and waited {fmt_s(inc['settle_s'])} "
+            "here, not counted in the totals (scenario 3 has the wait an upload sees)."
         )
     out = [
         "### Reading the reindex numbers",
@@ -1023,10 +1056,7 @@ def analysis(result: dict[str, Any]) -> str:
         "batch-gets the one changed record, parses the two files, re-renders the changed "
         "name's shard and re-serialises and recompresses repodata.json, then PUTs that "
         f"shard and the three pointers ({inc['put_requests']} PUTs, {heads}) and clears "
-        f"the mark. The handler's settle window ran first and waited "
-        f"{fmt_s(inc['settle_s'])} here, not counted in the totals: it waits until the "
-        "quiet interval has passed since the last publish, and the benchmark reaches the "
-        "rebuild a while after the publish (scenario 3 has the wait an upload sees).",
+        f"the mark. {settle_text}",
         "",
         f"**Where the time goes.** At {n} records the rebuild takes "
         f"{fmt_s(inc['total_s'])} on the local stack, {fmt_s(inc['moto_total_s'])} of it "
@@ -1082,9 +1112,9 @@ def analysis(result: dict[str, Any]) -> str:
             (
                 marks_moto,
                 f"The change-mark Query inside moto ({fmt_s(marks_moto)} at {n}) is an "
-                "emulator cost: moto walks every item of the table for any Query (the marks "
-                "have a partition of their own, so it no longer sorts the subdir's records). "
-                "DynamoDB reads the marks' partition, one item here. It is "
+                "emulator cost: for any Query moto collects and sorts every item of the "
+                "table, although the marks have a partition of their own. DynamoDB reads "
+                "just the marks' partition, one item here. It is "
                 f"{fmt_s(marks_moto)} of the {fmt_s(inc['moto_total_s'])} spent inside moto.",
             )
         )
