@@ -26,7 +26,6 @@ def settle_for(
     """The settle window of this deployment (the benchmarks use it too)."""
     return Settle(
         quiet_ms=settings.reindex_quiet_ms,
-        burst_quiet_ms=settings.reindex_burst_quiet_ms,
         max_wait_ms=settings.reindex_max_wait_ms,
         now_ms=now_ms,
         sleep=sleep,
@@ -44,6 +43,7 @@ def record_handler(record: SQSRecord) -> None:
         int(body["seq"]),
         full=body.get("full") is True,
         settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
+        now_ms=c.clock.now_ms,
     )
     logger.info(
         "reindex",

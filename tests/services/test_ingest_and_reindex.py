@@ -262,7 +262,7 @@ def test_index_write_order_and_cache_headers(world: World, pkgs: Path) -> None:
     )
     # Rebuilding the same records writes no new objects.
     state = world.catalog.subdir_state("chan", "linux-64")
-    world.catalog.mark_indexed("chan", "linux-64", 0)  # never lowers: still covered
+    world.catalog.mark_indexed("chan", "linux-64", 0, NOW_MS)  # never lowers: still covered
     assert (
         reindex(world.catalog, world.channels, "chan", "linux-64", state.change_seq).rebuilt
         is False
@@ -382,7 +382,7 @@ def test_a_lone_change_waits_only_the_quiet_time(world: World, pkgs: Path) -> No
     assert world.ingest(world.stage("chan", path, "l1")).status == "published"
     seq = world.catalog.subdir_state("chan", "noarch").change_seq
     clock = FakeTime(NOW_MS + 40)  # the message arrives 40 ms after the change
-    settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
+    settle = Settle(250, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
     result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert result.rebuilt and result.waited_ms == 210 and clock.slept == [0.21]
     # An already covered message neither waits nor rebuilds.
@@ -409,7 +409,7 @@ def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(world: World, pk
             world.ingest(world.stage("chan", path, f"s{i}"), now_ms=landed[-1])
 
     clock = FakeTime(NOW_MS + 10, stream)
-    settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
+    settle = Settle(250, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
     result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert result.waited_ms == 3000  # bounded by max_wait, though changes kept coming
     assert result.changes == len(landed) == 16  # every change that landed is in
@@ -417,20 +417,29 @@ def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(world: World, pk
     assert len(published) == result.changes
 
 
-@pytest.mark.parametrize(("gap_ms", "waited_ms"), [(1500, 210), (300, 960)])
-def test_changes_less_than_a_second_apart_wait_for_a_quiet_second(
-    world: World, pkgs: Path, gap_ms: int, waited_ms: int
-) -> None:
-    first = build_package(pkgs / f"gap{gap_ms}", "gapped", "1.0")
-    second = build_package(pkgs / f"gap{gap_ms}", "gapped", "2.0")
-    assert world.ingest(world.stage("chan", first, "g1"), now_ms=NOW_MS).status == "published"
-    last = NOW_MS + gap_ms
-    assert world.ingest(world.stage("chan", second, "g2"), now_ms=last).status == "published"
-    seq = world.catalog.subdir_state("chan", "noarch").change_seq
-    clock = FakeTime(last + 40)
-    settle = Settle(250, 1000, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
-    result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
-    assert (result.waited_ms, result.changes) == (waited_ms, 2)
+def test_a_rebuild_that_just_ended_counts_as_activity(world: World, pkgs: Path) -> None:
+    """Changes held back while the last rebuild ran come in a rush when it ends: the
+    quiet interval runs from the end of that rebuild, not from the last change."""
+    first = build_package(pkgs / "rush", "rush", "1.0")
+    second = build_package(pkgs / "rush", "rush", "2.0")
+    assert world.ingest(world.stage("chan", first, "r1"), now_ms=NOW_MS).status == "published"
+    rebuilt = reindex(
+        world.catalog, world.channels, "chan", "noarch", 1, now_ms=lambda: NOW_MS + 900
+    )
+    assert (
+        rebuilt.rebuilt
+        and world.catalog.subdir_state("chan", "noarch").indexed_at_ms == NOW_MS + 900
+    )
+    # The second change was committed before that rebuild ended.
+    assert (
+        world.ingest(world.stage("chan", second, "r2"), now_ms=NOW_MS + 500).status == "published"
+    )
+    clock = FakeTime(NOW_MS + 910)
+    settle = Settle(250, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
+    result = reindex(
+        world.catalog, world.channels, "chan", "noarch", 2, settle=settle, now_ms=clock.now_ms
+    )
+    assert (result.waited_ms, result.changes) == (240, 1)
 
 
 def test_a_change_taken_in_early_leaves_nothing_to_rebuild(world: World, pkgs: Path) -> None:

@@ -366,7 +366,6 @@ class DynamoCatalog(DynamoTable):
                             "UpdateExpression": (
                                 "ADD change_seq :one "
                                 "SET indexed_seq = if_not_exists(indexed_seq, :zero), "
-                                "previous_change_at = if_not_exists(changed_at, :zero), "
                                 "changed_at = :now"
                             ),
                             "ExpressionAttributeValues": _item(
@@ -459,7 +458,6 @@ class DynamoCatalog(DynamoTable):
                             "UpdateExpression": (
                                 "ADD change_seq :one "
                                 "SET indexed_seq = if_not_exists(indexed_seq, :zero), "
-                                "previous_change_at = if_not_exists(changed_at, :zero), "
                                 "changed_at = :now"
                             ),
                             "ExpressionAttributeValues": _item(
@@ -598,17 +596,17 @@ class DynamoCatalog(DynamoTable):
             change_seq=int(item.get("change_seq", 0)),
             indexed_seq=int(item.get("indexed_seq", 0)),
             changed_at_ms=int(item.get("changed_at", 0)),
-            previous_change_at_ms=int(item.get("previous_change_at", 0)),
+            indexed_at_ms=int(item.get("indexed_at", 0)),
         )
 
-    def mark_indexed(self, channel: str, subdir: str, seq: int) -> None:
+    def mark_indexed(self, channel: str, subdir: str, seq: int, now_ms: int) -> None:
         try:
             self._call(
                 "update_item",
                 Key=_item(schema.subdir_key(channel, subdir)),
-                UpdateExpression="SET indexed_seq = :s",
-                ConditionExpression="attribute_not_exists(indexed_seq) OR indexed_seq < :s",
-                ExpressionAttributeValues=_item({":s": seq}),
+                UpdateExpression="SET indexed_seq = :s, indexed_at = :now",
+                ConditionExpression="attribute_not_exists(indexed_seq) OR indexed_seq <= :s",
+                ExpressionAttributeValues=_item({":s": seq, ":now": now_ms}),
             )
         except ClientError:
             return  # a newer index already covers more: never go backwards

@@ -87,7 +87,7 @@ class SubdirState:
     change_seq: int = 0
     indexed_seq: int = 0
     changed_at_ms: int = 0  # when the last change was committed (epoch ms)
-    previous_change_at_ms: int = 0  # when the one before it was
+    indexed_at_ms: int = 0  # when the last rebuild finished
 
     @property
     def up_to_date(self) -> bool:

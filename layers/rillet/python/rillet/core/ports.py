@@ -177,8 +177,8 @@ class Catalog(Protocol):
 
     def subdir_state(self, channel: str, subdir: str) -> SubdirState: ...
 
-    def mark_indexed(self, channel: str, subdir: str, seq: int) -> None:
-        """Raise indexed_seq to ``seq`` (never lowers it)."""
+    def mark_indexed(self, channel: str, subdir: str, seq: int, now_ms: int) -> None:
+        """Raise indexed_seq to ``seq`` (never lowers it); the rebuild ended at ``now_ms``."""
         ...
 
 

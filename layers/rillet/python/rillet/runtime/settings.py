@@ -35,7 +35,6 @@ OIDC_GITLAB_ISSUERS: Final = "RILLET_OIDC_GITLAB_ISSUERS"  # comma-separated (se
 OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switched off
 OIDC_LEGACY_AUDIENCE: Final = "RILLET_OIDC_LEGACY_AUDIENCE"  # "true": also accept "prefix.dev"
 REINDEX_QUIET_MS: Final = "RILLET_REINDEX_QUIET_MS"  # rebuild once no change came for this long
-REINDEX_BURST_QUIET_MS: Final = "RILLET_REINDEX_BURST_QUIET_MS"  # ... this long, in a burst
 REINDEX_MAX_WAIT_MS: Final = "RILLET_REINDEX_MAX_WAIT_MS"  # ... or after waiting this long
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
@@ -53,7 +52,6 @@ OPTIONAL: Final = (
     OIDC_DISABLED,
     OIDC_LEGACY_AUDIENCE,
     REINDEX_QUIET_MS,
-    REINDEX_BURST_QUIET_MS,
     REINDEX_MAX_WAIT_MS,
     *ADMIN_TOKEN_SOURCES,
 )
@@ -63,12 +61,10 @@ DEFAULT_UPLOAD_URL_TTL: Final = 900
 # Lambda takes at most 6 MB per invocation, and API Gateway base64-encodes binary
 # bodies (4/3), so about 4.4 MB of package fits; larger ones use the presigned path.
 DEFAULT_MAX_API_BODY_BYTES: Final = 4_000_000
-# A lone upload waits a quarter second for company. Changes less than a second apart
-# are a burst: its rebuild waits for a second without changes, at most 4 s, so a
-# burst gets about one rebuild per 4 s instead of one per arrival (each rewrites
-# repodata.json, megabytes on a big subdir).
+# A lone upload waits a quarter second for company; while changes keep coming (or
+# came during the last rebuild) a burst gets one rebuild per 4 s at most, instead of
+# one per arrival (each rewrites repodata.json, megabytes on a big subdir).
 DEFAULT_REINDEX_QUIET_MS: Final = 250
-DEFAULT_REINDEX_BURST_QUIET_MS: Final = 1000
 DEFAULT_REINDEX_MAX_WAIT_MS: Final = 4000
 
 
@@ -96,7 +92,6 @@ class Settings:
     disabled_providers: frozenset[str] = frozenset()
     legacy_audience: bool = False
     reindex_quiet_ms: int = DEFAULT_REINDEX_QUIET_MS
-    reindex_burst_quiet_ms: int = DEFAULT_REINDEX_BURST_QUIET_MS
     reindex_max_wait_ms: int = DEFAULT_REINDEX_MAX_WAIT_MS
 
     @property
@@ -147,9 +142,6 @@ class Settings:
             disabled_providers=_providers(env.get(OIDC_DISABLED)),
             legacy_audience=_flag(env, OIDC_LEGACY_AUDIENCE),
             reindex_quiet_ms=_count(env, REINDEX_QUIET_MS, DEFAULT_REINDEX_QUIET_MS),
-            reindex_burst_quiet_ms=_count(
-                env, REINDEX_BURST_QUIET_MS, DEFAULT_REINDEX_BURST_QUIET_MS
-            ),
             reindex_max_wait_ms=_count(env, REINDEX_MAX_WAIT_MS, DEFAULT_REINDEX_MAX_WAIT_MS),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -41,23 +42,17 @@ class ReindexResult:
 class Settle:
     """Let a burst of changes pause before rebuilding.
 
-    A lone change waits until ``quiet_ms`` passed since it. A change that came
-    less than ``burst_quiet_ms`` after the one before marks a burst: then the
-    rebuild waits until no change came for ``burst_quiet_ms``. Never longer than
-    ``max_wait_ms``, so a steady stream gets one rebuild per ``max_wait_ms`` (plus
-    the rebuild), taking in everything that arrived meanwhile.
+    The rebuild waits until ``quiet_ms`` passed since the later of the last change
+    and the end of the last rebuild, never longer than ``max_wait_ms``. A lone
+    upload waits ``quiet_ms``; a stream of changes (also one held back by the last
+    rebuild and let go when it ended) gets one rebuild per ``max_wait_ms`` plus the
+    rebuild, taking in everything that arrived meanwhile.
     """
 
     quiet_ms: int
-    burst_quiet_ms: int
     max_wait_ms: int
     now_ms: Callable[[], int]
     sleep: Callable[[float], None]
-
-    def quiet_for(self, state: SubdirState) -> int:
-        gap = state.changed_at_ms - state.previous_change_at_ms
-        in_burst = state.previous_change_at_ms > 0 and gap < self.burst_quiet_ms
-        return max(self.quiet_ms, self.burst_quiet_ms) if in_burst else self.quiet_ms
 
 
 # Above this many pending changes one paginated read of the subdir beats batch-getting them.
@@ -133,6 +128,7 @@ def reindex(
     *,
     full: bool = False,
     settle: Settle | None = None,
+    now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
 ) -> ReindexResult:
     """Bring ``channel/subdir``'s index up to change ``seq`` unless it already covers it.
 
@@ -157,7 +153,7 @@ def reindex(
     if not pending and not full:
         # Every change up to the counter is published already: a rebuild that read the
         # counter before a change and its mark after took that change in and cleared it.
-        catalog.mark_indexed(channel, subdir, target)
+        catalog.mark_indexed(channel, subdir, target, now_ms())
         return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target)
     built = None
     if not full and len(pending) <= FULL_REBUILD_CHANGES:
@@ -169,7 +165,7 @@ def reindex(
     else:
         index, etags = built
         stats = write_index(store, channel, index, etags)
-    catalog.mark_indexed(channel, subdir, target)
+    catalog.mark_indexed(channel, subdir, target, now_ms())
     catalog.clear_changes(channel, subdir, pending)
     return ReindexResult(
         channel,
@@ -187,7 +183,7 @@ def _settle(catalog: Catalog, state: SubdirState, settle: Settle) -> tuple[Subdi
     start = settle.now_ms()
     while True:
         now = settle.now_ms()
-        quiet_left = state.changed_at_ms + settle.quiet_for(state) - now
+        quiet_left = max(state.changed_at_ms, state.indexed_at_ms) + settle.quiet_ms - now
         budget_left = start + settle.max_wait_ms - now
         if quiet_left <= 0 or budget_left <= 0:
             return state, now - start
