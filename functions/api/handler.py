@@ -239,6 +239,7 @@ def prefix_upload(channel: str) -> Response[str]:
         upload_id=c.new_id(),
         now_ms=c.clock.now_ms(),
         now_iso=c.clock.iso(),
+        commit_ms=c.clock.now_ms,
     )
     return http.text_response(201, f"published {published.subdir}/{published.filename}")
 

@@ -38,6 +38,7 @@ def record_handler(record: SQSRecord) -> None:
             key=unquote_plus(s3_record.s3.get_object.key),  # keys arrive URL-encoded
             limits=c.settings.limits,
             now_ms=c.clock.now_ms(),
+            commit_ms=c.clock.now_ms,
         )
         logger.info("upload processed", extra={"outcome": outcome.__dict__})
 

@@ -47,8 +47,12 @@ def record_package(
     via: str,
     cdn: Cdn,
     force: bool = False,
+    commit_ms: Callable[[], int] | None = None,
 ) -> str:
     """Claim the filename, write the immutable object, then make the record visible.
+
+    ``now_ms`` is when the work began; ``commit_ms`` reads the clock at the commit
+    (the change time the indexer settles on), ``now_ms`` again when not given.
 
     The claim comes first so two different files racing for one filename cannot
     both write the object; the record becomes visible to the indexer only after
@@ -87,7 +91,8 @@ def record_package(
     else:
         catalog.claim_package(package)
     write_object(package_object_key(channel, subdir, filename))
-    seq = catalog.publish_package(package, now_ms)
+    published_at = commit_ms() if commit_ms is not None else now_ms
+    seq = catalog.publish_package(package, published_at)
     if seq is None:  # a replay: make sure the index catches up anyway
         seq = catalog.subdir_state(channel, subdir).change_seq
     else:
@@ -98,7 +103,7 @@ def record_package(
         audit.append(
             AuditEvent(
                 channel,
-                utc_iso(datetime.fromtimestamp(now_ms / 1000, UTC)),
+                utc_iso(datetime.fromtimestamp(published_at / 1000, UTC)),
                 actor,
                 "package.overwrite" if replaced else "package.upload",
                 {
@@ -125,6 +130,7 @@ def ingest_staged(
     key: str,
     limits: Limits,
     now_ms: int,
+    commit_ms: Callable[[], int] | None = None,
 ) -> IngestOutcome:
     """Process one object that landed in the staging bucket; safe to run twice."""
     upload_id = upload_id_from_staging_key(key)
@@ -189,6 +195,7 @@ def ingest_staged(
             via="presigned",
             cdn=cdn,
             force=upload.force,
+            commit_ms=commit_ms,
         )
     except Conflict as exc:
         return reject(exc.code, exc.message, subdir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rillet.core.accounts import AuditEvent
@@ -47,6 +48,7 @@ def upload_package(
     upload_id: str,
     now_ms: int,
     now_iso: str,
+    commit_ms: Callable[[], int] | None = None,
 ) -> Published:
     """Validate and publish one package sent in the request body (same path as presigned).
 
@@ -107,6 +109,7 @@ def upload_package(
         actor=actor.user,
         via="trusted-publishing" if actor.minted else "api",
         cdn=cdn,
+        commit_ms=commit_ms,
     )
     replaced = existing is not None
     return Published(channel, subdir, filename, facts.sha256, replaced)
