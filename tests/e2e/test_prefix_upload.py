@@ -20,7 +20,8 @@ from tests.packages import build_package
 pytestmark = pytest.mark.e2e
 
 CHANNEL = "prefix-up"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "upload"
+# Requests captured from the real upload clients (old raw body, current multipart).
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upload"
 
 
 @pytest.fixture(scope="module")
