@@ -647,32 +647,32 @@ class HandlerEvent:
 def settle_info(
     window: Any, first: Any, final: Any, waited_ms: int, start_ms: int, started: float
 ) -> dict[str, Any]:
-    """Which window ``indexing._settle`` applied and why it ended (all from the states it
-    read and the real ``Settle.quiet_for``): ``burst`` when the last change came less than
-    ``burst_quiet_ms`` after the one before; ended by ``quiet`` once the window had passed
-    since the last change, else by the ``cap`` (``max_wait_ms``)."""
-    window_ms = window.quiet_for(final)
+    """What ``indexing._settle`` waited for and what ended it, from the states it read and
+    the real ``Settle``: the quiet interval (``quiet_ms``) runs from the later of the last
+    change (``changed_at_ms``, taken at its commit) and the end of the last rebuild
+    (``indexed_at_ms``); ``quiet_from`` says which of the two it was. Ended by ``quiet``
+    once the interval had passed, else by the ``cap`` (``max_wait_ms``)."""
     end_ms = start_ms + waited_ms
-    quiet_at_end = end_ms - final.changed_at_ms
-    gap = (
-        final.changed_at_ms - final.previous_change_at_ms
-        if final.previous_change_at_ms > 0
-        else None
-    )
+    ref_ms = max(final.changed_at_ms, final.indexed_at_ms)
+    quiet_at_end = end_ms - ref_ms
+
+    def on_monotonic(ms: int) -> float:
+        # time.monotonic()'s axis (the clocks are one process's).
+        return started - (start_ms - ms) / 1000
+
     return {
         "waited_ms": waited_ms,
         "started": started,  # time.monotonic() when the settle began
         "quiet_ms": window.quiet_ms,
-        "burst_quiet_ms": window.burst_quiet_ms,
         "max_wait_ms": window.max_wait_ms,
-        "window_ms": window_ms,
-        "burst": gap is not None and gap < window.burst_quiet_ms,
-        "gap_ms": gap,  # the last change minus the one before, as the rebuild read them
-        "quiet_at_start_ms": start_ms - first.changed_at_ms,  # when the message came in
+        "quiet_from": "rebuild" if final.indexed_at_ms > final.changed_at_ms else "change",
+        # When the message came in: since the later of the last change and rebuild end.
+        "quiet_at_start_ms": start_ms - max(first.changed_at_ms, first.indexed_at_ms),
         "quiet_at_end_ms": quiet_at_end,
-        "ended_by": "quiet" if quiet_at_end >= window_ms else "cap",
-        # The last change on time.monotonic()'s axis (the clocks are one process's).
-        "changed_at": started - (start_ms - final.changed_at_ms) / 1000,
+        "ended_by": "quiet" if quiet_at_end >= window.quiet_ms else "cap",
+        "changed_at": on_monotonic(final.changed_at_ms),
+        "indexed_at": on_monotonic(final.indexed_at_ms) if final.indexed_at_ms else None,
+        "quiet_ref": on_monotonic(ref_ms),
         "changes_during": final.change_seq - first.change_seq,
     }
 
@@ -682,8 +682,8 @@ class HandlerProbe:
 
     Wraps the service functions the two handlers call (``ingest_staged`` and
     ``reindex``, looked up as module globals) without changing the handlers, and
-    ``indexing._settle`` (looked up by ``reindex`` the same way) to record which
-    settle window each reindex call ran in and why it ended (``settle_info``).
+    ``indexing._settle`` (looked up by ``reindex`` the same way) to record, per
+    reindex call, what its settle waited for and what ended it (``settle_info``).
     """
 
     def __init__(self, clock: ServerClock | None = None) -> None:

@@ -7,10 +7,10 @@ the S3 notification and validation (validate pump), the reindex request and rebu
 new record. Server-side steps are timed by wrapping the service functions the handlers
 call (no application change); the reindex handler's settle wait before the rebuild is
 its ``ReindexResult.waited_ms`` (what the handler logs), and which window it applied is
-recorded from the states ``indexing._settle`` read (``common.settle_info``): the lone
-one (RILLET_REINDEX_QUIET_MS) or, when the upload's change came less than
-RILLET_REINDEX_BURST_QUIET_MS after the previous upload's, the burst one. The first
-upload is a warm-up and is not counted.
+what it waited for is recorded from the states ``indexing._settle`` read
+(``common.settle_info``): RILLET_REINDEX_QUIET_MS since the later of the upload's change
+(taken at its commit) and the end of the last rebuild, at most
+RILLET_REINDEX_MAX_WAIT_MS. The first upload is a warm-up and is not counted.
 
 To keep the client from competing for the two cores while the rebuild runs, py-rattler
 starts polling once the rebuild that covers the upload has finished; "client" below is
@@ -21,7 +21,6 @@ request to the first successful query.
 from __future__ import annotations
 
 import argparse
-import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -133,11 +132,9 @@ def one_upload(
         "queries": queries,
         "full": r.info["full"],
         "changes": r.info["changes"],
-        # The window the settle applied: "burst" when this upload's change came less than
-        # burst_quiet_ms after the one before (the previous upload's), else "lone".
-        "burst": bool(settled.get("burst")),
-        "gap_ms": settled.get("gap_ms"),
-        "window_ms": settled.get("window_ms"),
+        # What the settle's quiet interval counted from: "change" (this upload's commit)
+        # or "rebuild" (the end of the rebuild before, when that was later).
+        "quiet_from": settled.get("quiet_from"),
         "ended_by": settled.get("ended_by"),
         "quiet_at_start_ms": settled.get("quiet_at_start_ms"),
     }
@@ -196,41 +193,31 @@ def run_records(
         for key in (*STEPS, "total", *MOTO_STEPS)
     }
     without = [s["total"] - s["validate_moto"] - s["reindex_moto"] for s in samples]
-    lone = [s for s in samples if not s["burst"]]
-    burst = [s for s in samples if s["burst"]]
-    gaps = [s["gap_ms"] for s in samples if s["gap_ms"] is not None]
+    from_change = [s for s in samples if s["quiet_from"] == "change"]
+    from_rebuild = [s for s in samples if s["quiet_from"] == "rebuild"]
     return {
         "n": n,
         "count": len(samples),
         "warmup": warmup,
         "quiet_ms": c.settings.reindex_quiet_ms,
-        "burst_quiet_ms": c.settings.reindex_burst_quiet_ms,
         "max_wait_ms": c.settings.reindex_max_wait_ms,
-        "lone": len(lone),
-        "burst": len(burst),
+        "from_change": len(from_change),
+        "from_rebuild": len(from_rebuild),
         "ended_cap": sum(1 for s in samples if s["ended_by"] == "cap"),
-        # Between this upload's change and the one before (the previous upload's).
-        "change_gap_ms": {
-            "min": min(gaps) if gaps else None,
-            "p50": percentile(gaps, 50) if gaps else None,
-        },
-        # How many of the uploads at or above the p95 got the burst window, and how many
-        # burst-window uploads followed another one.
-        "at_p95": sum(1 for s in samples if s["total"] >= percentile(totals, 95)),
-        "burst_at_p95": sum(
-            1 for s in samples if s["burst"] and s["total"] >= percentile(totals, 95)
+        "settle_change_p50": (
+            percentile([s["settle"] for s in from_change], 50) if from_change else None
         ),
-        "burst_after_burst": sum(
-            1 for a, b in itertools.pairwise(samples) if a["burst"] and b["burst"]
+        "settle_rebuild_p50": (
+            percentile([s["settle"] for s in from_rebuild], 50) if from_rebuild else None
         ),
-        "settle_lone_p50": percentile([s["settle"] for s in lone], 50) if lone else None,
-        "settle_burst_p50": percentile([s["settle"] for s in burst], 50) if burst else None,
-        "total_lone_p50": percentile([s["total"] for s in lone], 50) if lone else None,
-        "total_burst_p50": percentile([s["total"] for s in burst], 50) if burst else None,
-        # Validation begins this long before the change is committed: the change's time
-        # (changed_at) is the now_ms the validate handler passes to ingest.
-        "validate_to_reindex_p50": percentile(
-            [s["validate"] + s["to_reindex"] for s in lone] or [0.0], 50
+        # The quiet interval runs from the commit, inside ingest: the hop from the end of
+        # validation to the reindex call, and how much of the interval had passed when
+        # the settle began.
+        "to_reindex_p50": percentile([s["to_reindex"] for s in samples], 50),
+        "quiet_at_start_p50_ms": percentile(
+            [s["quiet_at_start_ms"] for s in samples if s["quiet_at_start_ms"] is not None]
+            or [0.0],
+            50,
         ),
         "first_index_s": first_index_s,
         "rebuilds": rebuilds,
@@ -276,7 +263,7 @@ def render(result: dict[str, Any]) -> str:
         "p50 excl. moto",
         "p95 excl. moto",
         "incremental rebuilds",
-        "settle window: lone / burst",
+        "settle quiet from: change / rebuild end",
         "first full index",
     ]
     body = [
@@ -288,7 +275,7 @@ def render(result: dict[str, Any]) -> str:
             fmt_s(r["without_moto_p50"]),
             fmt_s(r["without_moto_p95"]),
             f"{r['incremental']} of {r['count']}",
-            f"{r['lone']} / {r['burst']}",
+            f"{r['from_change']} / {r['from_rebuild']}",
             fmt_s(r["first_index_s"]),
         ]
         for r in rows
@@ -306,12 +293,11 @@ def render(result: dict[str, Any]) -> str:
     out.append(md_table(head, body))
     out += [
         "",
-        "By settle window (p50 settle wait / p50 total): "
+        "Settle (p50 wait; p50 quiet already passed since the commit when the settle "
+        "began; p50 from the end of validation to the reindex call): "
         + "; ".join(
-            f"N={fmt_n(r['n'])}: lone {fmt_s(r['settle_lone_p50'])} / "
-            f"{fmt_s(r['total_lone_p50'])}, burst {fmt_s(r['settle_burst_p50'])} / "
-            f"{fmt_s(r['total_burst_p50'])} (gap to the previous upload's change: min "
-            f"{_ms(r['change_gap_ms']['min'])}, p50 {_ms(r['change_gap_ms']['p50'])})"
+            f"N={fmt_n(r['n'])}: {fmt_s(r['steps']['settle']['p50'])}; "
+            f"{_ms(r['quiet_at_start_p50_ms'])}; {fmt_s(r['to_reindex_p50'])}"
             for r in rows
         )
         + ".",
@@ -374,7 +360,7 @@ def analysis(result: dict[str, Any]) -> str:
     n = fmt_n(row["n"])
     p50 = {k: v["p50"] for k, v in st.items()}
     quiet = fmt_s(row["quiet_ms"] / 1000)
-    burst_quiet = fmt_s(row["burst_quiet_ms"] / 1000)
+    cap = fmt_s(row["max_wait_ms"] / 1000)
     rest = p50["presign"] + p50["put"] + p50["to_validate"] + p50["to_reindex"]
     verdict = "meets" if row["p50"] <= 1.0 else "misses"
     path = (
@@ -394,38 +380,17 @@ def analysis(result: dict[str, Any]) -> str:
         f"{fmt_s(rest)}. Without moto's own time the p50 is {fmt_s(row['without_moto_p50'])}.",
     ]
     settle = (
-        "The settle wait depends on the window the reindex handler applies "
-        "(`indexing.Settle`). A change's time is when its validation began (`changed_at`, "
-        "the `now_ms` the validate handler passes to ingest). An upload whose change came "
-        f"{burst_quiet} or more after the one before is a lone change: the rebuild waits "
-        f"until {quiet} passed since it, so it pays {quiet} minus validation and the queue "
-        f"hop ({fmt_s(row['validate_to_reindex_p50'])} at p50); {row['lone']} of "
-        f"{row['count']} uploads here, settle p50 {fmt_s(row['settle_lone_p50'])}, total "
-        f"p50 {fmt_s(row['total_lone_p50'])}."
+        "Before the rebuild the reindex handler settles (`indexing.Settle`): it waits until "
+        f"{quiet} passed since the later of the last change (taken at its commit, at the "
+        f"end of validation) and the end of the last rebuild, at most {cap}. The uploads "
+        "run one after another, each once the previous one is installable, so "
+        f"{row['from_change']} of {row['count']} settles counted from the upload's own "
+        f"commit and {row['from_rebuild']} from the end of a rebuild. When the settle "
+        f"began, p50 {_ms(row['quiet_at_start_p50_ms'])} of the {quiet} had passed since "
+        "the commit (the rest of ingest after it, then the queue hop to the reindex call: "
+        f"p50 {fmt_s(row['to_reindex_p50'])}), so the settle waited p50 "
+        f"{fmt_s(p50['settle'])}."
     )
-    if row["burst"]:
-        settle += (
-            f" The uploads run one after another, each as soon as the previous one is "
-            f"installable, so when one cycle takes less than {burst_quiet} the next upload's "
-            f"change comes less than {burst_quiet} after the previous one's (gap min "
-            f"{_ms(row['change_gap_ms']['min'])}, p50 {_ms(row['change_gap_ms']['p50'])}) "
-            f"and counts as a burst: the rebuild waits until no change came for "
-            f"{burst_quiet}. That happened to {row['burst']} of {row['count']} uploads "
-            f"(settle p50 {fmt_s(row['settle_burst_p50'])}, total p50 "
-            f"{fmt_s(row['total_burst_p50'])}); {row['burst_at_p95']} of the "
-            f"{row['at_p95']} uploads at or above the p95 ({fmt_s(row['p95'])}) were among "
-            "them."
-        )
-        if row["burst_after_burst"] == 0:
-            settle += (
-                " None followed another such upload: the wait makes the next cycle longer "
-                f"than {burst_quiet}, so the next upload is a lone change again."
-            )
-    else:
-        settle += (
-            f" No upload's change came less than {burst_quiet} after the previous one's "
-            f"(gap min {_ms(row['change_gap_ms']['min'])}), so none got the burst window."
-        )
     if row["ended_cap"]:
         settle += f" {row['ended_cap']} settles ended at the cap."
     out += ["", settle]
@@ -445,21 +410,15 @@ def analysis(result: dict[str, Any]) -> str:
             + ", ".join(f"{k} {fmt_s(v)}" for k, v in parts)
             + "."
         )
-        if parts[0][0] == "the settle wait" and row["burst"]:
+        if parts[0][0] == "the settle wait":
+            lower = row["quiet_ms"] - (row["without_moto_p50"] - 1.0) * 1000
             text += (
-                f" The settle wait is this large because {row['burst']} of {row['count']} "
-                f"uploads got the burst window (above). What would close it (not in the "
-                "product now): count a change as part of a burst only while the change "
-                "before it is still pending, i.e. `Settle.quiet_for` also asks for "
-                "`change_seq - indexed_seq ≥ 2` in the state it reads; an upload made after "
-                f"the previous one is installable would then wait the lone {quiet}, while a "
-                "real burst leaves several changes pending and keeps its window."
+                f" The settle wait is the largest part: {quiet} from the commit, less what "
+                "passed before the settle began. What would close it (configuration, not "
+                f"the product's default): RILLET_REINDEX_QUIET_MS ≤ {max(0.0, lower):.0f} (now "
+                f"{row['quiet_ms']}); the price is fewer changes coalesced per rebuild in a "
+                "burst (scenario 2)."
             )
-            if row["lone"]:
-                text += (
-                    f" The lone uploads here took p50 {fmt_s(row['total_lone_p50'])} from "
-                    "the first request to installable."
-                )
         else:
             text += " Scenario 1 lists what would shorten the rebuild at this size."
         out += ["", text]
@@ -482,8 +441,7 @@ def analysis(result: dict[str, Any]) -> str:
             "",
             f"Met with {fmt_s(1.0 - row['p50'])} to spare at p50. The settle wait "
             f"({fmt_s(p50['settle'])}) is the price of coalescing bursts (scenario 2): "
-            "RILLET_REINDEX_QUIET_MS sets what a lone upload waits, "
-            "RILLET_REINDEX_BURST_QUIET_MS what an upload that follows another that closely "
+            "RILLET_REINDEX_QUIET_MS, counted from the commit, sets what a lone upload "
             "waits.",
         ]
     if len(result["rows"]) > 1:

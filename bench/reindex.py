@@ -346,10 +346,13 @@ def instrumented_reindex(
         ):
             stack.enter_context(_patched(module, name, timer.wrap(phase, getattr(module, name))))
         window = settle_from_settings(timer) if settle else None
-        # The window the settle applies to the last change (lone or burst) and how long
-        # ago that change was when the rebuild is called.
-        window_ms = window.quiet_for(state0) if window is not None else None
-        since_change_ms = window.now_ms() - state0.changed_at_ms if window is not None else None
+        # How long ago the last change, and the later of it and the end of the last
+        # rebuild (where the settle's quiet interval starts), were when the rebuild is called.
+        now_ms = window.now_ms() if window is not None else None
+        since_change_ms = now_ms - state0.changed_at_ms if now_ms is not None else None
+        since_quiet_ms = (
+            now_ms - max(state0.changed_at_ms, state0.indexed_at_ms) if now_ms is not None else None
+        )
         started = time.perf_counter()
         result = indexing.reindex(
             timed_catalog, counting, channel, subdir, seq, full=full, settle=window
@@ -382,8 +385,8 @@ def instrumented_reindex(
         "changes": result.changes,
         "waited_ms": result.waited_ms,
         "settle_s": settle_s,
-        "settle_window_ms": window_ms,
         "since_change_ms": since_change_ms,
+        "since_quiet_ms": since_quiet_ms,
         "records": len(records),
         "seconds": t,
         "seconds_detail": timer.detail(sec),
@@ -560,7 +563,6 @@ def run_size(n: int, repeat: int, check_client: bool, moto_as_is: bool) -> dict[
         window = settle_from_settings()  # the reindex handler's, the local stack's settings
         settle_settings = {
             "quiet_ms": window.quiet_ms,
-            "burst_quiet_ms": window.burst_quiet_ms,
             "max_wait_ms": window.max_wait_ms,
         }
         clock = common.ServerClock()
@@ -1027,19 +1029,21 @@ def analysis(result: dict[str, Any]) -> str:
             + "."
         )
     settings = big.get("settle")
-    if settings and inc.get("settle_window_ms") is not None:
-        window_kind = (
-            "the lone one" if inc["settle_window_ms"] == settings["quiet_ms"] else "the burst one"
+    if settings and inc.get("since_change_ms") is not None:
+        since = inc.get("since_quiet_ms")
+        from_text = (
+            f", {fmt_s(since / 1000)} after the later of the change and the end of the last rebuild"
+            if since is not None
+            else ""
         )
         settle_text = (
             f"The handler's settle window ran first and waited {fmt_s(inc['settle_s'])} "
-            "here, not counted in the totals: a lone change waits until "
-            f"{fmt_s(settings['quiet_ms'] / 1000)} passed since it, a change less than "
-            f"{fmt_s(settings['burst_quiet_ms'] / 1000)} after the one before until no change "
-            f"came for {fmt_s(settings['burst_quiet_ms'] / 1000)} (at most "
-            f"{fmt_s(settings['max_wait_ms'] / 1000)}); the window here was {window_kind}, and "
-            f"the benchmark called the rebuild {fmt_s(inc['since_change_ms'] / 1000)} after "
-            "the change (scenario 3 has the wait an upload sees)."
+            "here, not counted in the totals: the rebuild waits until "
+            f"{fmt_s(settings['quiet_ms'] / 1000)} passed since the later of the last change "
+            "(taken at its commit) and the end of the last rebuild, at most "
+            f"{fmt_s(settings['max_wait_ms'] / 1000)}; the benchmark called the rebuild "
+            f"{fmt_s(inc['since_change_ms'] / 1000)} after the change{from_text} (scenario 3 "
+            "has the wait an upload sees)."
         )
     else:
         settle_text = (
