@@ -415,18 +415,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=8, help="concurrent uploaders")
     parser.add_argument("--names", type=int, default=50, help="distinct package names")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait, at most")
-    parser.add_argument(
-        "--moto-as-is",
-        action="store_true",
-        help="keep moto's whole-table copy on every transaction",
-    )
+    common.add_moto_arg(parser)
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)
-
-
-if __name__ == "__main__":
-    main()
 
 
 def analysis(result: dict[str, Any]) -> str:
@@ -636,3 +628,7 @@ def analysis(result: dict[str, Any]) -> str:
         "just as here. The benchmark cannot show how many rebuilds that leaves.",
     ]
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()

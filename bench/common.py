@@ -154,6 +154,15 @@ def add_output_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_moto_arg(parser: argparse.ArgumentParser) -> None:
+    """For the scenarios that run on the local stack (see ``local_stack``)."""
+    parser.add_argument(
+        "--moto-as-is",
+        action="store_true",
+        help="keep moto's whole-table copy on every transaction",
+    )
+
+
 def finish(name: str, result: dict[str, Any], args: argparse.Namespace) -> Path:
     """Write ``<out>/<name>.json``, print the scenario's section, re-render the report."""
     from bench import run_all

@@ -339,18 +339,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=50, help="measured uploads per size")
     parser.add_argument("--warmup", type=int, default=1, help="uploads before measuring")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per upload, at most")
-    parser.add_argument(
-        "--moto-as-is",
-        action="store_true",
-        help="keep moto's whole-table copy on every transaction",
-    )
+    common.add_moto_arg(parser)
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)
-
-
-if __name__ == "__main__":
-    main()
 
 
 def analysis(result: dict[str, Any]) -> str:
@@ -448,3 +440,7 @@ def analysis(result: dict[str, Any]) -> str:
         trend = ", ".join(f"{fmt_n(r['n'])}: {fmt_s(r['p50'])}" for r in result["rows"])
         out += ["", f"p50 by size: {trend}."]
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -948,18 +948,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="skip checking with py-rattler that the new package is visible",
     )
-    parser.add_argument(
-        "--moto-as-is",
-        action="store_true",
-        help="keep moto's whole-table copy on every transaction",
-    )
+    common.add_moto_arg(parser)
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)
-
-
-if __name__ == "__main__":
-    main()
 
 
 def analysis(result: dict[str, Any]) -> str:
@@ -1154,3 +1146,7 @@ def analysis(result: dict[str, Any]) -> str:
         ordered = [text for _, text in sorted(misses, key=lambda wt: -wt[0])]
         out += [f"{i}. {text}" for i, text in enumerate(ordered, 1)]
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
