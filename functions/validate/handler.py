@@ -35,6 +35,8 @@ def record_handler(record: SQSRecord) -> None:
             c.reindex_queue,
             c.audit,
             c.cdn,
+            directory=c.directory,
+            publishers=c.publishers,
             key=unquote_plus(s3_record.s3.get_object.key),  # keys arrive URL-encoded
             limits=c.settings.limits,
             now_ms=c.clock.now_ms(),

@@ -136,6 +136,8 @@ def test_reindex_batch_for_one_subdir_covers_every_change(
             container.reindex_queue,
             container.audit,
             container.cdn,
+            directory=container.directory,
+            publishers=container.publishers,
             key=key,
             limits=container.settings.limits,
             now_ms=1,

@@ -21,6 +21,7 @@ from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
+from rillet.adapters.publishers import DynamoPublishers
 from rillet.adapters.s3 import S3ObjectStore
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.errors import Conflict
@@ -46,6 +47,8 @@ class World:
     sqs: Any
     queue_url: str
     audit: DynamoAuditLog
+    directory: DynamoDirectory
+    publishers: DynamoPublishers
 
     def stage(self, channel: str, path: Path, upload_id: str, **overrides: Any) -> str:
         data = path.read_bytes()
@@ -55,7 +58,8 @@ class World:
             filename=overrides.get("filename", path.name),
             sha256=overrides.get("sha256", hashlib.sha256(data).hexdigest()),
             size=overrides.get("size", len(data)),
-            created_by="test",
+            # The operator, who created the channel: still entitled when the file arrives.
+            created_by="admin",
             created_at="2026-11-23T00:00:00Z",
             expires_at=overrides.get("expires_at", NOW_MS // 1000 + 900),
         )
@@ -74,6 +78,8 @@ class World:
             self.queue,
             self.audit,
             NoCdn(),
+            directory=self.directory,
+            publishers=self.publishers,
             key=key,
             limits=Limits(),
             now_ms=now_ms,
@@ -117,6 +123,8 @@ def world() -> Iterator[World]:
             sqs=session.client("sqs"),
             queue_url=p.reindex_queue_url,
             audit=DynamoAuditLog(session.client("dynamodb"), p.names.table),
+            directory=DynamoDirectory(session.client("dynamodb"), p.names.table),
+            publishers=DynamoPublishers(session.client("dynamodb"), p.names.table),
         )
         # The staging notifications are not consumed here: purge them as they come.
         w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
@@ -127,7 +135,7 @@ def world() -> Iterator[World]:
             principal=Principal("admin", superuser=True),
             now_iso="2026-11-23T00:00:00Z",
             now=NOW_MS // 1000,
-            directory=DynamoDirectory(session.client("dynamodb"), p.names.table),
+            directory=w.directory,
         )
         yield w
 
@@ -234,6 +242,8 @@ def test_indexed_timestamp_is_set_once_and_preserved(world: World, pkgs: Path) -
         world.queue,
         world.audit,
         NoCdn(),
+        directory=world.directory,
+        publishers=world.publishers,
         key=world.stage("chan", two, "t2"),
         limits=Limits(),
         now_ms=NOW_MS + 5000,

@@ -227,6 +227,8 @@ class DynamoCatalog(DynamoTable):
             "expires_at": upload.expires_at,
             "status": upload.status.value,
             "force": upload.force,
+            "key_id": upload.key_id or None,
+            "key_hash": upload.key_hash or None,
             schema.TTL_ATTRIBUTE: upload.expires_at + UPLOAD_RETENTION_SECONDS,
         }
         try:
@@ -252,6 +254,8 @@ class DynamoCatalog(DynamoTable):
             reason=item.get("reason"),
             message=item.get("message"),
             force=bool(item.get("force", False)),
+            key_id=item.get("key_id", ""),
+            key_hash=item.get("key_hash", ""),
         )
 
     def start_validation(self, upload_id: str) -> bool:

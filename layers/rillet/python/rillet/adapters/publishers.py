@@ -63,6 +63,11 @@ class DynamoPublishers(DynamoTable):
     def for_channel(self, channel: str) -> list[Publisher]:
         return [_from_item(i) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
 
+    def get(self, channel: str, publisher_id: str) -> Publisher | None:
+        """The channel's publisher as it is now (None once removed)."""
+        item = self._get({"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"})
+        return _from_item(item) if item is not None else None
+
     def delete(self, channel: str, publisher_id: str) -> Publisher:
         own = {"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"}
         item = self._get(own)

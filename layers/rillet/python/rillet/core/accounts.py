@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from rillet.core.errors import InvalidName, InvalidRequest
-from rillet.core.policy import Role, Scope, parse_scope
+from rillet.core.policy import PublishLimits, Role, Scope, parse_scope
 
 _USER_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,37}[a-z0-9])?$")
 RESERVED_USERS: Final = frozenset({"admin", "me", "root", "system", "rillet", "anonymous"})
@@ -54,7 +54,7 @@ class ApiKey:
     revoked: bool = False
     kind: str = "api"  # api | minted
     # Minted trusted-publishing tokens only: per channel, the publishers' name/subdir limits.
-    publish_limits: Mapping[str, list[Mapping[str, list[str]]]] | None = None
+    publish_limits: PublishLimits | None = None
 
     def active(self, now: int) -> bool:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)

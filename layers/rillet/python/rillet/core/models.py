@@ -62,6 +62,10 @@ class Upload:
     reason: str | None = None
     message: str | None = None
     force: bool = False  # overwrite an existing filename (checked for permission at request time)
+    # The credential that asked for the intent; ingest resolves it again when the file
+    # arrives. Neither set: the operator (created_by "admin") or a user's role alone.
+    key_id: str = ""
+    key_hash: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -396,14 +396,56 @@ def replay_expiry(claims: Mapping[str, Any]) -> int:
     return int(claims["exp"]) + LEEWAY_SECONDS + REPLAY_MARGIN_SECONDS
 
 
-def publish_limits(matched: Iterable[Publisher]) -> dict[str, list[Mapping[str, list[str]]]]:
+def publisher_summary(publisher: Publisher) -> dict[str, str]:
+    """Who a publish came from, for audit entries: id, provider, repository/project, workflow."""
+    if publisher.provider == "github":
+        where = {
+            "repository": f"{publisher.owner}/{publisher.repository}",
+            "workflow": publisher.workflow,
+        }
+    else:
+        where = {
+            "project": f"{publisher.namespace}/{publisher.project}",
+            "config_path": publisher.config_path,
+        }
+    out = {"id": publisher.id, "provider": publisher.provider, **where}
+    if publisher.environment:
+        out["environment"] = publisher.environment
+    return out
+
+
+def publish_limits(matched: Iterable[Publisher]) -> dict[str, list[Mapping[str, Any]]]:
     """Per channel, the name/subdir limits of each matching publisher (any one may allow)."""
-    limits: dict[str, list[Mapping[str, list[str]]]] = {}
+    limits: dict[str, list[Mapping[str, Any]]] = {}
     for p in matched:
         limits.setdefault(p.channel, []).append(
-            {"name_patterns": list(p.name_patterns), "subdirs": list(p.subdirs)}
+            {
+                "publisher": publisher_summary(p),
+                "name_patterns": list(p.name_patterns),
+                "subdirs": list(p.subdirs),
+            }
         )
     return limits
+
+
+def live_limits(
+    stored: Mapping[str, Iterable[Mapping[str, Any]]] | None,
+    lookup: Callable[[str, str], Publisher | None],
+) -> dict[str, list[Mapping[str, Any]]]:
+    """A minted token's limits re-read from the publishers that still exist.
+
+    A publisher removed since the mint (or its channel deleted) grants nothing from
+    that moment; a rule that names no publisher cannot be checked and grants nothing.
+    """
+    alive = []
+    for channel, rules in (stored or {}).items():
+        for rule in rules:
+            named = rule.get("publisher")
+            publisher_id = named.get("id") if isinstance(named, Mapping) else None
+            found = lookup(channel, publisher_id) if isinstance(publisher_id, str) else None
+            if found is not None and found.channel == channel:
+                alive.append(found)
+    return publish_limits(alive)
 
 
 _FIELD_RE: Final = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,200}$")

@@ -12,7 +12,7 @@ import fnmatch
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from rillet.core.errors import Forbidden, InvalidRequest, Unauthenticated
 from rillet.core.models import Visibility
@@ -65,6 +65,11 @@ SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.ADMIN: ALL_ACTIONS,
 }
 
+# Per channel, one rule per trusted publisher: {"publisher": {id, provider, ...},
+# "name_patterns": [...], "subdirs": [...]}; any one rule may allow a package.
+PublishLimits = Mapping[str, list[Mapping[str, Any]]]
+OUTSIDE_PUBLISHER_LIMITS: Final = "outside-publisher-limits"
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -75,25 +80,47 @@ class Principal:
     channels: frozenset[str] | None = None  # None: not limited to particular channels
     superuser: bool = False
     key_id: str = ""
+    key_hash: str = ""  # the credential's token hash: how ingest finds it again
     # A token minted by trusted publishing: upload-only, into ``channels``, within
     # each channel's publisher limits (package-name patterns, subdirs).
     minted: bool = False
-    publish_limits: Mapping[str, list[Mapping[str, list[str]]]] | None = None
+    publish_limits: PublishLimits | None = None
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels
 
-    def may_publish(self, channel: str, name: str, subdir: str) -> bool:
-        if self.publish_limits is None:
-            return True
-        for rule in self.publish_limits.get(channel, []):
+    def publishing_rule(
+        self, channel: str, name: str, subdir: str | None
+    ) -> Mapping[str, Any] | None:
+        """The first publisher rule that lets this token publish ``name`` into ``subdir``.
+
+        The one rule for every upload path. ``subdir`` None means not known yet (a
+        presigned request without one): only the name is judged, and the real subdir
+        is judged again at validation.
+        """
+        for rule in (self.publish_limits or {}).get(channel, []):
             subdirs, patterns = rule.get("subdirs") or [], rule.get("name_patterns") or []
-            if subdirs and subdir not in subdirs:
+            if subdir is not None and subdirs and subdir not in subdirs:
                 continue
             if patterns and not any(fnmatch.fnmatchcase(name.lower(), p.lower()) for p in patterns):
                 continue
+            return rule
+        return None
+
+    def may_publish(self, channel: str, name: str, subdir: str | None) -> bool:
+        if self.publish_limits is None:
             return True
-        return False
+        return self.publishing_rule(channel, name, subdir) is not None
+
+
+def require_publish(principal: Principal, channel: str, name: str, subdir: str | None) -> None:
+    """Raise Forbidden unless the credential's publisher limits allow this package."""
+    if not principal.may_publish(channel, name, subdir):
+        where = f" to {subdir}" if subdir is not None else ""
+        raise Forbidden(
+            f"this token's trusted publishers may not publish {name}{where} in channel {channel}",
+            code=OUTSIDE_PUBLISHER_LIMITS,
+        )
 
 
 def allowed(

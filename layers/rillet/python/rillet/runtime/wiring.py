@@ -147,12 +147,14 @@ class Container:
     def authenticate(self, authorization: str | None) -> Principal | None:
         """The caller behind an Authorization header (None: anonymous).
 
-        Raises Unauthenticated for a bad, revoked or expired token."""
+        Raises Unauthenticated for a bad, revoked or expired token, or a minted one
+        whose trusted publishers were removed."""
         return authenticate(
             self.directory,
             admin_token=self.admin_token,
             authorization=authorization,
             now=self.clock.epoch(),
+            publishers=self.publishers,
         )
 
     def new_secret(self) -> tuple[str, str]:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from typing import Protocol
 
-from rillet.core.errors import NotFound, Unauthenticated
-from rillet.core.models import Channel, Visibility
-from rillet.core.policy import Action, Principal, Role, allowed, require
+from rillet.core.accounts import ApiKey
+from rillet.core.errors import Forbidden, NotFound, Unauthenticated
+from rillet.core.models import Channel, Upload, Visibility
+from rillet.core.oidc import Publisher, live_limits
+from rillet.core.policy import Action, Principal, Role, Scope, allowed, require
 from rillet.core.ports import Catalog, Directory
 from rillet.core.tokens import plausible_token, token_hash
 
 ADMIN_USER = "admin"
+
+
+class PublisherLookup(Protocol):
+    def get(self, channel: str, publisher_id: str) -> Publisher | None: ...
 
 
 def credential(authorization: str | None) -> str | None:
@@ -34,9 +41,15 @@ def credential(authorization: str | None) -> str | None:
 
 
 def authenticate(
-    directory: Directory, *, admin_token: str, authorization: str | None, now: int
+    directory: Directory,
+    *,
+    admin_token: str,
+    authorization: str | None,
+    now: int,
+    publishers: PublisherLookup,
 ) -> Principal | None:
-    """None for an anonymous caller. Raises Unauthenticated for a bad, revoked or expired token."""
+    """None for an anonymous caller. Raises Unauthenticated for a bad, revoked or expired
+    token, and for a minted token whose trusted publishers were all removed."""
     token = credential(authorization)
     if token is None:
         return None
@@ -44,16 +57,29 @@ def authenticate(
         raise Unauthenticated("unknown or revoked token")
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(user=ADMIN_USER, superuser=True)
-    key = directory.key_by_hash(token_hash(token))
+    return principal_for_key(directory.key_by_hash(token_hash(token)), publishers, now)
+
+
+def principal_for_key(key: ApiKey | None, publishers: PublisherLookup, now: int) -> Principal:
+    """The caller behind a stored credential as it stands ``now``: used when a request
+    arrives and again when a staged upload is validated. Raises Unauthenticated."""
     if key is None or not key.active(now):
         raise Unauthenticated("unknown, revoked or expired token")
+    channels, limits = key.channels, key.publish_limits
+    if key.kind == "minted":
+        # Re-read on every use: removing a publisher ends its tokens at once.
+        limits = live_limits(key.publish_limits, publishers.get)
+        if not limits:
+            raise Unauthenticated("the trusted publisher of this token no longer exists")
+        channels = frozenset(limits) if channels is None else channels & frozenset(limits)
     return Principal(
         user=key.user,
         scope=key.scope,
-        channels=key.channels,
+        channels=channels,
         key_id=key.key_id,
+        key_hash=key.token_hash,
         minted=key.kind == "minted",
-        publish_limits=key.publish_limits,
+        publish_limits=limits,
     )
 
 
@@ -101,3 +127,47 @@ def authorize(
         action, principal=principal, role=role, visibility=channel.visibility, channel=channel_name
     )
     return channel, role
+
+
+def check_upload_allowed(
+    catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, force: bool
+) -> None:
+    """May ``principal`` upload to ``channel`` (and overwrite, with ``force``)?
+
+    Raises NotFound, Unauthenticated, Forbidden."""
+    if principal is None:
+        raise Unauthenticated("uploads need a token")
+    found, role = authorize(catalog, directory, principal, channel, Action.UPLOAD)
+    visibility = found.visibility
+    if force and not allowed(
+        Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel
+    ):
+        raise Forbidden("only channel owners can overwrite an existing package (force)")
+
+
+def upload_authority(
+    catalog: Catalog,
+    directory: Directory,
+    publishers: PublisherLookup,
+    upload: Upload,
+    *,
+    now: int,
+) -> Principal:
+    """The authority behind an upload intent, resolved again and checked for upload ``now``.
+
+    Raises Unauthenticated (key revoked or expired, publisher removed), Forbidden (role
+    lost or lowered, force no longer allowed), NotFound (channel gone).
+    """
+    if upload.key_hash:
+        key = directory.key_by_hash(upload.key_hash)
+        principal = principal_for_key(
+            key if key is not None and key.key_id == upload.key_id else None, publishers, now
+        )
+    elif upload.created_by == ADMIN_USER:  # a reserved name: no user is called so
+        principal = Principal(user=ADMIN_USER, superuser=True)
+    else:
+        # An intent that names no credential (one recorded before credentials were kept):
+        # its user's role on the channel decides.
+        principal = Principal(user=upload.created_by, scope=Scope.UPLOAD)
+    check_upload_allowed(catalog, directory, principal, upload.channel, upload.force)
+    return principal

@@ -7,21 +7,25 @@ with the request body. Either way: nothing refused is recorded or served.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from rillet.core.accounts import AuditEvent, utc_iso
-from rillet.core.errors import Conflict, NotFound, PackageRejected
+from rillet.core.errors import Conflict, Forbidden, NotFound, PackageRejected, Unauthenticated
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
 from rillet.core.package import Limits, PackageFacts, inspect_package
-from rillet.core.ports import AuditLog, Catalog, Cdn, ObjectStore, ReindexQueue
+from rillet.core.policy import require_publish
+from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
+from rillet.services.auth import PublisherLookup, upload_authority
 
 ALREADY_EXISTS = "already-exists"
 EXPIRED = "upload-expired"
 CHANNEL_GONE = "channel-not-found"
+NO_LONGER_AUTHORIZED = "uploader-no-longer-authorized"
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,13 @@ def record_package(
     cdn: Cdn,
     force: bool = False,
     commit_ms: Callable[[], int] | None = None,
+    publisher: Mapping[str, Any] | None = None,
 ) -> str:
     """Claim the filename, write the immutable object, then make the record visible.
 
     ``now_ms`` is when the work began; ``commit_ms`` reads the clock at the commit
     (the change time the indexer settles on), ``now_ms`` again when not given.
+    ``publisher`` names the trusted publisher a minted token published for (audited).
 
     The claim comes first so two different files racing for one filename cannot
     both write the object; the record becomes visible to the indexer only after
@@ -112,6 +118,7 @@ def record_package(
                     "sha256": facts.sha256,
                     "previous_sha256": existing.sha256 if replaced and existing else None,
                     "via": via,
+                    **({"publisher": dict(publisher)} if publisher is not None else {}),
                 },
             )
         )
@@ -127,6 +134,8 @@ def ingest_staged(
     audit: AuditLog,
     cdn: Cdn,
     *,
+    directory: Directory,
+    publishers: PublisherLookup,
     key: str,
     limits: Limits,
     now_ms: int,
@@ -180,6 +189,21 @@ def ingest_staged(
         return reject(exc.code, exc.message)
 
     subdir = str(facts.index["subdir"])
+    # Authority is checked again now, when the package is about to be published: the
+    # credential behind the intent may have been revoked, its user removed from the
+    # channel, or its trusted publisher removed since the URL was handed out.
+    try:
+        uploader = upload_authority(catalog, directory, publishers, upload, now=now_ms // 1000)
+    except NotFound:
+        return reject(CHANNEL_GONE, f"channel {upload.channel} no longer exists", subdir)
+    except (Unauthenticated, Forbidden) as exc:
+        return reject(NO_LONGER_AUTHORIZED, f"the uploader may no longer upload: {exc}", subdir)
+    name = str(facts.index["name"])  # the package's own word: authoritative for the limits
+    try:
+        require_publish(uploader, upload.channel, name, subdir)
+    except Forbidden as exc:
+        return reject(exc.code, exc.message, subdir)
+    rule = uploader.publishing_rule(upload.channel, name, subdir)
     try:
         record_package(
             catalog,
@@ -193,6 +217,7 @@ def ingest_staged(
             audit=audit,
             actor=upload.created_by,
             via="presigned",
+            publisher=rule.get("publisher") if rule is not None else None,
             cdn=cdn,
             force=upload.force,
             commit_ms=commit_ms,

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rillet.core.accounts import AuditEvent
-from rillet.core.errors import Forbidden, Unauthenticated
+from rillet.core.errors import Forbidden
 from rillet.core.layout import package_object_key
 from rillet.core.models import StoredPackage, Upload, UploadStatus
 from rillet.core.names import validate_subdir
 from rillet.core.package import Limits, inspect_package
-from rillet.core.policy import Action, Principal, allowed
+from rillet.core.policy import Action, Principal, allowed, require_publish
 from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL
 from rillet.services.auth import authorize, require_principal
@@ -65,8 +65,9 @@ def upload_package(
         expected_size=len(body),
     )
     subdir = str(facts.index["subdir"])
-    if not actor.may_publish(channel, facts.filename.name, subdir):
-        raise Forbidden(f"this token may not publish {facts.filename.name} to {subdir}")
+    name = str(facts.index["name"])
+    require_publish(actor, channel, name, subdir)
+    rule = actor.publishing_rule(channel, name, subdir)
     existing = catalog.get_package(channel, subdir, filename)
     if force and (existing is not None or catalog.removed_sha256(channel, subdir, filename)):
         # ?force is honoured only where overwriting is allowed (owners); others get 403.
@@ -88,6 +89,8 @@ def upload_package(
             status=UploadStatus.VALIDATING,
             subdir=subdir,
             force=force,
+            key_id=actor.key_id,
+            key_hash=actor.key_hash,
         )
     )
     record_package(
@@ -108,6 +111,7 @@ def upload_package(
         audit=audit,
         actor=actor.user,
         via="trusted-publishing" if actor.minted else "api",
+        publisher=rule.get("publisher") if rule is not None else None,
         cdn=cdn,
         commit_ms=commit_ms,
     )
@@ -168,21 +172,6 @@ def list_packages(
     if subdir is not None:
         validate_subdir(subdir)
     return catalog.list_packages(channel, subdir, name, max(1, min(limit, MAX_LIST)), cursor)
-
-
-def check_upload_allowed(
-    catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, force: bool
-) -> None:
-    """For the presigned flow: the same permission checks, before handing out a URL."""
-    if principal is None:
-        raise Unauthenticated("uploads need a token")
-    _, role = authorize(catalog, directory, principal, channel, Action.UPLOAD)
-    if force:
-        visibility = catalog.get_channel(channel).visibility
-        if not allowed(
-            Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel
-        ):
-            raise Forbidden("only channel owners can overwrite an existing package (force)")
 
 
 def read_audit(

@@ -10,10 +10,9 @@ from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLar
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload, UploadStatus
 from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
-from rillet.core.policy import Action, Principal
+from rillet.core.policy import Action, Principal, require_publish
 from rillet.core.ports import Catalog, Directory, Presigner
-from rillet.services.auth import authorize, require_principal
-from rillet.services.packages import check_upload_allowed
+from rillet.services.auth import authorize, check_upload_allowed, require_principal
 
 CONTENT_TYPE = "application/octet-stream"
 
@@ -67,7 +66,7 @@ def request_upload(
         raise InvalidRequest("'filename' and 'sha256' are required strings")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise InvalidRequest("'size' must be a positive integer (bytes)")
-    parse_package_filename(filename)
+    parsed = parse_package_filename(filename)
     validate_sha256_hex(sha256.lower())
     if size > max_package_bytes:
         raise PackageTooLarge(
@@ -76,11 +75,14 @@ def request_upload(
     subdir = body.get("subdir")
     if subdir is not None:
         validate_subdir(subdir)
-        # Knowing the subdir, a duplicate is refused now rather than after the PUT.
-        if not force and catalog.get_package(channel, subdir, filename) is not None:
-            raise Conflict(
-                f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
-            )
+    # A trusted publisher's limits, as far as known now: the name from the filename, the
+    # subdir if given. Validation judges the package's own index.json again.
+    require_publish(principal, channel, parsed.name, subdir)
+    # Knowing the subdir, a duplicate is refused now rather than after the PUT.
+    if subdir is not None and not force and catalog.get_package(channel, subdir, filename):
+        raise Conflict(
+            f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
+        )
     upload = Upload(
         id=upload_id,
         channel=channel,
@@ -89,6 +91,8 @@ def request_upload(
         size=size,
         subdir=subdir,
         created_by=principal.user,
+        key_id=principal.key_id,
+        key_hash=principal.key_hash,
         force=force,
         created_at=now_iso,
         expires_at=now_epoch + ttl_seconds,
@@ -111,10 +115,15 @@ def upload_status(
     channel: str,
     upload_id: str,
 ) -> Upload:
-    """Raises NotFound (also for an upload of another channel: ids are not enumerable)."""
-    authorize(catalog, directory, require_principal(principal), channel, Action.LIST_PACKAGES)
+    """Raises NotFound (also for an upload of another channel: ids are not enumerable).
+
+    A minted token, which may not list the channel, sees the uploads it made itself.
+    """
+    caller = require_principal(principal)
+    action = Action.UPLOAD if caller.minted else Action.LIST_PACKAGES
+    authorize(catalog, directory, caller, channel, action)
     upload = catalog.get_upload(upload_id)
-    if upload.channel != channel:
+    if upload.channel != channel or (caller.minted and upload.key_id != caller.key_id):
         raise NotFound(f"no upload {upload_id} in channel {channel}")
     return upload
 
