@@ -1212,6 +1212,150 @@ def test_publisher_of_a_deleted_channel_is_gone(
     assert_text_error(minted.upload("chan", pkgs.alpha), 403, "forbidden")
 
 
+def _minted_for(team: Team, oidc: Callable[..., bytes], **limits: Any) -> tuple[Client, str]:
+    r = team.owner.post("/api/v1/channels/chan/publishers", {**PUBLISHER, **limits})
+    assert r.status == 201, r
+    minted = mint(oidc())
+    assert minted.status == 200, minted
+    return Client(minted.text), r.json()["id"]
+
+
+def test_minted_token_presigns_only_within_its_publisher_limits(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    minted, _ = _minted_for(team, oidc, name_patterns=["alpha"], subdirs=["noarch"])
+    r = minted.post("/api/v1/channels/chan/uploads", _ticket_body(pkgs.gamma))
+    assert_error(r, 403, "outside-publisher-limits")
+    r = minted.post("/api/v1/channels/chan/uploads", _ticket_body(pkgs.alpha, subdir="linux-64"))
+    assert_error(r, 403, "outside-publisher-limits")
+    # The same rule on the prefix endpoint, judged from the package itself.
+    assert_text_error(minted.upload("chan", pkgs.beta), 403, "outside-publisher-limits")
+    r = minted.post("/api/v1/channels/chan/uploads", _ticket_body(pkgs.alpha))
+    assert r.status == 201, r  # without a subdir, validation judges the real one
+    status = minted.get(f"/api/v1/channels/chan/uploads/{r.json()['id']}")
+    assert status.status == 200 and status.json()["status"] == "pending", status
+
+
+def test_minted_token_stops_working_when_its_publisher_is_removed(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    minted, publisher_id = _minted_for(team, oidc)
+    assert minted.upload("chan", pkgs.alpha).status == 201
+    r = team.owner.delete(f"/api/v1/channels/chan/publishers/{publisher_id}")
+    assert r.status == 200, r
+    assert_text_error(minted.upload("chan", pkgs.alpha2), 401, "unauthenticated")
+    r = minted.post("/api/v1/channels/chan/uploads", _ticket_body(pkgs.alpha2))
+    assert_error(r, 401, "unauthenticated")
+    assert filenames(team.owner, "chan") == [pkgs.alpha.name]
+
+
+def test_prefix_upload_by_minted_token_audits_its_publisher(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    minted, publisher_id = _minted_for(team, oidc)
+    assert minted.upload("chan", pkgs.alpha).status == 201
+    event = team.owner.get("/api/v1/channels/chan/audit").json()["events"][0]
+    assert event["action"] == "package.upload" and event["actor"] == "github:octo-org/widgets"
+    assert event["details"]["publisher"] == {
+        "id": publisher_id,
+        "provider": "github",
+        "repository": "octo-org/widgets",
+        "workflow": "release.yml",
+    }
+
+
+def test_minted_token_is_worth_no_more_than_no_token_except_for_uploads(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    """Every route with a minted token: uploads and their status, else what anyone gets."""
+    _, publisher_id = _minted_for(team, oidc)
+    team.add_private("priv")
+    assert team.owner.post("/api/v1/channels/priv/publishers", PUBLISHER).status == 201
+    minted_both = Client(mint(oidc()).text)  # a token for chan and priv
+    key_id, _ = team.owner.create_key()
+    mine = minted_both.post("/api/v1/channels/priv/uploads", _ticket_body(pkgs.alpha))
+    assert mine.status == 201, mine
+    theirs = team.owner.post("/api/v1/channels/priv/uploads", _ticket_body(pkgs.gamma))
+    uploads_allowed = {
+        ("post", "/api/v1/upload/{channel}"),
+        ("post", "/api/v1/channels/{channel}/uploads"),
+        ("get", "/api/v1/channels/{channel}/uploads/{upload_id}"),
+    }
+    bodies: dict[str, Any] = {
+        "/api/v1/users": {"name": "eve"},
+        "/api/v1/users/me/keys": {"scope": "admin"},
+        "/api/v1/channels": {"name": "minted-chan"},
+        "/api/v1/channels/{channel}": {"visibility": "public", "description": "pwned"},
+        "/api/v1/channels/{channel}/transfer": {"owner": "dave"},
+        "/api/v1/channels/{channel}/members/{user}": {"role": "owner"},
+        "/api/v1/channels/{channel}/publishers": {**PUBLISHER, "repository": "evil"},
+        "/api/v1/channels/{channel}/uploads": _ticket_body(pkgs.alpha2),
+    }
+    params = {
+        "user": "dave",
+        "key_id": key_id,
+        "publisher_id": publisher_id,
+        "subdir": "noarch",
+        "filename": pkgs.alpha.name,
+    }
+    before = {
+        c: (
+            team.owner.get(f"/api/v1/channels/{c}").json(),
+            team.owner.get(f"/api/v1/channels/{c}/members").json(),
+            team.owner.get(f"/api/v1/channels/{c}/publishers").json(),
+        )
+        for c in ("chan", "priv")
+    }
+
+    def call(client: Client, method: str, template: str, channel: str) -> Reply:
+        upload_id = (mine if client is minted_both else theirs).json()["id"]
+        path = template.format(channel=channel, upload_id=upload_id, **params)
+        if template == "/api/v1/upload/{channel}":
+            return client.upload(channel, pkgs.alpha2)
+        body = bodies.get(template, {}) if method in ("post", "put", "patch") else None
+        if body is None:
+            return client.call(method.upper(), path)
+        return client.call(method.upper(), path, body)
+
+    def check(case: tuple[str, str, str]) -> None:
+        method, template, channel = case
+        if (method, template) in uploads_allowed or template == "/api/oidc/mint_token":
+            return
+        r = call(minted_both, method, template, channel)
+        if (method, template) == ("get", "/api/v1/users/me"):
+            assert r.json()["scope"] == "upload"  # it may describe itself
+            return
+        if (method, template) == ("get", "/api/v1/channels"):
+            anyone = world.anonymous.get(template).json()["channels"]
+            assert all(c in anyone for c in r.json()["channels"]), r
+            return
+        anonymous = call(world.anonymous, method, template, channel)
+        assert 400 <= r.status < 500 or (r.status, r.body) == (anonymous.status, anonymous.body), (
+            r,
+            anonymous,
+        )
+
+    each([(m, t, c) for m, t in sorted(_routes()) for c in ("chan", "priv")], check)
+    after = {
+        c: (
+            team.owner.get(f"/api/v1/channels/{c}").json(),
+            team.owner.get(f"/api/v1/channels/{c}/members").json(),
+            team.owner.get(f"/api/v1/channels/{c}/publishers").json(),
+        )
+        for c in ("chan", "priv")
+    }
+    assert after == before
+    assert any(
+        k["id"] == key_id and not k["revoked"]
+        for k in team.owner.get("/api/v1/users/me/keys").json()["keys"]
+    )
+    # What it may do: its own upload's status, not another's.
+    r = minted_both.get(f"/api/v1/channels/priv/uploads/{mine.json()['id']}")
+    assert r.status == 200 and r.json()["status"] == "pending", r
+    r = minted_both.get(f"/api/v1/channels/priv/uploads/{theirs.json()['id']}")
+    assert_error(r, 404, "not-found")
+
+
 def test_publishers_are_managed_by_owners(world: World, team: Team) -> None:
     r = team.owner.post("/api/v1/channels/chan/publishers", PUBLISHER)
     assert r.status == 201, r
