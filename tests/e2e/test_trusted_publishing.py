@@ -535,3 +535,88 @@ def test_deleted_channel_takes_its_publishers_along(
     assert (refused.status_code, refused.text.split(":")[0]) == (403, "invalid-publisher")
     listed = api.call("GET", "/api/v1/channels/tp-gone/publishers", token=stranger)
     assert listed.status_code == 200 and listed.json()["publishers"] == []
+
+
+# -- the presigned path: the same publisher limits, and authority checked at validation ----
+def _ticket(api: Api, channel: str, path: Path, token: str, **extra: Any) -> requests.Response:
+    data = path.read_bytes()
+    body = {"filename": path.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    return api.call("POST", f"/api/v1/channels/{channel}/uploads", {**body, **extra}, token)
+
+
+def _put(ticket: dict[str, Any], path: Path) -> None:
+    put = requests.put(ticket["url"], data=path.read_bytes(), headers=ticket["headers"], timeout=60)
+    assert put.status_code == 200, put.text
+
+
+def test_presigned_upload_keeps_to_the_publisher_limits(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], pkg_dir: Path
+) -> None:
+    token = _minted(api, issuers, repo="gated", environment="pypi")
+    wrong_name = build_package(pkg_dir / "tp-pre", "ungated-pre", "1.0", subdir="noarch")
+    refused = _ticket(api, CHANNEL, wrong_name, token)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == "outside-publisher-limits"
+    # No subdir announced: the name passes now, the package's real subdir is judged later.
+    hidden_subdir = build_package(pkg_dir / "tp-pre", "gated-pre", "1.0", subdir="linux-64")
+    r = _ticket(api, CHANNEL, hidden_subdir, token)
+    assert r.status_code == 201, r.text
+    _put(r.json(), hidden_subdir)
+    status = api.wait_final(CHANNEL, r.json()["id"], token=token)
+    assert (status["status"], status["reason"]) == ("rejected", "outside-publisher-limits")
+    allowed = build_package(pkg_dir / "tp-pre", "gated-pre", "1.0", subdir="noarch")
+    r = _ticket(api, CHANNEL, allowed, token)
+    assert r.status_code == 201, r.text
+    _put(r.json(), allowed)
+    assert api.wait_final(CHANNEL, r.json()["id"], token=token)["status"] == "published"
+    listed = packages_in(api, setup["owner"])
+    assert allowed.name in listed and wrong_name.name not in listed
+    assert f"linux-64/{hidden_subdir.name}" not in [
+        f"{p['subdir']}/{p['filename']}"
+        for p in api.call(
+            "GET", f"/api/v1/channels/{CHANNEL}/packages", token=setup["owner"]
+        ).json()["packages"]
+    ]
+    events = api.call("GET", f"/api/v1/channels/{CHANNEL}/audit", token=setup["owner"]).json()[
+        "events"
+    ]
+    published = next(
+        e
+        for e in events
+        if e["action"] == "package.upload" and e["details"]["filename"] == allowed.name
+    )
+    assert published["details"]["via"] == "presigned"
+    assert published["details"]["publisher"]["repository"] == "octo-org/gated"
+    assert published["details"]["publisher"]["workflow"] == "release.yml"
+
+
+def test_removing_the_publisher_stops_its_token_and_pending_upload(
+    api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any], pkg_dir: Path
+) -> None:
+    owner = setup["owner"]
+    api.create_channel("tp-removable", token=owner)
+    added = api.call(
+        "POST",
+        "/api/v1/channels/tp-removable/publishers",
+        {"provider": "github", "owner": "octo-org", "repository": "removable", "workflow": "r.yml"},
+        owner,
+    )
+    assert added.status_code == 201, added.text
+    token = _minted(api, issuers, repo="removable", workflow="r.yml")
+    pending = build_package(pkg_dir / "tp-rm", "rmpending", "1.0")
+    ticket = _ticket(api, "tp-removable", pending, token)
+    assert ticket.status_code == 201, ticket.text
+    removed = api.call(
+        "DELETE", f"/api/v1/channels/tp-removable/publishers/{added.json()['id']}", token=owner
+    )
+    assert removed.status_code == 200, removed.text
+    # The token is dead at once, for the upload client as for the API ...
+    later = build_package(pkg_dir / "tp-rm", "rmlater", "1.0")
+    result = upload_with_client([later], api.stack.url, "tp-removable", api_key=token)
+    assert not result.ok and "401" in result.error
+    assert _ticket(api, "tp-removable", later, token).status_code == 401
+    # ... and the URL it was handed publishes nothing.
+    _put(ticket.json(), pending)
+    status = api.wait_final("tp-removable", ticket.json()["id"], token=owner)
+    assert (status["status"], status["reason"]) == ("rejected", "uploader-no-longer-authorized")
+    assert packages_in(api, owner, "tp-removable") == []
