@@ -1180,6 +1180,11 @@ def test_trusted_publishing_mint_then_upload(
     r = minted.delete(f"/api/v1/delete/chan/noarch/{pkgs.alpha.name}")
     assert_error(r, 403, "forbidden")
     assert_error(minted.get("/api/v1/channels/chan/members"), 403, "forbidden")
+    # Never a key: no create, list or revoke.
+    owner_key = team.owner.get("/api/v1/users/me").json()["key"]
+    assert_error(minted.post("/api/v1/users/me/keys", {"scope": "read"}), 403, "forbidden")
+    assert_error(minted.get("/api/v1/users/me/keys"), 403, "forbidden")
+    assert_error(minted.delete(f"/api/v1/users/me/keys/{owner_key}"), 403, "forbidden")
     # The same ID token twice is a replay.
     assert_text_error(mint(body), 409, "reused-token")
 

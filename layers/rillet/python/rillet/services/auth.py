@@ -13,6 +13,8 @@ from rillet.core.ports import Catalog, Directory
 from rillet.core.tokens import plausible_token, token_hash
 
 ADMIN_USER = "admin"
+# Upload clients (rattler-build, pixi) expect 403 for these whatever the channel.
+_CLIENT_ACTIONS = frozenset({Action.UPLOAD, Action.OVERWRITE, Action.DELETE_PACKAGE})
 
 
 def credential(authorization: str | None) -> str | None:
@@ -54,6 +56,7 @@ def authenticate(
         key_id=key.key_id,
         minted=key.kind == "minted",
         publish_limits=key.publish_limits,
+        expires_at=key.expires_at,
     )
 
 
@@ -78,15 +81,16 @@ def authorize(
 ) -> tuple[Channel, Role | None]:
     """Load the channel and check ``action``; raises NotFound, Unauthenticated, Forbidden.
 
-    Reading a private channel one cannot read reports it as missing, so its name
-    does not leak; anonymous callers are asked for a token instead, and other
-    actions answer 403 as upload clients expect.
+    Any action but the upload clients' on a private channel one cannot read reports
+    it as missing, so its name does not leak (also to a key limited to other
+    channels); anonymous callers are asked for a token instead, and uploads and
+    deletes answer 403 as upload clients expect.
     """
     channel = catalog.get_channel(channel_name)
     role = role_of(directory, principal, channel_name)
     if (
         principal is not None
-        and action in (Action.READ, Action.LIST_PACKAGES)
+        and action not in _CLIENT_ACTIONS
         and channel.visibility is Visibility.PRIVATE
         and not allowed(
             Action.READ,
