@@ -107,7 +107,7 @@ def test_a_key_is_always_within_its_own_limits() -> None:
 )
 def test_who_manages_keys(principal: Principal, manages: bool) -> None:
     assert (key_management_refusal(principal) is None) is manages
-    assert KEY_MANAGING_SCOPES == {Scope.ADMIN}
+    assert {Scope.ADMIN} == KEY_MANAGING_SCOPES
 
 
 def test_a_channel_limited_key_creates_channels_only_among_its_own() -> None:
