@@ -9,7 +9,13 @@ from typing import Any
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload, UploadStatus
-from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
+from rillet.core.names import (
+    parse_package_filename,
+    require_lowercase_name,
+    require_no_case_conflict,
+    validate_sha256_hex,
+    validate_subdir,
+)
 from rillet.core.policy import Action, Principal
 from rillet.core.ports import Catalog, Directory, Presigner
 from rillet.services.auth import authorize, require_principal
@@ -67,7 +73,7 @@ def request_upload(
         raise InvalidRequest("'filename' and 'sha256' are required strings")
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise InvalidRequest("'size' must be a positive integer (bytes)")
-    parse_package_filename(filename)
+    name = require_lowercase_name(parse_package_filename(filename).name)
     validate_sha256_hex(sha256.lower())
     if size > max_package_bytes:
         raise PackageTooLarge(
@@ -77,6 +83,7 @@ def request_upload(
     if subdir is not None:
         validate_subdir(subdir)
         # Knowing the subdir, a duplicate is refused now rather than after the PUT.
+        require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
         if not force and catalog.get_package(channel, subdir, filename) is not None:
             raise Conflict(
                 f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
