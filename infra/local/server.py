@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import secrets
 import threading
 import time
 import uuid
@@ -107,7 +106,13 @@ class LocalStack:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, admin_token: str | None = None):
         self.host = host
         self.port = port
-        self.admin_token = admin_token or f"rlt_admin_{secrets.token_urlsafe(24)}"
+        if admin_token is None:
+            from rillet.core.tokens import new_admin_token
+            from rillet.runtime.wiring import random_secret
+
+            # Only [A-Za-z0-9-]: conda can carry it in a /t/<token>/ URL too.
+            admin_token = new_admin_token(random_secret())
+        self.admin_token = admin_token
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._mock: Any = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,3 +194,47 @@ def test_removed_member_loses_access_and_public_ignores_tokens(
         == 200
     )
     assert requests.get(url, timeout=10).status_code == 401
+
+
+# -- token formats (issue 10, item 8) -------------------------------------------------------
+def test_new_key_reads_through_a_token_url(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
+    r = api.call("POST", "/api/v1/users/me/keys", {"scope": "read"}, private["mo"])
+    assert r.status_code == 201, r.text
+    token = r.json()["secret"]
+    # conda's own parser takes [a-zA-Z0-9-]* after /t/: the whole key, nothing cut.
+    assert re.fullmatch(r"rillet-key-[A-Za-z0-9]{43}", token)
+    assert re.fullmatch(r"rillet-admin-[A-Za-z0-9]{43}", api.stack.admin_token)
+    url = f"{api.stack.url}/t/{token}/{CHANNEL}"
+    match = re.search(r"/t/([a-zA-Z0-9-]*)", url)
+    assert match is not None and match.group(1) == token
+    check_full_access(url, tmp_path)
+
+
+def test_legacy_key_keeps_working(
+    api: Api, private: dict[str, str], auth_file: Path, tmp_path: Path
+) -> None:
+    from rillet.core.accounts import ApiKey, grants_for
+    from rillet.core.policy import Scope
+    from rillet.core.tokens import token_hash
+    from rillet.runtime.wiring import container
+
+    # A key as issued before the format change (token_urlsafe: '_' and '-' inside).
+    legacy = "rlt_" + "Xy_9-" * 9
+    directory = container().directory
+    key = ApiKey("key_legacy0001", "mo", token_hash(legacy), Scope.READ, "2026-01-01T00:00:00Z")
+    directory.put_key(key)
+    directory.put_grants(grants_for([key], directory.memberships("mo"), 0))
+    assert api.call("GET", "/api/v1/users/me", token=legacy).json()["key"] == "key_legacy0001"
+    write_auth(auth_file, {"BearerToken": legacy})
+    check_full_access(f"{api.stack.url}/{CHANNEL}", tmp_path)
+    url = f"{api.stack.url}/t/{legacy}/{CHANNEL}/noarch/repodata.json"
+    assert requests.get(url, timeout=10).status_code == 200
+    basic = base64.b64encode(f"mo:{legacy}".encode()).decode()
+    r = requests.get(
+        f"{api.stack.url}/{CHANNEL}/noarch/repodata.json",
+        headers={"Authorization": f"Basic {basic}"},
+        timeout=10,
+    )
+    assert r.status_code == 200

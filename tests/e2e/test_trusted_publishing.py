@@ -403,7 +403,7 @@ def test_replayed_jti_is_refused(
     first = mint(api, token)
     assert (
         first.status_code == 200
-        and first.text.startswith("rlt_tp_")
+        and first.text.startswith("rillet-tp-")
         and not first.text.endswith("\n")
     )
     second = mint(api, token)

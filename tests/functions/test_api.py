@@ -93,7 +93,7 @@ def test_operator_creates_user_with_one_time_key(world: World) -> None:
     assert body["name"] == "alice"
     assert body["created_by"] == "admin"
     key = body["key"]
-    assert key["secret"].startswith("rlt_")
+    assert re.fullmatch(r"rillet-key-[A-Za-z0-9]{43}", key["secret"]), key["secret"]
     assert key["scope"] == "admin"
     assert key["user"] == "alice"
     assert token_hash(key["secret"]) not in r.text
@@ -139,7 +139,7 @@ def test_create_key_with_scope_channels_and_expiry(world: World) -> None:
     )
     assert r.status == 201, r
     key = r.json()
-    assert key["secret"].startswith("rlt_")
+    assert re.fullmatch(r"rillet-key-[A-Za-z0-9]{43}", key["secret"]), key["secret"]
     assert key["scope"] == "upload"
     assert key["channels"] == ["chan", "other"]
     assert key["description"] == "ci"
@@ -189,7 +189,7 @@ def test_key_listing_never_shows_secrets_or_hashes(world: World) -> None:
         assert token is not None
         assert token not in r.text
         assert token_hash(token) not in r.text
-    assert "rlt_" not in r.text
+    assert "rillet-key-" not in r.text
 
 
 def test_revoked_key_is_refused_at_once(world: World) -> None:
@@ -244,6 +244,7 @@ def test_bad_credentials_are_401(world: World) -> None:
         [
             "Bearer short",
             "Bearer rlt_" + "x" * 40,
+            "Bearer rillet-key-" + "x" * 43,
             "Token abc",
             f"Bearer {ADMIN_TOKEN}x",
             "Basic !!!",
@@ -1168,7 +1169,7 @@ def test_trusted_publishing_mint_then_upload(
     assert r.status == 200, r
     assert r.content_type.startswith("text/plain")
     token = r.text
-    assert token.startswith("rlt_tp_") and token == token.strip()
+    assert re.fullmatch(r"rillet-tp-[A-Za-z0-9]{43}", token), token
     minted = Client(token)
     r = minted.upload("chan", pkgs.alpha)
     assert r.status == 201, r
@@ -1180,6 +1181,11 @@ def test_trusted_publishing_mint_then_upload(
     r = minted.delete(f"/api/v1/delete/chan/noarch/{pkgs.alpha.name}")
     assert_error(r, 403, "forbidden")
     assert_error(minted.get("/api/v1/channels/chan/members"), 403, "forbidden")
+    # Never a key: no create, list or revoke.
+    owner_key = team.owner.get("/api/v1/users/me").json()["key"]
+    assert_error(minted.post("/api/v1/users/me/keys", {"scope": "read"}), 403, "forbidden")
+    assert_error(minted.get("/api/v1/users/me/keys"), 403, "forbidden")
+    assert_error(minted.delete(f"/api/v1/users/me/keys/{owner_key}"), 403, "forbidden")
     # The same ID token twice is a replay.
     assert_text_error(mint(body), 409, "reused-token")
 

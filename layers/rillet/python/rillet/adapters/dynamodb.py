@@ -26,6 +26,7 @@ from rillet.core.models import (
     UploadStatus,
     Visibility,
 )
+from rillet.core.names import case_variant, case_variant_prefixes
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -339,6 +340,18 @@ class DynamoCatalog(DynamoTable):
                 f"{package.subdir}/{package.filename} already exists in channel {package.channel}",
                 code="already-exists",
             ) from exc
+
+    def package_spellings(self, channel: str, subdir: str, name: str) -> set[str]:
+        # One range read per letter, each empty unless a mixed-case record exists (names
+        # are refused with upper case now, so only records from before that rule match).
+        pk = schema.packages_pk(channel, subdir)
+        found: set[str] = set()
+        for prefix in case_variant_prefixes(name.lower()):
+            for item in self._query(pk, f"PKG#{prefix}"):
+                spelling = case_variant(str(item["sk"])[4:], name)
+                if spelling is not None:
+                    found.add(spelling)
+        return found
 
     def publish_package(self, package: StoredPackage, now_ms: int) -> int | None:
         c, s, f = package.channel, package.subdir, package.filename

@@ -7,10 +7,11 @@ everything accepted here is safe as a path segment without escaping.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from rillet.core.errors import InvalidName
+from rillet.core.errors import Conflict, InvalidName
 
 # Subdirs conda clients know (rattler's Platform list plus noarch). An unknown
 # subdir would be an index no client ever reads, so it is refused.
@@ -179,3 +180,51 @@ def parse_package_filename(filename: str) -> PackageFilename:
 def normalized_package_name(name: str) -> str:
     """Shard keys and name comparisons use the lower-cased name (CEP 16)."""
     return name.lower()
+
+
+# Reason codes of the two rules below (stable, like those in core.errors).
+NAME_NOT_LOWERCASE: Final = "name-not-lowercase"
+NAME_CASE_CONFLICT: Final = "name-case-conflict"
+
+
+def require_lowercase_name(name: str) -> str:
+    """New packages have lower-case names: conda clients look names up lower-cased, and
+    two spellings would share one shard (CEP 16). Records published before this rule are
+    still read and indexed; only new uploads are refused (InvalidName)."""
+    if name != name.lower():
+        raise InvalidName(
+            f"package name {name!r} has upper-case letters; conda package names are "
+            f"lower-case (use {name.lower()!r})",
+            code=NAME_NOT_LOWERCASE,
+        )
+    return name
+
+
+def case_variant_prefixes(name: str) -> list[str]:
+    """Filename prefixes that every other spelling of lower-case ``name`` starts with one of.
+
+    Another spelling has a first upper-case letter; before it, it is ``name`` itself.
+    So one prefix per letter of ``name``: ``name[:i] + name[i].upper()``. A store sorted
+    by filename answers each with a short range read, empty unless a spelling exists.
+    """
+    return [name[:i] + c.upper() for i, c in enumerate(name) if c.upper() != c]
+
+
+def case_variant(filename: str, name: str) -> str | None:
+    """The package name of ``filename`` if it is ``name`` spelled with other case."""
+    try:
+        found = parse_package_filename(filename).name
+    except InvalidName:
+        return None
+    return found if found != name and found.lower() == name.lower() else None
+
+
+def require_no_case_conflict(name: str, spellings: Iterable[str]) -> None:
+    """Refuse ``name`` when the subdir already has it spelled otherwise (Conflict: 409)."""
+    others = sorted(set(spellings))
+    if others:
+        raise Conflict(
+            f"the channel already has package {others[0]!r} in this subdir; names that "
+            f"differ only in case would share one index shard",
+            code=NAME_CASE_CONFLICT,
+        )

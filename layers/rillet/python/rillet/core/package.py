@@ -32,6 +32,7 @@ from rillet.core.errors import InvalidName, PackageRejected, PackageTooLarge
 from rillet.core.names import (
     PackageFilename,
     parse_package_filename,
+    require_lowercase_name,
     validate_build_string,
     validate_package_name,
     validate_subdir,
@@ -63,6 +64,7 @@ UNSAFE_PATH: Final = "unsafe-path"
 UNSAFE_LINK: Final = "unsafe-link"
 UNSAFE_MEMBER: Final = "unsafe-member"
 MISSING_INFO: Final = "missing-info"
+NAME_NOT_LOWERCASE: Final = "name-not-lowercase"  # core.names.require_lowercase_name
 
 REASON_CODES: Final[frozenset[str]] = frozenset(
     {
@@ -90,6 +92,7 @@ REASON_CODES: Final[frozenset[str]] = frozenset(
         UNSAFE_LINK,
         UNSAFE_MEMBER,
         MISSING_INFO,
+        NAME_NOT_LOWERCASE,
     }
 )
 
@@ -433,9 +436,15 @@ class _ZipEntry:
 
 def _parse_filename(filename: str) -> PackageFilename:
     try:
-        return parse_package_filename(filename)
+        # New packages only: index.json must agree with the filename, so this covers both.
+        return _lowercase(parse_package_filename(filename))
     except InvalidName as exc:
         raise _reject(exc.message, exc.code) from exc
+
+
+def _lowercase(fn: PackageFilename) -> PackageFilename:
+    require_lowercase_name(fn.name)
+    return fn
 
 
 def _tracked(chunks: Iterator[bytes], entry: _ZipEntry, limit: int, code: str) -> Iterator[bytes]:

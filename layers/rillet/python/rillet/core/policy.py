@@ -85,6 +85,7 @@ class Principal:
     # each channel's publisher limits (package-name patterns, subdirs).
     minted: bool = False
     publish_limits: PublishLimits | None = None
+    expires_at: int | None = None  # epoch seconds; None: the credential does not expire
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels
@@ -166,6 +167,82 @@ def require(
     if principal is None:
         raise Unauthenticated(f"this action on channel {channel} needs a token")
     raise Forbidden(f"not allowed to {action.value} on channel {channel}")
+
+
+# -- keys: a key never creates more power than it has --------------------------------------
+# Reason codes of the refusals below (stable, like those in core.errors).
+KEY_SCOPE_TOO_BROAD: Final = "key-scope-too-broad"
+KEY_CHANNELS_TOO_BROAD: Final = "key-channels-too-broad"
+KEY_EXPIRY_TOO_LATE: Final = "key-expiry-too-late"
+CHANNEL_OUTSIDE_KEY: Final = "channel-outside-key"
+
+# Scopes ordered by power: every action of a lower scope is also one of each higher one.
+SCOPE_RANK: Final[Mapping[Scope, int]] = {Scope.READ: 0, Scope.UPLOAD: 1, Scope.ADMIN: 2}
+# Only these scopes create, list or revoke keys (always the caller's own user's keys).
+KEY_MANAGING_SCOPES: Final = frozenset({Scope.ADMIN})
+
+
+@dataclass(frozen=True)
+class KeyLimits:
+    """What a key may do at most: its scope, its channels (None: any) and its expiry."""
+
+    scope: Scope
+    channels: frozenset[str] | None
+    expires_at: int | None  # epoch seconds; None: never expires
+
+
+def key_management_refusal(principal: Principal) -> str | None:
+    """Why ``principal`` may not manage keys at all; None if it may (within its limits)."""
+    if principal.superuser:
+        return "the operator token is not a user; create a user and use its key"
+    if principal.minted:
+        return "a trusted-publishing token cannot manage keys"
+    if principal.scope not in KEY_MANAGING_SCOPES:
+        return "managing keys needs a key with the 'admin' scope"
+    return None
+
+
+def key_excess(holder: Principal, key: KeyLimits) -> tuple[str, str] | None:
+    """(reason code, message) if a key with ``key``'s limits exceeds ``holder``'s; else None.
+
+    Within means: scope no higher, channels a subset (an unrestricted holder may restrict),
+    expiry no later (a holder that expires cannot hand out a key that never does).
+    """
+    if SCOPE_RANK[key.scope] > SCOPE_RANK[holder.scope]:
+        return KEY_SCOPE_TOO_BROAD, f"this key's scope is '{holder.scope.value}'"
+    if holder.channels is not None and (
+        key.channels is None or not key.channels <= holder.channels
+    ):
+        allowed_channels = ", ".join(sorted(holder.channels))
+        return KEY_CHANNELS_TOO_BROAD, f"this key is limited to the channels {allowed_channels}"
+    if holder.expires_at is not None and (
+        key.expires_at is None or key.expires_at > holder.expires_at
+    ):
+        return KEY_EXPIRY_TOO_LATE, f"this key expires at {holder.expires_at} (epoch seconds)"
+    return None
+
+
+def within_key_limits(holder: Principal, key: KeyLimits) -> bool:
+    """May ``holder`` see and revoke a key with these limits (it could have created it)?"""
+    return key_excess(holder, key) is None
+
+
+def require_key_within(holder: Principal, key: KeyLimits) -> None:
+    """Raise Forbidden (with the reason code of the first limit exceeded) unless within."""
+    excess = key_excess(holder, key)
+    if excess is not None:
+        code, why = excess
+        raise Forbidden(f"a new key cannot exceed the key that creates it: {why}", code=code)
+
+
+def require_channel_within(holder: Principal, channel: str) -> None:
+    """A key limited to channels creates channels only among them (else a leaked key
+    limited to one channel could squat every free name)."""
+    if not holder.superuser and not holder.limited_to(channel):
+        raise Forbidden(
+            f"this key is limited to other channels and cannot create channel {channel}",
+            code=CHANNEL_OUTSIDE_KEY,
+        )
 
 
 def parse_role(value: object) -> Role:

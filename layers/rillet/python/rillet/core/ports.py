@@ -138,6 +138,10 @@ class Catalog(Protocol):
         ``previous_upload_id``. Raises Conflict otherwise."""
         ...
 
+    def package_spellings(self, channel: str, subdir: str, name: str) -> set[str]:
+        """Names of the subdir's package records that are lower-case ``name`` in other case."""
+        ...
+
     def removed_sha256(self, channel: str, subdir: str, filename: str) -> str | None:
         """The sha256 a deleted filename had ("" if unknown), or None if it was never deleted."""
         ...

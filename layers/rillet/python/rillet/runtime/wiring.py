@@ -27,9 +27,15 @@ from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.accounts import utc_iso
 from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
-from rillet.core.tokens import SECRET_BYTES
+from rillet.core.tokens import SECRET_ALPHABET, SECRET_LENGTH
 from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
 from rillet.services.auth import authenticate
+
+
+def random_secret() -> str:
+    """The random part of a new token: letters and digits only (see core.tokens)."""
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
 
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"})
 
@@ -159,7 +165,7 @@ class Container:
 
     def new_secret(self) -> tuple[str, str]:
         """(secret part, public id part) for a new key."""
-        return secrets.token_urlsafe(SECRET_BYTES), secrets.token_hex(6)
+        return random_secret(), secrets.token_hex(6)
 
 
 _container: Container | None = None

@@ -6,18 +6,38 @@ from collections.abc import Mapping
 from typing import Any
 
 from rillet.core.accounts import ApiKey, User, grants_for, parse_key_request, validate_user_name
-from rillet.core.errors import Forbidden, InvalidRequest
+from rillet.core.errors import Forbidden, InvalidRequest, NotFound
 from rillet.core.names import validate_channel_name
-from rillet.core.policy import Principal, Scope
+from rillet.core.policy import (
+    KeyLimits,
+    Principal,
+    Scope,
+    key_management_refusal,
+    require_key_within,
+    within_key_limits,
+)
 from rillet.core.ports import Directory
 from rillet.core.tokens import new_api_key
 
 
 def _require_user_admin_scope(principal: Principal) -> None:
+    refusal = key_management_refusal(principal)
+    if refusal is None:
+        return
     if principal.superuser:
-        raise InvalidRequest("the operator token is not a user; create a user and use its key")
-    if principal.scope is not Scope.ADMIN:
-        raise Forbidden("managing keys needs a key with the 'admin' scope")
+        raise InvalidRequest(refusal)
+    raise Forbidden(refusal)
+
+
+def _limits(key: ApiKey) -> KeyLimits:
+    return KeyLimits(key.scope, key.channels, key.expires_at)
+
+
+def _visible_keys(directory: Directory, principal: Principal) -> list[ApiKey]:
+    """The caller's keys that lie within the calling key's own limits (it included)."""
+    return [
+        k for k in directory.list_keys(principal.user) if within_key_limits(principal, _limits(k))
+    ]
 
 
 def create_user(
@@ -57,9 +77,18 @@ def create_key(
     secret: str,
     key_id: str,
 ) -> tuple[ApiKey, str]:
-    """A new key for the caller; shown once. Raises InvalidRequest, Forbidden."""
+    """A new key for the caller; shown once. Raises InvalidRequest, Forbidden.
+
+    The new key never exceeds the calling key: channels and expiry left out of the
+    request are the caller's own; asking for more is refused (403, a reason code).
+    """
     _require_user_admin_scope(principal)
     scope, channels, expires_at, description = parse_key_request(body, now, validate_channel_name)
+    if "channels" not in body:
+        channels = principal.channels
+    if "expires_at" not in body and "expires_in_days" not in body:
+        expires_at = principal.expires_at
+    require_key_within(principal, KeyLimits(scope, channels, expires_at))
     new = new_api_key(secret, key_id)
     key = ApiKey(
         key_id=new.key_id,
@@ -77,13 +106,20 @@ def create_key(
 
 
 def list_keys(directory: Directory, principal: Principal) -> list[ApiKey]:
+    """The caller's keys within the calling key's limits: a restricted key does not see
+    keys with a higher scope, more channels or a later expiry than its own."""
     _require_user_admin_scope(principal)
-    return sorted(directory.list_keys(principal.user), key=lambda k: k.created_at)
+    return sorted(_visible_keys(directory, principal), key=lambda k: k.created_at)
 
 
 def revoke_key(directory: Directory, principal: Principal, key_id: str) -> ApiKey:
-    """Works at once on the API; reads follow within the edge propagation delay."""
+    """Works at once on the API; reads follow within the edge propagation delay.
+
+    A key beyond the calling key's limits is reported as not found, as it is not listed.
+    """
     _require_user_admin_scope(principal)
+    if not any(k.key_id == key_id for k in _visible_keys(directory, principal)):
+        raise NotFound(f"no key {key_id}", code="key-not-found")
     key = directory.revoke_key(principal.user, key_id)
     directory.delete_grants((c, key.token_hash) for c in directory.memberships(principal.user))
     return key

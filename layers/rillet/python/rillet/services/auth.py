@@ -16,6 +16,8 @@ from rillet.core.ports import Catalog, Directory
 from rillet.core.tokens import plausible_token, token_hash
 
 ADMIN_USER = "admin"
+# Upload clients (rattler-build, pixi) expect 403 for these whatever the channel.
+_CLIENT_ACTIONS = frozenset({Action.UPLOAD, Action.OVERWRITE, Action.DELETE_PACKAGE})
 
 
 class PublisherLookup(Protocol):
@@ -80,6 +82,7 @@ def principal_for_key(key: ApiKey | None, publishers: PublisherLookup, now: int)
         key_hash=key.token_hash,
         minted=key.kind == "minted",
         publish_limits=limits,
+        expires_at=key.expires_at,
     )
 
 
@@ -104,15 +107,16 @@ def authorize(
 ) -> tuple[Channel, Role | None]:
     """Load the channel and check ``action``; raises NotFound, Unauthenticated, Forbidden.
 
-    Reading a private channel one cannot read reports it as missing, so its name
-    does not leak; anonymous callers are asked for a token instead, and other
-    actions answer 403 as upload clients expect.
+    Any action but the upload clients' on a private channel one cannot read reports
+    it as missing, so its name does not leak (also to a key limited to other
+    channels); anonymous callers are asked for a token instead, and uploads and
+    deletes answer 403 as upload clients expect.
     """
     channel = catalog.get_channel(channel_name)
     role = role_of(directory, principal, channel_name)
     if (
         principal is not None
-        and action in (Action.READ, Action.LIST_PACKAGES)
+        and action not in _CLIENT_ACTIONS
         and channel.visibility is Visibility.PRIVATE
         and not allowed(
             Action.READ,

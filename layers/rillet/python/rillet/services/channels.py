@@ -12,7 +12,7 @@ from rillet.core.errors import Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import channel_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
 from rillet.core.names import validate_channel_name, validate_subdir
-from rillet.core.policy import Action, Principal, Role, Scope, allowed
+from rillet.core.policy import Action, Principal, Role, Scope, allowed, require_channel_within
 from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
 from rillet.services.auth import authorize, require_principal
 from rillet.services.indexing import publish_empty_subdir
@@ -64,6 +64,7 @@ def create_channel(
     if not actor.superuser and actor.scope is not Scope.ADMIN:
         raise Forbidden("creating channels needs a key with the 'admin' scope")
     name = validate_channel_name(body.get("name"))  # type: ignore[arg-type]
+    require_channel_within(actor, name)
     owner = actor.user
     if "owner" in body:
         if not actor.superuser:

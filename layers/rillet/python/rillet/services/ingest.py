@@ -16,6 +16,7 @@ from rillet.core.accounts import AuditEvent, utc_iso
 from rillet.core.errors import Conflict, Forbidden, NotFound, PackageRejected, Unauthenticated
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
+from rillet.core.names import require_no_case_conflict
 from rillet.core.package import Limits, PackageFacts, inspect_package
 from rillet.core.policy import require_publish
 from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
@@ -63,10 +64,15 @@ def record_package(
     The claim comes first so two different files racing for one filename cannot
     both write the object; the record becomes visible to the indexer only after
     its object is readable. Safe to repeat for the same upload. Returns the
-    subdir. Raises Conflict when the filename belongs to another upload.
+    subdir. Raises Conflict when the filename belongs to another upload or the
+    name is one the subdir already has in other case (``name-case-conflict``).
     """
     subdir = str(facts.index["subdir"])
     filename = facts.filename.filename
+    # No race with another upload: new names are lower-case (refused otherwise at
+    # validation), so only records from before that rule can be other spellings.
+    name = facts.filename.name
+    require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
     existing = catalog.get_package(channel, subdir, filename)
     package = StoredPackage(
         channel=channel,

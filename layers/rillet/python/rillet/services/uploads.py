@@ -9,7 +9,13 @@ from typing import Any
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload, UploadStatus
-from rillet.core.names import parse_package_filename, validate_sha256_hex, validate_subdir
+from rillet.core.names import (
+    parse_package_filename,
+    require_lowercase_name,
+    require_no_case_conflict,
+    validate_sha256_hex,
+    validate_subdir,
+)
 from rillet.core.policy import Action, Principal, require_publish
 from rillet.core.ports import Catalog, Directory, Presigner
 from rillet.services.auth import authorize, check_upload_allowed, require_principal
@@ -67,6 +73,7 @@ def request_upload(
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise InvalidRequest("'size' must be a positive integer (bytes)")
     parsed = parse_package_filename(filename)
+    name = require_lowercase_name(parsed.name)
     validate_sha256_hex(sha256.lower())
     if size > max_package_bytes:
         raise PackageTooLarge(
@@ -78,11 +85,13 @@ def request_upload(
     # A trusted publisher's limits, as far as known now: the name from the filename, the
     # subdir if given. Validation judges the package's own index.json again.
     require_publish(principal, channel, parsed.name, subdir)
-    # Knowing the subdir, a duplicate is refused now rather than after the PUT.
-    if subdir is not None and not force and catalog.get_package(channel, subdir, filename):
-        raise Conflict(
-            f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
-        )
+    if subdir is not None:
+        # Knowing the subdir, a duplicate is refused now rather than after the PUT.
+        require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
+        if not force and catalog.get_package(channel, subdir, filename) is not None:
+            raise Conflict(
+                f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
+            )
     upload = Upload(
         id=upload_id,
         channel=channel,
