@@ -35,6 +35,7 @@ from rillet.core.models import Upload, UploadStatus
 from rillet.core.oidc import GITHUB_ISSUER, OidcConfig
 from rillet.core.package import Limits
 from rillet.core.policy import Principal, Role
+from rillet.runtime.wiring import random_secret
 from rillet.services import accounts, members, publishing, uploads
 from rillet.services import channels as channel_service
 from rillet.services.auth import authenticate
@@ -67,7 +68,7 @@ class Svc:
             OPERATOR,
             {"name": name},
             now_iso=ISO,
-            secret=secrets.token_urlsafe(32),
+            secret=random_secret(),
             key_id=secrets.token_hex(6),
         )
         if key:
@@ -77,7 +78,7 @@ class Svc:
                 key,
                 now=NOW,
                 now_iso=ISO,
-                secret=secrets.token_urlsafe(32),
+                secret=random_secret(),
                 key_id=secrets.token_hex(6),
             )
         return token
@@ -164,7 +165,7 @@ class Svc:
             json.dumps({"token": token}).encode(),
             now=NOW,
             now_iso=ISO,
-            secret=secrets.token_urlsafe(32),
+            secret=random_secret(),
             key_id=secrets.token_hex(6),
         )
         return secret
