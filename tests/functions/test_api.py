@@ -568,7 +568,12 @@ def test_delete_channel_leaves_no_records(world: World, team: Team, pkgs: Packag
         if not i["pk"]["S"].startswith("UPLOAD#")  # upload intents expire by TTL
         and "chan" in i["pk"]["S"].split("#") + i["sk"]["S"].split("#")
     )
-    assert leftovers == []
+    # Only the channel's tombstone: private at the edge, re-creatable, removed by TTL.
+    assert leftovers == [("CHANNEL#chan", "CHANNEL")]
+    (tomb,) = [i for i in items if i["pk"]["S"] == "CHANNEL#chan"]
+    assert tomb["lifecycle"]["S"] == "deleted" and tomb["visibility"]["S"] == "private"
+    assert "ttl" in tomb and "gsi1pk" not in tomb and "owner_count" not in tomb
+    assert team.owner.get("/api/v1/channels/chan").status == 404
     # The name is someone else's now: the old channel's publisher is not theirs.
     team.stranger.create_channel("chan")
     r = team.stranger.get("/api/v1/channels/chan/publishers")

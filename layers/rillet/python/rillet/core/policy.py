@@ -79,6 +79,8 @@ class Principal:
     # each channel's publisher limits (package-name patterns, subdirs).
     minted: bool = False
     publish_limits: Mapping[str, list[Mapping[str, list[str]]]] | None = None
+    # A minted token's channel incarnations: it acts on no other creation of those names.
+    incarnations: Mapping[str, str] | None = None
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels

@@ -6,7 +6,7 @@ import base64
 import binascii
 import hmac
 
-from rillet.core.errors import NotFound, Unauthenticated
+from rillet.core.errors import Forbidden, NotFound, Unauthenticated
 from rillet.core.models import Channel, Visibility
 from rillet.core.policy import Action, Principal, Role, allowed, require
 from rillet.core.ports import Catalog, Directory
@@ -54,6 +54,7 @@ def authenticate(
         key_id=key.key_id,
         minted=key.kind == "minted",
         publish_limits=key.publish_limits,
+        incarnations=key.incarnations,
     )
 
 
@@ -83,6 +84,16 @@ def authorize(
     actions answer 403 as upload clients expect.
     """
     channel = catalog.get_channel(channel_name)
+    if (
+        principal is not None
+        and principal.incarnations is not None
+        and principal.incarnations.get(channel_name, channel.incarnation) != channel.incarnation
+    ):
+        # Minted for a channel of this name that was deleted since: this one is not its.
+        raise Forbidden(
+            f"this token was issued for a deleted channel named {channel_name}",
+            code="channel-replaced",
+        )
     role = role_of(directory, principal, channel_name)
     if (
         principal is not None

@@ -22,6 +22,7 @@ from rillet.core.records import package_record
 ALREADY_EXISTS = "already-exists"
 EXPIRED = "upload-expired"
 CHANNEL_GONE = "channel-not-found"
+CHANNEL_REPLACED = "channel-replaced"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def record_package(
     cdn: Cdn,
     force: bool = False,
     commit_ms: Callable[[], int] | None = None,
+    incarnation: str | None = None,
 ) -> str:
     """Claim the filename, write the immutable object, then make the record visible.
 
@@ -58,6 +60,9 @@ def record_package(
     both write the object; the record becomes visible to the indexer only after
     its object is readable. Safe to repeat for the same upload. Returns the
     subdir. Raises Conflict when the filename belongs to another upload.
+
+    With ``incarnation`` every record write holds only while the channel is that
+    incarnation: NotFound (channel-not-found) or Conflict (channel-replaced) otherwise.
     """
     subdir = str(facts.index["subdir"])
     filename = facts.filename.filename
@@ -68,6 +73,7 @@ def record_package(
         filename=filename,
         record=package_record(facts),
         upload_id=upload_id,
+        incarnation=incarnation,
     )
     removed_before = None
     if existing is None:
@@ -92,7 +98,15 @@ def record_package(
         catalog.claim_package(package)
     write_object(package_object_key(channel, subdir, filename))
     published_at = commit_ms() if commit_ms is not None else now_ms
-    seq = catalog.publish_package(package, published_at)
+    try:
+        seq = catalog.publish_package(package, published_at)
+    except (NotFound, Conflict) as exc:
+        if exc.code in (CHANNEL_GONE, CHANNEL_REPLACED) and (
+            catalog.get_package(channel, subdir, filename) is None
+        ):
+            # Deleted after our claim: the file just written belongs to no channel's record.
+            channels.delete(package_object_key(channel, subdir, filename))
+        raise
     if seq is None:  # a replay: make sure the index catches up anyway
         seq = catalog.subdir_state(channel, subdir).change_seq
     else:
@@ -113,9 +127,10 @@ def record_package(
                     "previous_sha256": existing.sha256 if replaced and existing else None,
                     "via": via,
                 },
+                incarnation=incarnation,
             )
         )
-    queue.request_reindex(channel, subdir, seq)
+    queue.request_reindex(channel, subdir, seq, incarnation=incarnation)
     return subdir
 
 
@@ -146,7 +161,9 @@ def ingest_staged(
     if upload.status.final:
         if upload.status is UploadStatus.PUBLISHED and upload.subdir:
             state = catalog.subdir_state(upload.channel, upload.subdir)
-            queue.request_reindex(upload.channel, upload.subdir, state.change_seq)
+            queue.request_reindex(
+                upload.channel, upload.subdir, state.change_seq, incarnation=upload.incarnation
+            )
         staging.delete(key)
         return IngestOutcome(upload_id, "replayed", upload.reason, upload.subdir)
 
@@ -158,9 +175,15 @@ def ingest_staged(
     if now_ms // 1000 > upload.expires_at:
         return reject(EXPIRED, "the upload URL had expired when the file arrived")
     try:
-        catalog.get_channel(upload.channel)
+        current = catalog.get_channel(upload.channel)
     except NotFound:
         return reject(CHANNEL_GONE, f"channel {upload.channel} no longer exists")
+    if current.incarnation != upload.incarnation:
+        # Issued for a channel of this name that was deleted; this one is someone else's.
+        return reject(
+            CHANNEL_REPLACED,
+            f"channel {upload.channel} was deleted and re-created since this upload was requested",
+        )
 
     catalog.start_validation(upload_id)
     try:
@@ -196,8 +219,9 @@ def ingest_staged(
             cdn=cdn,
             force=upload.force,
             commit_ms=commit_ms,
+            incarnation=upload.incarnation,
         )
-    except Conflict as exc:
+    except (Conflict, NotFound) as exc:  # NotFound: the channel was deleted meanwhile
         return reject(exc.code, exc.message, subdir)
     staging.delete(key)
     return IngestOutcome(upload_id, "published", subdir=subdir)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rillet.core.accounts import AuditEvent
 from rillet.core.errors import Forbidden, Unauthenticated
 from rillet.core.layout import package_object_key
-from rillet.core.models import StoredPackage, Upload, UploadStatus
+from rillet.core.models import Channel, StoredPackage, Upload, UploadStatus
 from rillet.core.names import validate_subdir
 from rillet.core.package import Limits, inspect_package
 from rillet.core.policy import Action, Principal, allowed
@@ -56,7 +56,7 @@ def upload_package(
     SHA-256 mismatch), Conflict (409: the filename exists and no permitted force).
     """
     actor = require_principal(principal)
-    _, role = authorize(catalog, directory, actor, channel, Action.UPLOAD)
+    target, role = authorize(catalog, directory, actor, channel, Action.UPLOAD)
     facts = inspect_package(
         io.BytesIO(body),
         filename,
@@ -88,6 +88,7 @@ def upload_package(
             status=UploadStatus.VALIDATING,
             subdir=subdir,
             force=force,
+            incarnation=target.incarnation,
         )
     )
     record_package(
@@ -110,6 +111,7 @@ def upload_package(
         via="trusted-publishing" if actor.minted else "api",
         cdn=cdn,
         commit_ms=commit_ms,
+        incarnation=target.incarnation,  # a delete racing this upload wins
     )
     replaced = existing is not None
     return Published(channel, subdir, filename, facts.sha256, replaced)
@@ -131,13 +133,13 @@ def delete_package(
 ) -> None:
     """Stop serving a package and list it as removed. Raises NotFound, Forbidden."""
     actor = require_principal(principal)
-    authorize(catalog, directory, actor, channel, Action.DELETE_PACKAGE)
+    target, _ = authorize(catalog, directory, actor, channel, Action.DELETE_PACKAGE)
     validate_subdir(subdir)
     existing = catalog.get_package(channel, subdir, filename)
     seq = catalog.remove_package(channel, subdir, filename)
     channels.delete(package_object_key(channel, subdir, filename))
     cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
-    queue.request_reindex(channel, subdir, seq)
+    queue.request_reindex(channel, subdir, seq, incarnation=target.incarnation)
     audit.append(
         AuditEvent(
             channel,
@@ -149,6 +151,7 @@ def delete_package(
                 "filename": filename,
                 "sha256": existing.sha256 if existing else None,
             },
+            incarnation=target.incarnation,
         )
     )
 
@@ -172,17 +175,20 @@ def list_packages(
 
 def check_upload_allowed(
     catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, force: bool
-) -> None:
-    """For the presigned flow: the same permission checks, before handing out a URL."""
+) -> Channel:
+    """For the presigned flow: the same permission checks, before handing out a URL.
+
+    Returns the channel (the incarnation the upload intent is bound to)."""
     if principal is None:
         raise Unauthenticated("uploads need a token")
-    _, role = authorize(catalog, directory, principal, channel, Action.UPLOAD)
+    target, role = authorize(catalog, directory, principal, channel, Action.UPLOAD)
     if force:
-        visibility = catalog.get_channel(channel).visibility
+        visibility = target.visibility
         if not allowed(
             Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel
         ):
             raise Forbidden("only channel owners can overwrite an existing package (force)")
+    return target
 
 
 def read_audit(

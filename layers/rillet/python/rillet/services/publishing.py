@@ -134,6 +134,7 @@ def mint_token(
     now_iso: str,
     secret: str,
     key_id: str,
+    catalog: Catalog | None = None,
 ) -> tuple[str, ApiKey]:
     """Verify the CI's OIDC token and mint an upload token for the matching publishers.
 
@@ -175,6 +176,15 @@ def mint_token(
 
     minted = new_minted_token(secret, key_id)
     channels = sorted({p.channel for p in result.matched})
+    # The token belongs to these incarnations: after a delete it opens no new channel
+    # of the same name (publishers go with their channel; this closes the race).
+    incarnations: dict[str, str] | None = None
+    if catalog is not None:
+        live = {c: catalog.live_incarnation(c) for c in channels}
+        incarnations = {c: i for c, i in live.items() if i is not None}
+        channels = sorted(incarnations)
+        if not channels:  # every matched channel is being deleted
+            raise refuse(INVALID_PUBLISHER, "no-publisher")
     expires_at = now + MINTED_TOKEN_TTL_SECONDS
     key = ApiKey(
         key_id=minted.key_id,
@@ -187,6 +197,7 @@ def mint_token(
         description=f"trusted publishing: {', '.join(p.id for p in result.matched)}",
         kind="minted",
         publish_limits=publish_limits(result.matched),
+        incarnations=incarnations,
     )
     directory.put_key(key, ttl=expires_at + MINTED_RETENTION_SECONDS)
     for publisher in result.matched:
@@ -203,6 +214,7 @@ def mint_token(
                     "expires_at": expires_at,
                     **identity,
                 },
+                incarnation=incarnations.get(publisher.channel) if incarnations else None,
             )
         )
     return minted.secret, key
