@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rillet.core import repodata
-from rillet.core.errors import InvalidRequest
+from rillet.core.errors import InvalidRequest, RilletError
 from rillet.core.layout import index_object_key
 from rillet.core.models import SubdirState
 from rillet.core.ports import Catalog, ObjectStore
@@ -68,6 +68,7 @@ def write_index(
     index: repodata.SubdirIndex,
     etags: Mapping[str, str | None] | None = None,
     guard: Callable[[], bool] | None = None,
+    written: list[str] | None = None,
 ) -> WriteStats:
     """Publish ``index`` so that readers never see a reference to a missing object.
 
@@ -78,10 +79,11 @@ def write_index(
     concurrent writer fails instead of rolling the index back. Unchanged files
     are not rewritten. Raises Conflict on a lost race. ``guard`` is asked right
     before the pointer writes; when it says no, they are not written (``halted``).
+    ``written`` collects the keys created or replaced, also when a write fails.
     """
     objects = 0
-    written = 0
-    keys: list[str] = []
+    written_bytes = 0
+    keys: list[str] = written if written is not None else []
     for digest, data in sorted(index.shards.items()):
         key = index_object_key(channel, index.subdir, index.shard_key(digest))
         if store.put(
@@ -92,10 +94,10 @@ def write_index(
             if_absent=True,
         ):
             objects += 1
-            written += len(data)
+            written_bytes += len(data)
             keys.append(key)
     if guard is not None and not guard():
-        return WriteStats(objects, written, tuple(keys), halted=True)
+        return WriteStats(objects, written_bytes, tuple(keys), halted=True)
 
     pointers = (
         (repodata.REPODATA_JSON, index.repodata_json, JSON),
@@ -119,9 +121,9 @@ def write_index(
             if_match=etag if etag is not None else "",
         )
         objects += 1
-        written += len(data)
+        written_bytes += len(data)
         keys.append(key)
-    return WriteStats(objects_written=objects, bytes_written=written, written=tuple(keys))
+    return WriteStats(objects_written=objects, bytes_written=written_bytes, written=tuple(keys))
 
 
 def publish_empty_subdir(store: ObjectStore, channel: str, subdir: str) -> WriteStats:
@@ -181,13 +183,20 @@ def reindex(
     built = None
     if not full and len(pending) <= FULL_REBUILD_CHANGES:
         built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
+    etags: dict[str, str | None] | None = None
     if built is None:
         contents = catalog.subdir_contents(channel, subdir)
         index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
-        stats = write_index(store, channel, index, guard=current)
     else:
         index, etags = built
-        stats = write_index(store, channel, index, etags, guard=current)
+    written: list[str] = []
+    try:
+        stats = write_index(store, channel, index, etags, guard=current, written=written)
+    except RilletError:
+        if current():
+            raise
+        # A write failed because the channel went meanwhile (its objects were swept).
+        stats = WriteStats(written=tuple(written), halted=True)
     if stats.halted or not current():
         return _take_back(catalog, store, channel, subdir, incarnation, stats, now_ms)
     catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
@@ -209,11 +218,14 @@ def _stale(
 ) -> ReindexResult:
     """A rebuild for a channel incarnation that is gone writes nothing. With no channel of
     that name live, an earlier attempt that died between its writes and its check may have
-    left pointers behind: remove them (nobody else's, unless the name is re-created meanwhile,
-    which the check after repairs)."""
+    left index objects behind: remove them (nobody else's, unless the name is re-created
+    meanwhile, which the check after repairs)."""
     if catalog.live_incarnation(channel) is None:
         for name in (repodata.SHARD_INDEX, repodata.REPODATA_JSON_ZST, repodata.REPODATA_JSON):
             store.delete(index_object_key(channel, subdir, name))
+        # Shards too (never package files: a channel re-created meanwhile may own them;
+        # its shards, if any, the repair below writes again).
+        store.delete_prefix(index_object_key(channel, subdir, repodata.SHARDS_DIR) + "/")
         _repair(catalog, store, channel, subdir, None, now_ms)
     return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
 
