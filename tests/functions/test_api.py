@@ -1189,6 +1189,24 @@ def test_trusted_publishing_mint_then_upload(
     assert_text_error(mint(body), 409, "reused-token")
 
 
+def test_a_minted_token_dies_with_its_channel_incarnation(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    """Minted for chan; chan is deleted and a stranger creates a channel of that name."""
+    assert team.owner.post("/api/v1/channels/chan/publishers", PUBLISHER).status == 201
+    r = mint(oidc())
+    assert r.status == 200, r
+    minted = Client(r.text)
+    assert team.owner.delete("/api/v1/channels/chan").status == 200
+    team.stranger.create_channel("chan")
+    assert_text_error(minted.upload("chan", pkgs.alpha), 403, "channel-replaced")
+    intent = {"filename": pkgs.alpha.name, "sha256": "0" * 64, "size": 10}
+    r = minted.post("/api/v1/channels/chan/uploads", intent)
+    assert_error(r, 403, "channel-replaced")
+    assert team.stranger.get("/api/v1/channels/chan/packages").json()["packages"] == []
+    assert audit_actions(team.stranger, "chan") == []
+
+
 def test_mint_refusals_are_plain_text(world: World, team: Team, oidc: Callable[..., bytes]) -> None:
     assert_text_error(mint(oidc()), 403, "invalid-publisher")  # no publisher yet
     assert team.owner.post("/api/v1/channels/chan/publishers", PUBLISHER).status == 201
