@@ -36,7 +36,7 @@ from rillet.services import channels as channel_service
 from rillet.services.auth import authenticate, authorize
 from rillet.services.indexing import ReindexResult, reindex
 from rillet.services.ingest import ingest_staged
-from rillet.services.packages import read_audit
+from rillet.services.packages import delete_package, read_audit
 from rillet.services.uploads import request_upload
 from tests.packages import build_package
 
@@ -460,3 +460,44 @@ def test_an_interrupted_delete_never_sticks_the_name(world: World, pkgs: Path) -
     )
     assert world.catalog.get_channel("chan").owner == "alice"
     assert world.directory.get_role("chan", "bob") is None
+
+
+def test_a_package_delete_racing_a_recreation_leaves_the_new_channel_alone(
+    world: World, pkgs: Path
+) -> None:
+    world.create("chan", ALICE)
+    path = build_package(pkgs / "pd", "shared", "1.0")
+    published(world, "chan", path, "pd1", ALICE)
+    world.messages()
+    catalog = world.catalog
+    real = catalog.remove_package
+
+    def replaced_first(*args: Any) -> int:
+        world.delete("chan", ALICE)
+        world.create("chan", BOB, visibility="public")
+        published(world, "chan", path, "pd2", BOB)  # bob publishes the same filename
+        return real(*args)
+
+    catalog.remove_package = replaced_first  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Conflict) as refused:
+            delete_package(
+                catalog,
+                world.directory,
+                world.channels,
+                world.queue,
+                world.audit,
+                NoCdn(),
+                ALICE,
+                "chan",
+                "noarch",
+                path.name,
+                now_iso="t",
+            )
+    finally:
+        del catalog.remove_package
+    assert refused.value.code == "channel-replaced"
+    kept = catalog.get_package("chan", "noarch", path.name)
+    assert kept is not None and kept.upload_id == "pd2"
+    assert world.channels.head(f"chan/noarch/{path.name}") is not None
+    assert world.audit_actions("chan", BOB) == ["package.upload"]

@@ -575,7 +575,9 @@ class DynamoCatalog(DynamoTable):
         item = self._get(schema.removed_key(channel, subdir, filename))
         return str(item.get("sha256", "")) if item else None
 
-    def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+    def remove_package(
+        self, channel: str, subdir: str, filename: str, incarnation: str | None = None
+    ) -> int:
         mark = secrets.token_hex(8)
         now_ms = int(time.time() * 1000)
         current = self.get_package(channel, subdir, filename)
@@ -606,9 +608,13 @@ class DynamoCatalog(DynamoTable):
                             ),
                         }
                     },
+                    *([channel_check(channel, incarnation)] if incarnation else []),
                 ]
             )
         except ClientError as exc:
+            failed = _cancelled_for_condition(exc)
+            if len(failed) > 4 and failed[4]:
+                raise self.channel_changed(channel) from exc
             if error_code(exc) == "TransactionCanceledException":
                 raise NotFound(
                     f"no package {subdir}/{filename} in channel {channel}", code="package-not-found"

@@ -169,9 +169,12 @@ class Catalog(Protocol):
         """The sha256 a deleted filename had ("" if unknown), or None if it was never deleted."""
         ...
 
-    def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+    def remove_package(
+        self, channel: str, subdir: str, filename: str, incarnation: str | None = None
+    ) -> int:
         """One transaction: record gone, filename listed as removed, change counter
-        bumped. Returns the new counter. Raises NotFound."""
+        bumped (with ``incarnation``: only while the channel is live as it). Returns the
+        new counter. Raises NotFound."""
         ...
 
     def list_packages(

@@ -136,7 +136,7 @@ def delete_package(
     target, _ = authorize(catalog, directory, actor, channel, Action.DELETE_PACKAGE)
     validate_subdir(subdir)
     existing = catalog.get_package(channel, subdir, filename)
-    seq = catalog.remove_package(channel, subdir, filename)
+    seq = catalog.remove_package(channel, subdir, filename, target.incarnation)
     channels.delete(package_object_key(channel, subdir, filename))
     cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
     queue.request_reindex(channel, subdir, seq, incarnation=target.incarnation)
