@@ -23,6 +23,7 @@ from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.edge import DynamoEdgeView
+from rillet.adapters.publishers import DynamoPublishers
 from rillet.adapters.s3 import S3ObjectStore
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.access import decide_read
@@ -37,6 +38,7 @@ from rillet.services.auth import authenticate, authorize
 from rillet.services.indexing import ReindexResult, reindex
 from rillet.services.ingest import ingest_staged
 from rillet.services.packages import delete_package, read_audit
+from rillet.services.publishing import add_publisher
 from rillet.services.uploads import request_upload
 from tests.packages import build_package
 
@@ -501,3 +503,32 @@ def test_a_package_delete_racing_a_recreation_leaves_the_new_channel_alone(
     assert kept is not None and kept.upload_id == "pd2"
     assert world.channels.head(f"chan/noarch/{path.name}") is not None
     assert world.audit_actions("chan", BOB) == ["package.upload"]
+
+
+def test_a_publisher_added_while_the_channel_is_replaced_is_not_inherited(world: World) -> None:
+    world.create("chan", ALICE)
+    publishers = DynamoPublishers(world.ddb, world.table)
+    real = publishers.put
+
+    def replaced_first(*args: Any) -> None:
+        world.delete("chan", ALICE)
+        world.create("chan", BOB)
+        real(*args)
+
+    publishers.put = replaced_first  # type: ignore[method-assign]
+    with pytest.raises(NotFound):
+        add_publisher(
+            world.catalog,
+            world.directory,
+            publishers,
+            world.audit,
+            ALICE,
+            "chan",
+            {"provider": "github", "owner": "o", "repository": "r", "workflow": "w.yml"},
+            publisher_id="pub1",
+            now_iso="t",
+            github_issuer="https://token.actions.githubusercontent.com",
+            gitlab_issuers=[],
+        )
+    assert publishers.for_channel("chan") == []
+    assert [i for i in world.items("chan") if "PUBLISHER" in i[0] + i[1]] == []

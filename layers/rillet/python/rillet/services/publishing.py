@@ -35,7 +35,7 @@ MINTED_RETENTION_SECONDS = 24 * 3600
 
 
 class PublisherStore(Protocol):
-    def put(self, publisher: Publisher) -> None: ...
+    def put(self, publisher: Publisher, incarnation: str | None = None) -> None: ...
     def for_channel(self, channel: str) -> list[Publisher]: ...
     def delete(self, channel: str, publisher_id: str) -> Publisher: ...
     def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]: ...
@@ -63,7 +63,7 @@ def add_publisher(
 ) -> Publisher:
     """Owners only. Raises InvalidRequest, Forbidden, NotFound."""
     actor = require_principal(principal)
-    authorize(catalog, directory, actor, channel, Action.MANAGE_PUBLISHERS)
+    target, _ = authorize(catalog, directory, actor, channel, Action.MANAGE_PUBLISHERS)
     publisher = parse_publisher(
         body,
         channel=channel,
@@ -73,7 +73,7 @@ def add_publisher(
         github_issuer=github_issuer,
         gitlab_issuers=gitlab_issuers,
     )
-    publishers.put(publisher)
+    publishers.put(publisher, target.incarnation)  # not into a channel deleted meanwhile
     audit.append(AuditEvent(channel, now_iso, actor.user, "publisher.add", publisher.to_json()))
     return publisher
 
