@@ -37,7 +37,7 @@ from rillet.services import channels as channel_service
 from rillet.services.auth import authenticate, authorize
 from rillet.services.indexing import ReindexResult, reindex
 from rillet.services.ingest import ingest_staged
-from rillet.services.packages import delete_package, read_audit
+from rillet.services.packages import delete_package, read_audit, upload_package
 from rillet.services.publishing import add_publisher
 from rillet.services.uploads import request_upload
 from tests.packages import build_package
@@ -532,3 +532,45 @@ def test_a_publisher_added_while_the_channel_is_replaced_is_not_inherited(world:
         )
     assert publishers.for_channel("chan") == []
     assert [i for i in world.items("chan") if "PUBLISHER" in i[0] + i[1]] == []
+
+
+def test_a_prefix_upload_racing_a_recreation_publishes_nothing(world: World, pkgs: Path) -> None:
+    """The in-process path: authorized against alice's channel, committed after bob's."""
+    world.create("chan", ALICE)
+    path = build_package(pkgs / "pfx", "pfxpkg", "1.0")
+    catalog = world.catalog
+    real = catalog.claim_package
+
+    def replaced_first(package: Any) -> None:
+        world.delete("chan", ALICE)
+        world.create("chan", BOB, visibility="public")
+        real(package)
+
+    catalog.claim_package = replaced_first  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Conflict) as refused:
+            upload_package(
+                catalog,
+                world.directory,
+                world.channels,
+                world.queue,
+                world.audit,
+                NoCdn(),
+                ALICE,
+                "chan",
+                filename=path.name,
+                declared_sha256=None,
+                body=path.read_bytes(),
+                force=False,
+                limits=Limits(),
+                upload_id="pfx1",
+                now_ms=NOW_MS,
+                now_iso="t",
+            )
+    finally:
+        del catalog.claim_package
+    assert refused.value.code == "channel-replaced"
+    assert catalog.get_package("chan", "noarch", path.name) is None
+    assert not any("pfxpkg" in k for k in world.keys("chan/"))
+    assert world.audit_actions("chan", BOB) == []
+    assert world.messages() == []
