@@ -94,6 +94,7 @@ def create_channel() -> Response[str]:
         now_iso=c.clock.iso(),
         now=c.clock.epoch(),
         directory=c.directory,
+        cdn=c.cdn,
     )
     return http.json_response(201, channel.to_json())
 
@@ -141,7 +142,9 @@ def transfer_channel(channel: str) -> Response[str]:
 @app.delete("/api/v1/channels/<channel>")
 def delete_channel(channel: str) -> Response[str]:
     c, p = _ctx()
-    removed = channels.delete_channel(c.catalog, c.directory, c.channels, c.cdn, p, channel)
+    removed = channels.delete_channel(
+        c.catalog, c.directory, c.channels, c.cdn, p, channel, now=c.clock.epoch()
+    )
     return http.json_response(200, {"deleted": channel, "objects_removed": removed})
 
 
@@ -294,6 +297,7 @@ def mint_token() -> Response[str]:
         now_iso=c.clock.iso(),
         secret=secret,
         key_id=key_id,
+        catalog=c.catalog,
     )
     # The client uses the whole body as the token: no JSON, no trailing newline.
     return http.text_response(200, token)

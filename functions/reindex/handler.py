@@ -44,6 +44,8 @@ def record_handler(record: SQSRecord) -> None:
         full=body.get("full") is True,
         settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
         now_ms=c.clock.now_ms,
+        # Messages queued before incarnations existed carry none: the live one then.
+        incarnation=str(body["incarnation"]) if body.get("incarnation") else None,
     )
     logger.info(
         "reindex",
@@ -56,6 +58,7 @@ def record_handler(record: SQSRecord) -> None:
             "full": result.full,
             "changes": result.changes,
             "waited_ms": result.waited_ms,
+            "stale": result.stale,
         },
     )
 

@@ -569,7 +569,12 @@ def test_delete_channel_leaves_no_records(world: World, team: Team, pkgs: Packag
         if not i["pk"]["S"].startswith("UPLOAD#")  # upload intents expire by TTL
         and "chan" in i["pk"]["S"].split("#") + i["sk"]["S"].split("#")
     )
-    assert leftovers == []
+    # Only the channel's tombstone: private at the edge, re-creatable, removed by TTL.
+    assert leftovers == [("CHANNEL#chan", "CHANNEL")]
+    (tomb,) = [i for i in items if i["pk"]["S"] == "CHANNEL#chan"]
+    assert tomb["lifecycle"]["S"] == "deleted" and tomb["visibility"]["S"] == "private"
+    assert "ttl" in tomb and "gsi1pk" not in tomb and "owner_count" not in tomb
+    assert team.owner.get("/api/v1/channels/chan").status == 404
     # The name is someone else's now: the old channel's publisher is not theirs.
     team.stranger.create_channel("chan")
     r = team.stranger.get("/api/v1/channels/chan/publishers")
@@ -1188,6 +1193,24 @@ def test_trusted_publishing_mint_then_upload(
     assert_error(minted.delete(f"/api/v1/users/me/keys/{owner_key}"), 403, "forbidden")
     # The same ID token twice is a replay.
     assert_text_error(mint(body), 409, "reused-token")
+
+
+def test_a_minted_token_dies_with_its_channel_incarnation(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    """Minted for chan; chan is deleted and a stranger creates a channel of that name."""
+    assert team.owner.post("/api/v1/channels/chan/publishers", PUBLISHER).status == 201
+    r = mint(oidc())
+    assert r.status == 200, r
+    minted = Client(r.text)
+    assert team.owner.delete("/api/v1/channels/chan").status == 200
+    team.stranger.create_channel("chan")
+    assert_text_error(minted.upload("chan", pkgs.alpha), 403, "channel-replaced")
+    intent = {"filename": pkgs.alpha.name, "sha256": "0" * 64, "size": 10}
+    r = minted.post("/api/v1/channels/chan/uploads", intent)
+    assert_error(r, 403, "channel-replaced")
+    assert team.stranger.get("/api/v1/channels/chan/packages").json()["packages"] == []
+    assert audit_actions(team.stranger, "chan") == []
 
 
 def test_mint_refusals_are_plain_text(world: World, team: Team, oidc: Callable[..., bytes]) -> None:

@@ -90,6 +90,7 @@ def stage(c: wiring.Container, path: Path, upload_id: str) -> str:
             "admin",
             "t",
             expires_at=c.clock.epoch() + 900,
+            incarnation=c.catalog.get_channel("qh").incarnation,  # as request_upload binds it
         )
     )
     key = staging_key(upload_id)

@@ -62,6 +62,8 @@ class World:
             created_by="admin",
             created_at="2026-11-23T00:00:00Z",
             expires_at=overrides.get("expires_at", NOW_MS // 1000 + 900),
+            # As request_upload binds it: to the channel's current incarnation.
+            incarnation=overrides.get("incarnation", self.catalog.get_channel(channel).incarnation),
         )
         self.catalog.put_upload(upload)
         key = staging_key(upload_id)

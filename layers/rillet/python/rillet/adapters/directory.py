@@ -11,11 +11,19 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rillet.adapters import schema
-from rillet.adapters.dynamodb import DynamoTable, _item, _plain, channel_from_item, member_puts
+from rillet.adapters.dynamodb import (
+    DynamoTable,
+    _item,
+    _plain,
+    channel_check,
+    channel_from_item,
+    live_channel_condition,
+    member_puts,
+)
 from rillet.adapters.errors import error_code, unavailable
 from rillet.core.accounts import ApiKey, AuditEvent, Grant, Member, User
 from rillet.core.errors import Conflict, InvalidRequest, NotFound
-from rillet.core.models import Channel
+from rillet.core.models import LEGACY_INCARNATION, Channel
 from rillet.core.policy import Role, Scope
 
 _BATCH = 25  # BatchWriteItem's limit
@@ -36,6 +44,7 @@ def _key_from_item(item: dict[str, Any]) -> ApiKey:
         revoked=bool(item.get("revoked", False)),
         kind=item.get("kind", "api"),
         publish_limits=json.loads(limits) if limits else None,
+        incarnations=json.loads(item["incarnations"]) if item.get("incarnations") else None,
     )
 
 
@@ -53,6 +62,9 @@ def _key_attributes(key: ApiKey) -> dict[str, Any]:
         "kind": key.kind,
         "publish_limits": json.dumps(key.publish_limits, sort_keys=True)
         if key.publish_limits is not None
+        else None,
+        "incarnations": json.dumps(dict(key.incarnations), sort_keys=True)
+        if key.incarnations is not None
         else None,
     }
 
@@ -163,14 +175,16 @@ class DynamoDirectory(DynamoTable):
     ) -> None:
         # The channel's owner count moves in the same transaction as the membership,
         # so two owners demoting each other at once cannot leave the channel ownerless.
+        live, names, _ = live_channel_condition(None)  # not into a channel being deleted
         update: dict[str, Any] = {
             "Key": _item(schema.channel_key(channel)),
             "UpdateExpression": "ADD owner_count :d",
-            "ConditionExpression": "attribute_exists(pk)",
+            "ConditionExpression": live,
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": _item({":d": owner_delta}),
         }
         if owner_delta < 0:
-            update["ConditionExpression"] = "attribute_exists(pk) AND owner_count > :one"
+            update["ConditionExpression"] = f"{live} AND owner_count > :one"
             update["ExpressionAttributeValues"] = _item({":d": owner_delta, ":one": 1})
         try:
             self._transact([*items, {"Update": update}])
@@ -253,21 +267,23 @@ class DynamoDirectory(DynamoTable):
                 "update_item",
                 Key=_item(schema.channel_key(channel.name)),
                 UpdateExpression=("SET description = :d, logo_url = :l, visibility = :v, #o = :o"),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#o": "owner"},
+                ConditionExpression=live_channel_condition(channel.incarnation)[0],
+                ExpressionAttributeNames={"#o": "owner", "#lifecycle": "lifecycle"},
                 ExpressionAttributeValues=_item(
                     {
                         ":d": channel.description,
                         ":l": channel.logo_url,
                         ":v": channel.visibility.value,
                         ":o": channel.owner,
+                        **live_channel_condition(channel.incarnation)[2],
                     }
                 ),
             )
         except ClientError as exc:
             raise NotFound(f"no channel named {channel.name}", code="channel-not-found") from exc
 
-    def delete_channel_records(self, channel: str) -> int:
+    def delete_channel_records(self, channel: str, incarnation: str) -> int:
+        """Everything of ``channel`` but its item (which the caller turns into a tombstone)."""
         keys: list[dict[str, Any]] = []
         for subdir in [
             i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")
@@ -280,23 +296,38 @@ class DynamoDirectory(DynamoTable):
         # channel's partition: it must go too, or a channel re-created under this name
         # would inherit a stranger's publisher.
         keys += [json.loads(i["ref"]) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
-        for pk in (f"GRANT#{channel}", schema.audit_pk(channel), f"CHANNEL#{channel}"):
-            # The channel item itself (pk CHANNEL#, sk CHANNEL) goes last: the name is freed
+        for pk in (
+            f"GRANT#{channel}",
+            schema.audit_pk(channel, incarnation),
+            f"CHANNEL#{channel}",
+        ):
+            # The channel item itself (pk CHANNEL#, sk CHANNEL) stays: the name is freed
             # only when everything else that belonged to it is gone.
             keys += [
                 {"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "") if i["sk"] != "CHANNEL"
             ]
         self._batch([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
-        self._call("delete_item", Key=_item(schema.channel_key(channel)))
-        return len(keys) + 1
+        return len(keys)
 
 
 class DynamoAuditLog(DynamoTable):
     """Append-only: events are only ever put with a fresh sort key, never updated."""
 
+    def _incarnation(self, channel: str) -> str | None:
+        item = self._get(schema.channel_key(channel))
+        if item is None or item.get("lifecycle"):
+            return None
+        return str(item.get("incarnation", LEGACY_INCARNATION))
+
     def append(self, event: AuditEvent) -> None:
+        """Into the log of the event's channel incarnation (by default the live one), and
+        only while that incarnation is live: a late write for a deleted channel is dropped
+        rather than landing in the log of a channel re-created under its name."""
+        incarnation = event.incarnation or self._incarnation(event.channel)
+        if incarnation is None:
+            return  # the channel is gone, and its log with it
         item = {
-            "pk": schema.audit_pk(event.channel),
+            "pk": schema.audit_pk(event.channel, incarnation),
             "sk": f"{event.at}#{secrets.token_hex(4)}",
             "kind": "audit",
             "at": event.at,
@@ -304,21 +335,42 @@ class DynamoAuditLog(DynamoTable):
             "action": event.action,
             "details": json.dumps(dict(event.details), sort_keys=True),
         }
-        self._call("put_item", Item=_item(item), ConditionExpression="attribute_not_exists(pk)")
+        try:
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "Item": _item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    channel_check(event.channel, incarnation),
+                ]
+            )
+        except ClientError:
+            return  # that incarnation is no longer live (the id collision cannot recur)
 
     def list(
         self, channel: str, limit: int, cursor: str | None
     ) -> tuple[list[AuditEvent], str | None]:
+        incarnation = self._incarnation(channel)
+        if incarnation is None:
+            return [], None
+        pk = schema.audit_pk(channel, incarnation)
         kwargs: dict[str, Any] = {}
         if cursor:
             try:
-                kwargs["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(cursor))
+                start = json.loads(base64.urlsafe_b64decode(cursor))
             except ValueError:
                 raise InvalidRequest("invalid cursor") from None
+            # A cursor of another channel or incarnation would page through another log.
+            if not isinstance(start, dict) or start.get("pk") != {"S": pk}:
+                raise InvalidRequest("invalid cursor")
+            kwargs["ExclusiveStartKey"] = start
         response = self._call(
             "query",
             KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=_item({":pk": schema.audit_pk(channel)}),
+            ExpressionAttributeValues=_item({":pk": pk}),
             ScanIndexForward=False,  # newest first
             Limit=limit,
             **kwargs,

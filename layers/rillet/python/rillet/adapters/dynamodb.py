@@ -17,6 +17,7 @@ from rillet.adapters.errors import error_code, unavailable
 from rillet.core.accounts import Member
 from rillet.core.errors import Conflict, NotFound
 from rillet.core.models import (
+    LEGACY_INCARNATION,
     Channel,
     PendingChange,
     StoredPackage,
@@ -33,6 +34,13 @@ _de = TypeDeserializer()
 
 CLAIMED = "claimed"
 PUBLISHED = "published"
+# A channel item's ``lifecycle``: absent while live; "deleting" while a delete removes its
+# files and records (the name can be neither used nor re-created); "deleted" once done:
+# a tombstone that reads as a private channel at the edge (leftovers stay unreadable) and
+# that a new creation of the name replaces. TTL removes tombstones after a day.
+DELETING = "deleting"
+DELETED = "deleted"
+TOMBSTONE_RETENTION_SECONDS = 24 * 3600
 _BATCH_GET = 100  # BatchGetItem's limit
 
 
@@ -95,6 +103,34 @@ def member_puts(member: Member) -> list[dict[str, Any]]:
     ]
 
 
+def live_channel_condition(
+    incarnation: str | None,
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(expression, names, values): the channel item exists, is live and is ``incarnation``."""
+    expr = "attribute_exists(pk) AND attribute_not_exists(#lifecycle)"
+    names = {"#lifecycle": "lifecycle"}
+    values: dict[str, Any] = {}
+    if incarnation == LEGACY_INCARNATION:
+        expr += " AND attribute_not_exists(incarnation)"
+    elif incarnation is not None:
+        expr += " AND incarnation = :incarnation"
+        values[":incarnation"] = incarnation
+    return expr, names, values
+
+
+def channel_check(channel: str, incarnation: str | None) -> dict[str, Any]:
+    """A transaction item that holds only while ``channel`` is live as ``incarnation``."""
+    expr, names, values = live_channel_condition(incarnation)
+    check: dict[str, Any] = {
+        "Key": _item(schema.channel_key(channel)),
+        "ConditionExpression": expr,
+        "ExpressionAttributeNames": names,
+    }
+    if values:
+        check["ExpressionAttributeValues"] = _item(values)
+    return {"ConditionCheck": check}
+
+
 def channel_from_item(item: dict[str, Any]) -> Channel:
     return Channel(
         name=item["name"],
@@ -103,6 +139,7 @@ def channel_from_item(item: dict[str, Any]) -> Channel:
         description=item.get("description", ""),
         created_at=item.get("created_at", ""),
         logo_url=item.get("logo_url", ""),
+        incarnation=str(item.get("incarnation", LEGACY_INCARNATION)),
     )
 
 
@@ -178,6 +215,7 @@ class DynamoCatalog(DynamoTable):
             "description": channel.description,
             "logo_url": channel.logo_url,
             "created_at": channel.created_at,
+            "incarnation": channel.incarnation,
             schema.GSI1_PK: schema.CHANNELS_GSI_PK,
             schema.GSI1_SK: channel.name,
             "owner_count": 1 if owner else 0,
@@ -189,15 +227,14 @@ class DynamoCatalog(DynamoTable):
                     {
                         "Put": {
                             "Item": _item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
+                            # A tombstone gives way; a channel being deleted does not.
+                            "ConditionExpression": "attribute_not_exists(pk) OR #lc = :deleted",
+                            "ExpressionAttributeNames": {"#lc": "lifecycle"},
+                            "ExpressionAttributeValues": _item({":deleted": DELETED}),
                         }
                     },
-                    {
-                        "Put": {
-                            "Item": _item(state),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    # Fresh counters for a fresh incarnation, whatever an old one left.
+                    {"Put": {"Item": _item(state)}},
                     *(member_puts(owner) if owner else []),
                 ]
             )
@@ -208,9 +245,74 @@ class DynamoCatalog(DynamoTable):
 
     def get_channel(self, name: str) -> Channel:
         item = self._get(schema.channel_key(name))
-        if item is None:
+        if item is None or item.get("lifecycle"):
             raise NotFound(f"no channel named {name}", code="channel-not-found")
         return channel_from_item(item)
+
+    def live_incarnation(self, name: str) -> str | None:
+        """The incarnation of the live channel ``name``; None when absent or being deleted."""
+        item = self._get(schema.channel_key(name))
+        if item is None or item.get("lifecycle"):
+            return None
+        return str(item.get("incarnation", LEGACY_INCARNATION))
+
+    def deleting_channel(self, name: str) -> tuple[str, int] | None:
+        """(incarnation, since epoch s) of a delete of ``name`` that has not finished."""
+        item = self._get(schema.channel_key(name))
+        if item is None or item.get("lifecycle") != DELETING:
+            return None
+        return (
+            str(item.get("incarnation", LEGACY_INCARNATION)),
+            int(item.get("deleting_since", 0)),
+        )
+
+    def begin_delete(self, name: str, incarnation: str, now: int) -> None:
+        """Mark the channel as being deleted: from now on nothing publishes or indexes into it,
+        nobody can re-create it, and it is no longer listed. Raises NotFound."""
+        expr, names, values = live_channel_condition(incarnation)
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.channel_key(name)),
+                UpdateExpression=f"SET #lifecycle = :deleting, deleting_since = :now "
+                f"REMOVE {schema.GSI1_PK}, {schema.GSI1_SK}",
+                ConditionExpression=expr,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_item({**values, ":deleting": DELETING, ":now": now}),
+            )
+        except ClientError as exc:
+            raise NotFound(f"no channel named {name}", code="channel-not-found") from exc
+
+    def finish_delete(self, name: str, incarnation: str, now: int) -> None:
+        """Replace the item of a channel being deleted with its tombstone: the name is free."""
+        tombstone = {
+            **schema.channel_key(name),
+            "kind": "channel",
+            "name": name,
+            # The edge reads a tombstone as a private channel nobody has a grant for.
+            "visibility": "private",
+            "owner": "",
+            "lifecycle": DELETED,
+            "incarnation": incarnation,
+            "deleted_at": now,
+            schema.TTL_ATTRIBUTE: now + TOMBSTONE_RETENTION_SECONDS,
+        }
+        with contextlib.suppress(ClientError):  # another delete finished it already
+            self._call(
+                "put_item",
+                Item=_item(tombstone),
+                ConditionExpression="#lc = :deleting AND "
+                + (
+                    "attribute_not_exists(incarnation)"
+                    if incarnation == LEGACY_INCARNATION
+                    else "incarnation = :inc"
+                ),
+                ExpressionAttributeNames={"#lc": "lifecycle"},
+                ExpressionAttributeValues=_item(
+                    {":deleting": DELETING}
+                    | ({} if incarnation == LEGACY_INCARNATION else {":inc": incarnation})
+                ),
+            )
 
     # -- uploads ----------------------------------------------------------------
     def put_upload(self, upload: Upload) -> None:
@@ -230,6 +332,7 @@ class DynamoCatalog(DynamoTable):
             "force": upload.force,
             "key_id": upload.key_id or None,
             "key_hash": upload.key_hash or None,
+            "incarnation": upload.incarnation,
             schema.TTL_ATTRIBUTE: upload.expires_at + UPLOAD_RETENTION_SECONDS,
         }
         try:
@@ -257,6 +360,7 @@ class DynamoCatalog(DynamoTable):
             force=bool(item.get("force", False)),
             key_id=item.get("key_id", ""),
             key_hash=item.get("key_hash", ""),
+            incarnation=str(item.get("incarnation", LEGACY_INCARNATION)),
         )
 
     def start_validation(self, upload_id: str) -> bool:
@@ -315,25 +419,56 @@ class DynamoCatalog(DynamoTable):
             upload_id=item.get("upload_id", ""),
         )
 
+    def _channel_write(self, package: StoredPackage, update: dict[str, Any]) -> None:
+        """One conditional update of a package item, held to the package's channel
+        incarnation when it names one. Raises ClientError (first failed condition: the
+        package's) or NotFound/Conflict when the channel is gone or was re-created."""
+        if package.incarnation is None:
+            self._call("update_item", **update)
+            return
+        try:
+            self._transact(
+                [{"Update": update}, channel_check(package.channel, package.incarnation)]
+            )
+        except ClientError as exc:
+            failed = _cancelled_for_condition(exc)
+            if len(failed) > 1 and failed[1]:
+                raise self.channel_changed(package.channel) from exc
+            if failed and failed[0]:
+                raise
+            raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
+
+    def channel_changed(self, channel: str) -> NotFound | Conflict:
+        """The error for a write into an incarnation of ``channel`` that is no longer live."""
+        if self.live_incarnation(channel) is None:
+            return NotFound(f"channel {channel} no longer exists", code="channel-not-found")
+        return Conflict(
+            f"channel {channel} was deleted and re-created since this was issued",
+            code="channel-replaced",
+        )
+
     def claim_package(self, package: StoredPackage) -> None:
         key = schema.package_key(package.channel, package.subdir, package.filename)
         try:
-            self._call(
-                "update_item",
-                Key=_item(key),
-                UpdateExpression=(
-                    "SET upload_id = :u, #r = :r, sha256 = :h, #st = if_not_exists(#st, :claimed)"
-                ),
-                ConditionExpression="attribute_not_exists(pk) OR upload_id = :u",
-                ExpressionAttributeNames={"#r": "record", "#st": "state"},
-                ExpressionAttributeValues=_item(
-                    {
-                        ":u": package.upload_id,
-                        ":r": json.dumps(package.record, sort_keys=True),
-                        ":h": package.sha256,
-                        ":claimed": CLAIMED,
-                    }
-                ),
+            self._channel_write(
+                package,
+                {
+                    "Key": _item(key),
+                    "UpdateExpression": (
+                        "SET upload_id = :u, #r = :r, sha256 = :h, "
+                        "#st = if_not_exists(#st, :claimed)"
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk) OR upload_id = :u",
+                    "ExpressionAttributeNames": {"#r": "record", "#st": "state"},
+                    "ExpressionAttributeValues": _item(
+                        {
+                            ":u": package.upload_id,
+                            ":r": json.dumps(package.record, sort_keys=True),
+                            ":h": package.sha256,
+                            ":claimed": CLAIMED,
+                        }
+                    ),
+                },
             )
         except ClientError as exc:
             raise Conflict(
@@ -404,10 +539,14 @@ class DynamoCatalog(DynamoTable):
                     # A filename published again is no longer "removed".
                     {"Delete": {"Key": _item(schema.removed_key(c, s, f))}},
                     {"Put": {"Item": _change_item(c, s, f, package.upload_id)}},
+                    # Never into another incarnation of the channel (nor a deleted one).
+                    *([channel_check(c, package.incarnation)] if package.incarnation else []),
                 ]
             )
         except ClientError as exc:
             failed = _cancelled_for_condition(exc)
+            if len(failed) > 5 and failed[5]:
+                raise self.channel_changed(c) from exc
             if failed and failed[0]:
                 current = self.get_package(c, s, f)
                 if current is not None and current.upload_id == package.upload_id:
@@ -421,25 +560,27 @@ class DynamoCatalog(DynamoTable):
     def replace_package(self, package: StoredPackage, previous_upload_id: str) -> None:
         key = schema.package_key(package.channel, package.subdir, package.filename)
         try:
-            self._call(
-                "update_item",
-                Key=_item(key),
-                # A replacement is a new artifact: it gets its own indexed_timestamp.
-                UpdateExpression=(
-                    "SET upload_id = :u, #r = :r, sha256 = :h, #st = :claimed "
-                    "REMOVE indexed_timestamp"
-                ),
-                ConditionExpression="upload_id = :prev",
-                ExpressionAttributeNames={"#r": "record", "#st": "state"},
-                ExpressionAttributeValues=_item(
-                    {
-                        ":u": package.upload_id,
-                        ":prev": previous_upload_id,
-                        ":r": json.dumps(package.record, sort_keys=True),
-                        ":h": package.sha256,
-                        ":claimed": CLAIMED,
-                    }
-                ),
+            self._channel_write(
+                package,
+                {
+                    "Key": _item(key),
+                    # A replacement is a new artifact: it gets its own indexed_timestamp.
+                    "UpdateExpression": (
+                        "SET upload_id = :u, #r = :r, sha256 = :h, #st = :claimed "
+                        "REMOVE indexed_timestamp"
+                    ),
+                    "ConditionExpression": "upload_id = :prev",
+                    "ExpressionAttributeNames": {"#r": "record", "#st": "state"},
+                    "ExpressionAttributeValues": _item(
+                        {
+                            ":u": package.upload_id,
+                            ":prev": previous_upload_id,
+                            ":r": json.dumps(package.record, sort_keys=True),
+                            ":h": package.sha256,
+                            ":claimed": CLAIMED,
+                        }
+                    ),
+                },
             )
         except ClientError as exc:
             raise Conflict(
@@ -451,7 +592,9 @@ class DynamoCatalog(DynamoTable):
         item = self._get(schema.removed_key(channel, subdir, filename))
         return str(item.get("sha256", "")) if item else None
 
-    def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+    def remove_package(
+        self, channel: str, subdir: str, filename: str, incarnation: str | None = None
+    ) -> int:
         mark = secrets.token_hex(8)
         now_ms = int(time.time() * 1000)
         current = self.get_package(channel, subdir, filename)
@@ -482,9 +625,13 @@ class DynamoCatalog(DynamoTable):
                             ),
                         }
                     },
+                    *([channel_check(channel, incarnation)] if incarnation else []),
                 ]
             )
         except ClientError as exc:
+            failed = _cancelled_for_condition(exc)
+            if len(failed) > 4 and failed[4]:
+                raise self.channel_changed(channel) from exc
             if error_code(exc) == "TransactionCanceledException":
                 raise NotFound(
                     f"no package {subdir}/{filename} in channel {channel}", code="package-not-found"
@@ -616,14 +763,23 @@ class DynamoCatalog(DynamoTable):
             indexed_at_ms=int(item.get("indexed_at", 0)),
         )
 
-    def mark_indexed(self, channel: str, subdir: str, seq: int, now_ms: int) -> None:
+    def mark_indexed(
+        self, channel: str, subdir: str, seq: int, now_ms: int, incarnation: str | None = None
+    ) -> None:
+        update = {
+            "Key": _item(schema.subdir_key(channel, subdir)),
+            "UpdateExpression": "SET indexed_seq = :s, indexed_at = :now",
+            # Never creates the item: a deleted channel's counters must not come back.
+            "ConditionExpression": (
+                "attribute_exists(pk) AND (attribute_not_exists(indexed_seq) OR indexed_seq <= :s)"
+            ),
+            "ExpressionAttributeValues": _item({":s": seq, ":now": now_ms}),
+        }
         try:
-            self._call(
-                "update_item",
-                Key=_item(schema.subdir_key(channel, subdir)),
-                UpdateExpression="SET indexed_seq = :s, indexed_at = :now",
-                ConditionExpression="attribute_not_exists(indexed_seq) OR indexed_seq <= :s",
-                ExpressionAttributeValues=_item({":s": seq, ":now": now_ms}),
-            )
+            if incarnation is None:
+                self._call("update_item", **update)
+            else:
+                # Only the incarnation that was indexed: another one's counters are its own.
+                self._transact([{"Update": update}, channel_check(channel, incarnation)])
         except ClientError:
-            return  # a newer index already covers more: never go backwards
+            return  # a newer index already covers more (never go backwards), or stale

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from botocore.exceptions import ClientError
 
 from rillet.adapters import schema
-from rillet.adapters.dynamodb import DynamoTable, _item
+from rillet.adapters.dynamodb import DynamoTable, _item, channel_check
 from rillet.core.errors import NotFound
 from rillet.core.oidc import Publisher
 
@@ -33,7 +33,9 @@ def _from_item(item: dict[str, Any]) -> Publisher:
 
 
 class DynamoPublishers(DynamoTable):
-    def put(self, publisher: Publisher) -> None:
+    def put(self, publisher: Publisher, incarnation: str | None = None) -> None:
+        """Raises NotFound unless the channel is live (as ``incarnation``, when given):
+        a publisher added while its channel was deleted must not outlive it."""
         data = {k: v for k, v in publisher.__dict__.items() if k != "last_used_at"}
         body = json.dumps(data, sort_keys=True)
         own = {"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}
@@ -41,24 +43,33 @@ class DynamoPublishers(DynamoTable):
             "pk": _lookup_pk(publisher.provider, publisher.issuer, publisher.lookup),
             "sk": f"{publisher.channel}#{publisher.id}",
         }
-        self._transact(
-            [
-                {
-                    "Put": {
-                        "Item": _item(
-                            {
-                                **own,
-                                "kind": "publisher",
-                                "publisher": body,
-                                "ref": json.dumps(found),
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {"Put": {"Item": _item({**found, "kind": "publisher-ref", "publisher": body})}},
-            ]
-        )
+        try:
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "Item": _item(
+                                {
+                                    **own,
+                                    "kind": "publisher",
+                                    "publisher": body,
+                                    "ref": json.dumps(found),
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"Item": _item({**found, "kind": "publisher-ref", "publisher": body})}},
+                    channel_check(publisher.channel, incarnation),
+                ]
+            )
+        except ClientError as exc:
+            failed = [r.get("Code") for r in exc.response.get("CancellationReasons") or []]
+            if len(failed) > 2 and failed[2] == "ConditionalCheckFailed":
+                raise NotFound(
+                    f"no channel named {publisher.channel}", code="channel-not-found"
+                ) from exc
+            raise
 
     def for_channel(self, channel: str) -> list[Publisher]:
         return [_from_item(i) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]

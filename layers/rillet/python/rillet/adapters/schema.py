@@ -4,7 +4,8 @@ Used by the DynamoDB adapter, by ``infra/local`` and the tests to create
 resources, and by ``infra/aws`` to declare them. Single-table design:
 
     pk                      sk                  item
-    CHANNEL#<name>          CHANNEL             channel (name, visibility, owner, ...)
+    CHANNEL#<name>          CHANNEL             channel (name, visibility, owner, incarnation,
+                                                lifecycle: absent | deleting | deleted)
     CHANNEL#<name>          SUBDIR#<subdir>     change_seq, indexed_seq
     PKGS#<name>#<subdir>    PKG#<filename>      package record (state claimed|published)
     PKGS#<name>#<subdir>    DEL#<filename>      a removed filename (listed in ``removed``)
@@ -16,7 +17,7 @@ resources, and by ``infra/aws`` to declare them. Single-table design:
     USER#<name>             KEY#<key id>        an API key's public metadata (never the secret)
     KEY#<sha256 of token>   KEY                 what authenticates a token: user, scope, expiry
     GRANT#<channel>         <sha256 of token>   a read grant, mirrored to the edge store (ttl)
-    AUDIT#<channel>         <iso time>#<id>     the channel's append-only audit log
+    AUDIT#<channel>#<inc>   <iso time>#<id>     an incarnation's append-only audit log
 
 GSI ``gsi1`` (gsi1pk, gsi1sk) is sparse: channel items carry gsi1pk = "CHANNELS" so
 that every channel can be listed without a scan. The table streams NEW_AND_OLD_IMAGES:
@@ -27,6 +28,8 @@ KeyValueStore that the viewer-request function reads.
 from __future__ import annotations
 
 from typing import Any, Final
+
+from rillet.core.models import LEGACY_INCARNATION
 
 PK: Final = "pk"
 SK: Final = "sk"
@@ -96,8 +99,11 @@ def grant_key(channel: str, token_hash: str) -> dict[str, str]:
     return {PK: f"GRANT#{channel}", SK: token_hash}
 
 
-def audit_pk(channel: str) -> str:
-    return f"AUDIT#{channel}"
+def audit_pk(channel: str, incarnation: str = LEGACY_INCARNATION) -> str:
+    """One log per incarnation: a channel re-created under a name starts with an empty one."""
+    if incarnation == LEGACY_INCARNATION:
+        return f"AUDIT#{channel}"
+    return f"AUDIT#{channel}#{incarnation}"
 
 
 def table_definition(table_name: str) -> dict[str, Any]:

@@ -55,6 +55,9 @@ class ApiKey:
     kind: str = "api"  # api | minted
     # Minted trusted-publishing tokens only: per channel, the publishers' name/subdir limits.
     publish_limits: PublishLimits | None = None
+    # Minted tokens only: per channel, the incarnation it was minted for (None: minted
+    # before incarnations were recorded; such tokens expire within the minted TTL).
+    incarnations: Mapping[str, str] | None = None
 
     def active(self, now: int) -> bool:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)
@@ -132,6 +135,8 @@ class AuditEvent:
     actor: str
     action: str
     details: Mapping[str, Any] = field(default_factory=dict)
+    # The channel incarnation the event belongs to; None: the live one when written.
+    incarnation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,10 @@ from typing import Any
 
 NOARCH = "noarch"
 
+# The incarnation of channels created before incarnations existed (their item has none):
+# stable, so their upload intents, tokens and audit log keep working.
+LEGACY_INCARNATION = "0"
+
 
 class Visibility(StrEnum):
     PUBLIC = "public"
@@ -33,6 +37,9 @@ class Channel:
     description: str = ""
     created_at: str = ""
     logo_url: str = ""
+    # Fresh with every creation of this name: what was issued for one incarnation
+    # (upload intents, minted tokens, reindex messages, audit entries) never acts on another.
+    incarnation: str = LEGACY_INCARNATION
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +73,7 @@ class Upload:
     # arrives. Neither set: the operator (created_by "admin") or a user's role alone.
     key_id: str = ""
     key_hash: str = ""
+    incarnation: str = LEGACY_INCARNATION  # of the channel the intent was issued for
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -107,6 +115,8 @@ class StoredPackage:
     filename: str
     record: dict[str, Any] = field(default_factory=dict)
     upload_id: str = ""
+    # When set, the catalog writes the record only while the channel is this incarnation.
+    incarnation: str | None = None
 
     @property
     def sha256(self) -> str:

@@ -86,6 +86,8 @@ class Principal:
     minted: bool = False
     publish_limits: PublishLimits | None = None
     expires_at: int | None = None  # epoch seconds; None: the credential does not expire
+    # A minted token's channel incarnations: it acts on no other creation of those names.
+    incarnations: Mapping[str, str] | None = None
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels

@@ -83,8 +83,17 @@ class Presigner(Protocol):
 
 
 class ReindexQueue(Protocol):
-    def request_reindex(self, channel: str, subdir: str, seq: int, *, full: bool = False) -> None:
-        """Ask for the subdir's index to cover change ``seq`` (``full``: from all records)."""
+    def request_reindex(
+        self,
+        channel: str,
+        subdir: str,
+        seq: int,
+        *,
+        full: bool = False,
+        incarnation: str | None = None,
+    ) -> None:
+        """Ask for the subdir's index to cover change ``seq`` (``full``: from all records)
+        of channel ``incarnation`` (None: whichever is live when the rebuild runs)."""
         ...
 
 
@@ -95,7 +104,25 @@ class Catalog(Protocol):
     def create_channel(self, channel: Channel, owner: Member | None = None) -> None:
         """Create atomically with an empty noarch state and its first owner.
 
-        Raises Conflict if the name is taken."""
+        Raises Conflict if the name is taken (a tombstone of a deleted channel is not)."""
+        ...
+
+    def live_incarnation(self, name: str) -> str | None:
+        """The incarnation of the live channel ``name``; None if absent or being deleted."""
+        ...
+
+    def deleting_channel(self, name: str) -> tuple[str, int] | None:
+        """(incarnation, since epoch s) of an unfinished delete of ``name``, else None."""
+        ...
+
+    def begin_delete(self, name: str, incarnation: str, now: int) -> None:
+        """Mark the channel being deleted (not listed, not usable, not creatable).
+
+        Raises NotFound unless it is live as ``incarnation``."""
+        ...
+
+    def finish_delete(self, name: str, incarnation: str, now: int) -> None:
+        """Turn the deleting channel's item into a tombstone: the name is free again."""
         ...
 
     def get_channel(self, name: str) -> Channel:
@@ -146,9 +173,12 @@ class Catalog(Protocol):
         """The sha256 a deleted filename had ("" if unknown), or None if it was never deleted."""
         ...
 
-    def remove_package(self, channel: str, subdir: str, filename: str) -> int:
+    def remove_package(
+        self, channel: str, subdir: str, filename: str, incarnation: str | None = None
+    ) -> int:
         """One transaction: record gone, filename listed as removed, change counter
-        bumped. Returns the new counter. Raises NotFound."""
+        bumped (with ``incarnation``: only while the channel is live as it). Returns the
+        new counter. Raises NotFound."""
         ...
 
     def list_packages(
@@ -181,8 +211,12 @@ class Catalog(Protocol):
 
     def subdir_state(self, channel: str, subdir: str) -> SubdirState: ...
 
-    def mark_indexed(self, channel: str, subdir: str, seq: int, now_ms: int) -> None:
-        """Raise indexed_seq to ``seq`` (never lowers it); the rebuild ended at ``now_ms``."""
+    def mark_indexed(
+        self, channel: str, subdir: str, seq: int, now_ms: int, incarnation: str | None = None
+    ) -> None:
+        """Raise indexed_seq to ``seq`` (never lowers it); the rebuild ended at ``now_ms``.
+
+        With ``incarnation``: only while the channel is live as that incarnation."""
         ...
 
 
@@ -242,8 +276,9 @@ class Directory(Protocol):
 
     def update_channel(self, channel: Channel) -> None: ...
 
-    def delete_channel_records(self, channel: str) -> int:
-        """Delete every item of the channel (records, members, grants, state, audit)."""
+    def delete_channel_records(self, channel: str, incarnation: str) -> int:
+        """Delete every item of the channel but its own (records, members, grants, state,
+        the incarnation's audit log)."""
         ...
 
 

@@ -83,6 +83,7 @@ def principal_for_key(key: ApiKey | None, publishers: PublisherLookup, now: int)
         minted=key.kind == "minted",
         publish_limits=limits,
         expires_at=key.expires_at,
+        incarnations=key.incarnations,
     )
 
 
@@ -113,6 +114,16 @@ def authorize(
     deletes answer 403 as upload clients expect.
     """
     channel = catalog.get_channel(channel_name)
+    if (
+        principal is not None
+        and principal.incarnations is not None
+        and principal.incarnations.get(channel_name, channel.incarnation) != channel.incarnation
+    ):
+        # Minted for a channel of this name that was deleted since: this one is not its.
+        raise Forbidden(
+            f"this token was issued for a deleted channel named {channel_name}",
+            code="channel-replaced",
+        )
     role = role_of(directory, principal, channel_name)
     if (
         principal is not None
@@ -135,9 +146,10 @@ def authorize(
 
 def check_upload_allowed(
     catalog: Catalog, directory: Directory, principal: Principal | None, channel: str, force: bool
-) -> None:
+) -> Channel:
     """May ``principal`` upload to ``channel`` (and overwrite, with ``force``)?
 
+    Returns the channel (the incarnation an upload intent is bound to).
     Raises NotFound, Unauthenticated, Forbidden."""
     if principal is None:
         raise Unauthenticated("uploads need a token")
@@ -147,6 +159,7 @@ def check_upload_allowed(
         Action.OVERWRITE, principal=principal, role=role, visibility=visibility, channel=channel
     ):
         raise Forbidden("only channel owners can overwrite an existing package (force)")
+    return found
 
 
 def upload_authority(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
 from rillet.core.accounts import AuditEvent, Member, grants_for, validate_user_name
-from rillet.core.errors import Forbidden, InvalidRequest, NotFound
+from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import channel_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
 from rillet.core.names import validate_channel_name, validate_subdir
@@ -19,6 +20,9 @@ from rillet.services.indexing import publish_empty_subdir
 
 MAX_DESCRIPTION = 1000
 MAX_LOGO_URL = 500
+# A delete that has not finished after this long died midway: creating the name again
+# finishes it first (an API call never runs this long), so no name stays stuck.
+DELETE_LEASE_SECONDS = 15 * 60
 
 
 def parse_visibility(value: Any) -> Visibility:
@@ -54,11 +58,14 @@ def create_channel(
     now_iso: str,
     now: int,
     directory: Directory,
+    cdn: Cdn | None = None,
+    incarnation: str | None = None,
 ) -> Channel:
     """Create a channel owned by the caller, with an empty, valid ``noarch`` index.
 
     The operator may name another user as ``owner``. Raises InvalidName,
-    InvalidRequest, Forbidden, Conflict (name taken).
+    InvalidRequest, Forbidden, Conflict (name taken, or being deleted).
+    Every creation is a new incarnation of the name (``incarnation``: for tests).
     """
     actor = require_principal(principal)
     if not actor.superuser and actor.scope is not Scope.ADMIN:
@@ -78,13 +85,26 @@ def create_channel(
         description=_description(body.get("description", "")),
         logo_url=_logo_url(body.get("logo_url", "")),
         created_at=now_iso,
+        incarnation=incarnation or secrets.token_hex(8),
     )
     first_owner = (
         None
         if owner == actor.user and actor.superuser
         else Member(name, owner, Role.OWNER, added_by=actor.user, added_at=now_iso)
     )
-    catalog.create_channel(channel, first_owner)
+    try:
+        catalog.create_channel(channel, first_owner)
+    except Conflict:
+        pending = catalog.deleting_channel(name)
+        if pending is None or now - pending[1] < DELETE_LEASE_SECONDS:
+            raise
+        _purge(catalog, directory, store, cdn, name, pending[0], now)
+        catalog.create_channel(channel, first_owner)
+    # A grant of the name's previous incarnation written while it was deleted (a key
+    # created meanwhile) must not open this one: only its own members' grants may exist.
+    stale = directory.channel_grants(name)
+    if stale:
+        directory.delete_grants((g.channel, g.token_hash) for g in stale)
     if first_owner is not None:
         directory.put_grants(grants_for(directory.list_keys(owner), [name], now))
     # Written after the item exists: the name is ours, and a retry rewrites the same bytes.
@@ -196,15 +216,57 @@ def delete_channel(
     cdn: Cdn,
     principal: Principal | None,
     name: str,
+    *,
+    now: int,
 ) -> int:
-    """Remove the channel's files, index and records; the name becomes free. Owner only."""
+    """Remove the channel's files, index and records; the name becomes free. Owner only.
+
+    Atomic for readers (docs/architecture.md, "Flows: channel delete"): the channel
+    is first marked deleting, so no upload, index rebuild or audit entry of it lands
+    after its files are swept; it reads as private at the edge until its tombstone
+    expires. An owner may repeat a delete that died midway.
+    """
     actor = require_principal(principal)
-    authorize(catalog, directory, actor, name, Action.DELETE_CHANNEL)
-    # Files first: once the records are gone nothing would point at leftovers.
+    try:
+        channel, _ = authorize(catalog, directory, actor, name, Action.DELETE_CHANNEL)
+    except NotFound:
+        pending = catalog.deleting_channel(name)
+        if pending is None or not (
+            actor.superuser
+            or allowed(
+                Action.DELETE_CHANNEL,
+                principal=actor,
+                role=directory.get_role(name, actor.user),
+                visibility=Visibility.PRIVATE,
+                channel=name,
+            )
+        ):
+            raise
+        return _purge(catalog, directory, store, cdn, name, pending[0], now)
+    catalog.begin_delete(name, channel.incarnation, now)
+    return _purge(catalog, directory, store, cdn, name, channel.incarnation, now)
+
+
+def _purge(
+    catalog: Catalog,
+    directory: Directory,
+    store: ObjectStore,
+    cdn: Cdn | None,
+    name: str,
+    incarnation: str,
+    now: int,
+) -> int:
+    """Finish deleting a channel marked deleting (safe to repeat)."""
+    # Files first, while the item still reads as the channel (private stays private).
     removed = store.delete_prefix(channel_prefix(name))
-    directory.delete_channel_records(name)
+    directory.delete_channel_records(name, incarnation)
+    # Again: a rebuild or upload that passed its check before the mark and wrote after the
+    # first sweep. (It also takes its writes back once it sees the mark.)
+    removed += store.delete_prefix(channel_prefix(name))
+    catalog.finish_delete(name, incarnation, now)
     # Cached files of a deleted (maybe private) channel must not outlive it at the edge.
-    cdn.invalidate([f"/{channel_prefix(name)}*"])
+    if cdn is not None:
+        cdn.invalidate([f"/{channel_prefix(name)}*"])
     return removed
 
 
@@ -225,7 +287,7 @@ def rebuild_index(
     redoes it from the records, e.g. after a published file was damaged.
     """
     actor = require_principal(principal)
-    authorize(catalog, directory, actor, name, Action.UPDATE_CHANNEL)
+    channel, _ = authorize(catalog, directory, actor, name, Action.UPDATE_CHANNEL)
     existing = catalog.subdirs(name)
     subdir = body.get("subdir")
     if subdir is None:
@@ -239,7 +301,11 @@ def rebuild_index(
         targets = [subdir]
     for target in targets:
         queue.request_reindex(
-            name, target, catalog.subdir_state(name, target).change_seq, full=True
+            name,
+            target,
+            catalog.subdir_state(name, target).change_seq,
+            full=True,
+            incarnation=channel.incarnation,
         )
     audit.append(AuditEvent(name, now_iso, actor.user, "channel.reindex", {"subdirs": targets}))
     return targets

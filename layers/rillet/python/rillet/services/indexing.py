@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rillet.core import repodata
-from rillet.core.errors import InvalidRequest
+from rillet.core.errors import InvalidRequest, RilletError
 from rillet.core.layout import index_object_key
 from rillet.core.models import SubdirState
 from rillet.core.ports import Catalog, ObjectStore
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 class WriteStats:
     objects_written: int = 0
     bytes_written: int = 0
+    written: tuple[str, ...] = ()  # the keys this write created or replaced
+    halted: bool = False  # the guard stopped it before the pointer writes
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class ReindexResult:
     full: bool = False  # read the whole subdir rather than the pending changes
     changes: int = 0  # changed filenames the rebuild took in
     waited_ms: int = 0  # settling before the rebuild
+    stale: bool = False  # for a channel (incarnation) that is gone: nothing of it was kept
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ def write_index(
     channel: str,
     index: repodata.SubdirIndex,
     etags: Mapping[str, str | None] | None = None,
+    guard: Callable[[], bool] | None = None,
+    written: list[str] | None = None,
 ) -> WriteStats:
     """Publish ``index`` so that readers never see a reference to a missing object.
 
@@ -72,10 +77,13 @@ def write_index(
     The mutable files are written conditionally on the ETag the index was built
     from (``etags``, by file name; looked up when not given), so a stale
     concurrent writer fails instead of rolling the index back. Unchanged files
-    are not rewritten. Raises Conflict on a lost race.
+    are not rewritten. Raises Conflict on a lost race. ``guard`` is asked right
+    before the pointer writes; when it says no, they are not written (``halted``).
+    ``written`` collects the keys created or replaced, also when a write fails.
     """
     objects = 0
-    written = 0
+    written_bytes = 0
+    keys: list[str] = written if written is not None else []
     for digest, data in sorted(index.shards.items()):
         key = index_object_key(channel, index.subdir, index.shard_key(digest))
         if store.put(
@@ -86,7 +94,10 @@ def write_index(
             if_absent=True,
         ):
             objects += 1
-            written += len(data)
+            written_bytes += len(data)
+            keys.append(key)
+    if guard is not None and not guard():
+        return WriteStats(objects, written_bytes, tuple(keys), halted=True)
 
     pointers = (
         (repodata.REPODATA_JSON, index.repodata_json, JSON),
@@ -110,8 +121,9 @@ def write_index(
             if_match=etag if etag is not None else "",
         )
         objects += 1
-        written += len(data)
-    return WriteStats(objects_written=objects, bytes_written=written)
+        written_bytes += len(data)
+        keys.append(key)
+    return WriteStats(objects_written=objects, bytes_written=written_bytes, written=tuple(keys))
 
 
 def publish_empty_subdir(store: ObjectStore, channel: str, subdir: str) -> WriteStats:
@@ -129,6 +141,7 @@ def reindex(
     full: bool = False,
     settle: Settle | None = None,
     now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    incarnation: str | None = None,
 ) -> ReindexResult:
     """Bring ``channel/subdir``'s index up to change ``seq`` unless it already covers it.
 
@@ -139,7 +152,15 @@ def reindex(
     too many changes are pending. Coalescing: a rebuild covers every change
     committed before it read the counter, so the messages queued for those
     changes become no-ops.
+
+    Only for the live ``incarnation`` of the channel (None: whichever is live now):
+    for a deleted or re-created channel it writes nothing, checked again right
+    before the pointer writes and after them (then it takes back what it wrote).
     """
+    live = catalog.live_incarnation(channel)
+    if live is None or (incarnation is not None and live != incarnation):
+        return _stale(catalog, store, channel, subdir, now_ms)
+    incarnation = live
     state = catalog.subdir_state(channel, subdir)
     if seq <= state.indexed_seq and not full:
         return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=state.indexed_seq)
@@ -155,17 +176,30 @@ def reindex(
         # counter before a change and its mark after took that change in and cleared it.
         catalog.mark_indexed(channel, subdir, target, now_ms())
         return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target)
+
+    def current() -> bool:
+        return catalog.live_incarnation(channel) == incarnation
+
     built = None
     if not full and len(pending) <= FULL_REBUILD_CHANGES:
         built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
+    etags: dict[str, str | None] | None = None
     if built is None:
         contents = catalog.subdir_contents(channel, subdir)
         index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
-        stats = write_index(store, channel, index)
     else:
         index, etags = built
-        stats = write_index(store, channel, index, etags)
-    catalog.mark_indexed(channel, subdir, target, now_ms())
+    written: list[str] = []
+    try:
+        stats = write_index(store, channel, index, etags, guard=current, written=written)
+    except RilletError:
+        if current():
+            raise
+        # A write failed because the channel went meanwhile (its objects were swept).
+        stats = WriteStats(written=tuple(written), halted=True)
+    if stats.halted or not current():
+        return _take_back(catalog, store, channel, subdir, incarnation, stats, now_ms)
+    catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
     catalog.clear_changes(channel, subdir, pending)
     return ReindexResult(
         channel,
@@ -177,6 +211,54 @@ def reindex(
         changes=len(pending),
         waited_ms=waited,
     )
+
+
+def _stale(
+    catalog: Catalog, store: ObjectStore, channel: str, subdir: str, now_ms: Callable[[], int]
+) -> ReindexResult:
+    """A rebuild for a channel incarnation that is gone writes nothing. With no channel of
+    that name live, an earlier attempt that died between its writes and its check may have
+    left index objects behind: remove them (nobody else's, unless the name is re-created
+    meanwhile, which the check after repairs)."""
+    if catalog.live_incarnation(channel) is None:
+        for name in (repodata.SHARD_INDEX, repodata.REPODATA_JSON_ZST, repodata.REPODATA_JSON):
+            store.delete(index_object_key(channel, subdir, name))
+        # Shards too (never package files: a channel re-created meanwhile may own them;
+        # its shards, if any, the repair below writes again).
+        store.delete_prefix(index_object_key(channel, subdir, repodata.SHARDS_DIR) + "/")
+        _repair(catalog, store, channel, subdir, None, now_ms)
+    return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
+
+
+def _take_back(
+    catalog: Catalog,
+    store: ObjectStore,
+    channel: str,
+    subdir: str,
+    incarnation: str,
+    stats: WriteStats,
+    now_ms: Callable[[], int],
+) -> ReindexResult:
+    """The channel was deleted (maybe re-created) while we wrote: undo our writes, and if
+    another incarnation is live, rebuild its index in full so it is its own again."""
+    logger.warning("channel deleted during a rebuild; taking back its writes")
+    for key in reversed(stats.written):  # pointers before the shards they name
+        store.delete(key)
+    _repair(catalog, store, channel, subdir, incarnation, now_ms)
+    return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
+
+
+def _repair(
+    catalog: Catalog,
+    store: ObjectStore,
+    channel: str,
+    subdir: str,
+    gone: str | None,
+    now_ms: Callable[[], int],
+) -> None:
+    live = catalog.live_incarnation(channel)
+    if live is not None and live != gone and subdir in catalog.subdirs(channel):
+        reindex(catalog, store, channel, subdir, 0, full=True, now_ms=now_ms, incarnation=live)
 
 
 def _settle(catalog: Catalog, state: SubdirState, settle: Settle) -> tuple[SubdirState, int]:

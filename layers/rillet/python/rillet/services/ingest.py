@@ -27,6 +27,7 @@ ALREADY_EXISTS = "already-exists"
 EXPIRED = "upload-expired"
 CHANNEL_GONE = "channel-not-found"
 NO_LONGER_AUTHORIZED = "uploader-no-longer-authorized"
+CHANNEL_REPLACED = "channel-replaced"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def record_package(
     force: bool = False,
     commit_ms: Callable[[], int] | None = None,
     publisher: Mapping[str, Any] | None = None,
+    incarnation: str | None = None,
 ) -> str:
     """Claim the filename, write the immutable object, then make the record visible.
 
@@ -66,6 +68,9 @@ def record_package(
     its object is readable. Safe to repeat for the same upload. Returns the
     subdir. Raises Conflict when the filename belongs to another upload or the
     name is one the subdir already has in other case (``name-case-conflict``).
+
+    With ``incarnation`` every record write holds only while the channel is that
+    incarnation: NotFound (channel-not-found) or Conflict (channel-replaced) otherwise.
     """
     subdir = str(facts.index["subdir"])
     filename = facts.filename.filename
@@ -80,6 +85,7 @@ def record_package(
         filename=filename,
         record=package_record(facts),
         upload_id=upload_id,
+        incarnation=incarnation,
     )
     removed_before = None
     if existing is None:
@@ -104,7 +110,15 @@ def record_package(
         catalog.claim_package(package)
     write_object(package_object_key(channel, subdir, filename))
     published_at = commit_ms() if commit_ms is not None else now_ms
-    seq = catalog.publish_package(package, published_at)
+    try:
+        seq = catalog.publish_package(package, published_at)
+    except (NotFound, Conflict) as exc:
+        if exc.code in (CHANNEL_GONE, CHANNEL_REPLACED) and (
+            catalog.get_package(channel, subdir, filename) is None
+        ):
+            # Deleted after our claim: the file just written belongs to no channel's record.
+            channels.delete(package_object_key(channel, subdir, filename))
+        raise
     if seq is None:  # a replay: make sure the index catches up anyway
         seq = catalog.subdir_state(channel, subdir).change_seq
     else:
@@ -126,9 +140,10 @@ def record_package(
                     "via": via,
                     **({"publisher": dict(publisher)} if publisher is not None else {}),
                 },
+                incarnation=incarnation,
             )
         )
-    queue.request_reindex(channel, subdir, seq)
+    queue.request_reindex(channel, subdir, seq, incarnation=incarnation)
     return subdir
 
 
@@ -161,7 +176,9 @@ def ingest_staged(
     if upload.status.final:
         if upload.status is UploadStatus.PUBLISHED and upload.subdir:
             state = catalog.subdir_state(upload.channel, upload.subdir)
-            queue.request_reindex(upload.channel, upload.subdir, state.change_seq)
+            queue.request_reindex(
+                upload.channel, upload.subdir, state.change_seq, incarnation=upload.incarnation
+            )
         staging.delete(key)
         return IngestOutcome(upload_id, "replayed", upload.reason, upload.subdir)
 
@@ -173,9 +190,15 @@ def ingest_staged(
     if now_ms // 1000 > upload.expires_at:
         return reject(EXPIRED, "the upload URL had expired when the file arrived")
     try:
-        catalog.get_channel(upload.channel)
+        current = catalog.get_channel(upload.channel)
     except NotFound:
         return reject(CHANNEL_GONE, f"channel {upload.channel} no longer exists")
+    if current.incarnation != upload.incarnation:
+        # Issued for a channel of this name that was deleted; this one is someone else's.
+        return reject(
+            CHANNEL_REPLACED,
+            f"channel {upload.channel} was deleted and re-created since this upload was requested",
+        )
 
     catalog.start_validation(upload_id)
     try:
@@ -227,8 +250,9 @@ def ingest_staged(
             cdn=cdn,
             force=upload.force,
             commit_ms=commit_ms,
+            incarnation=upload.incarnation,
         )
-    except Conflict as exc:
+    except (Conflict, NotFound) as exc:  # NotFound: the channel was deleted meanwhile
         return reject(exc.code, exc.message, subdir)
     staging.delete(key)
     return IngestOutcome(upload_id, "published", subdir=subdir)

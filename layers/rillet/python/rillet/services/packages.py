@@ -56,7 +56,7 @@ def upload_package(
     SHA-256 mismatch), Conflict (409: the filename exists and no permitted force).
     """
     actor = require_principal(principal)
-    _, role = authorize(catalog, directory, actor, channel, Action.UPLOAD)
+    target, role = authorize(catalog, directory, actor, channel, Action.UPLOAD)
     facts = inspect_package(
         io.BytesIO(body),
         filename,
@@ -91,6 +91,7 @@ def upload_package(
             force=force,
             key_id=actor.key_id,
             key_hash=actor.key_hash,
+            incarnation=target.incarnation,
         )
     )
     record_package(
@@ -114,6 +115,7 @@ def upload_package(
         publisher=rule.get("publisher") if rule is not None else None,
         cdn=cdn,
         commit_ms=commit_ms,
+        incarnation=target.incarnation,  # a delete racing this upload wins
     )
     replaced = existing is not None
     return Published(channel, subdir, filename, facts.sha256, replaced)
@@ -135,13 +137,13 @@ def delete_package(
 ) -> None:
     """Stop serving a package and list it as removed. Raises NotFound, Forbidden."""
     actor = require_principal(principal)
-    authorize(catalog, directory, actor, channel, Action.DELETE_PACKAGE)
+    target, _ = authorize(catalog, directory, actor, channel, Action.DELETE_PACKAGE)
     validate_subdir(subdir)
     existing = catalog.get_package(channel, subdir, filename)
-    seq = catalog.remove_package(channel, subdir, filename)
+    seq = catalog.remove_package(channel, subdir, filename, target.incarnation)
     channels.delete(package_object_key(channel, subdir, filename))
     cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
-    queue.request_reindex(channel, subdir, seq)
+    queue.request_reindex(channel, subdir, seq, incarnation=target.incarnation)
     audit.append(
         AuditEvent(
             channel,
@@ -153,6 +155,7 @@ def delete_package(
                 "filename": filename,
                 "sha256": existing.sha256 if existing else None,
             },
+            incarnation=target.incarnation,
         )
     )
 

@@ -35,7 +35,7 @@ MINTED_RETENTION_SECONDS = 24 * 3600
 
 
 class PublisherStore(Protocol):
-    def put(self, publisher: Publisher) -> None: ...
+    def put(self, publisher: Publisher, incarnation: str | None = None) -> None: ...
     def for_channel(self, channel: str) -> list[Publisher]: ...
     def get(self, channel: str, publisher_id: str) -> Publisher | None: ...
     def delete(self, channel: str, publisher_id: str) -> Publisher: ...
@@ -64,7 +64,7 @@ def add_publisher(
 ) -> Publisher:
     """Owners only. Raises InvalidRequest, Forbidden, NotFound."""
     actor = require_principal(principal)
-    authorize(catalog, directory, actor, channel, Action.MANAGE_PUBLISHERS)
+    target, _ = authorize(catalog, directory, actor, channel, Action.MANAGE_PUBLISHERS)
     publisher = parse_publisher(
         body,
         channel=channel,
@@ -74,7 +74,7 @@ def add_publisher(
         github_issuer=github_issuer,
         gitlab_issuers=gitlab_issuers,
     )
-    publishers.put(publisher)
+    publishers.put(publisher, target.incarnation)  # not into a channel deleted meanwhile
     audit.append(AuditEvent(channel, now_iso, actor.user, "publisher.add", publisher.to_json()))
     return publisher
 
@@ -135,6 +135,7 @@ def mint_token(
     now_iso: str,
     secret: str,
     key_id: str,
+    catalog: Catalog | None = None,
 ) -> tuple[str, ApiKey]:
     """Verify the CI's OIDC token and mint an upload token for the matching publishers.
 
@@ -176,6 +177,15 @@ def mint_token(
 
     minted = new_minted_token(secret, key_id)
     channels = sorted({p.channel for p in result.matched})
+    # The token belongs to these incarnations: after a delete it opens no new channel
+    # of the same name (publishers go with their channel; this closes the race).
+    incarnations: dict[str, str] | None = None
+    if catalog is not None:
+        live = {c: catalog.live_incarnation(c) for c in channels}
+        incarnations = {c: i for c, i in live.items() if i is not None}
+        channels = sorted(incarnations)
+        if not channels:  # every matched channel is being deleted
+            raise refuse(INVALID_PUBLISHER, "no-publisher")
     expires_at = now + MINTED_TOKEN_TTL_SECONDS
     key = ApiKey(
         key_id=minted.key_id,
@@ -188,6 +198,7 @@ def mint_token(
         description=f"trusted publishing: {', '.join(p.id for p in result.matched)}",
         kind="minted",
         publish_limits=publish_limits(result.matched),
+        incarnations=incarnations,
     )
     directory.put_key(key, ttl=expires_at + MINTED_RETENTION_SECONDS)
     for publisher in result.matched:
@@ -204,6 +215,7 @@ def mint_token(
                     "expires_at": expires_at,
                     **identity,
                 },
+                incarnation=incarnations.get(publisher.channel) if incarnations else None,
             )
         )
     return minted.secret, key

@@ -64,7 +64,7 @@ def request_upload(
     if not isinstance(force, bool):
         raise InvalidRequest("'force' must be a boolean")
     principal = require_principal(principal)
-    check_upload_allowed(catalog, directory, principal, channel, force)
+    target = check_upload_allowed(catalog, directory, principal, channel, force)
     filename = body.get("filename")
     sha256 = body.get("sha256")
     size = body.get("size")
@@ -105,6 +105,7 @@ def request_upload(
         force=force,
         created_at=now_iso,
         expires_at=now_epoch + ttl_seconds,
+        incarnation=target.incarnation,  # ingest refuses it for a re-created channel
     )
     catalog.put_upload(upload)
     url, headers = presigner.presign_put(
