@@ -37,6 +37,7 @@ package:list          Y        Y         Y
 package:upload        Y        Y         -
 package:overwrite     Y        -         -
 package:delete        Y        Y         -
+package:yank          Y        Y         -
 channel:update        Y        -         -
 channel:delete        Y        -         -
 channel:transfer      Y        -         -
@@ -54,6 +55,7 @@ package:list          Y     Y       Y
 package:upload        -     Y       Y
 package:overwrite     -     -       Y
 package:delete        -     -       Y
+package:yank          -     Y       Y
 channel:update        -     -       Y
 channel:delete        -     -       Y
 channel:transfer      -     -       Y

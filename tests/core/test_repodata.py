@@ -124,7 +124,7 @@ def hexify(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def expected_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "run_exports" and v is not None}
+    return {k: v for k, v in record.items() if v is not None}
 
 
 # -- repodata.json -------------------------------------------------------------
@@ -168,7 +168,6 @@ def test_repodata_json_structure(built: SubdirIndex, records: dict[str, dict[str
     assert sorted(doc["packages.conda"]) == ["alpha-1.0.0-h0_0.conda", "beta-2.0-py_0.conda"]
     for section in ("packages", "packages.conda"):
         for filename, record in doc[section].items():
-            assert "run_exports" not in record
             assert record == expected_record(records[filename])
             assert isinstance(record["sha256"], str) and len(record["sha256"]) == 64
             assert isinstance(record["size"], int)
@@ -269,7 +268,8 @@ def test_shard_structure(built: SubdirIndex, records: dict[str, dict[str, Any]])
             assert list(record) == sorted(record)
     assert list(shards["gamma"]["packages"]) == ["Gamma-0.1-h2_0.tar.bz2"]
     beta = shards["beta"]
-    assert "run_exports" not in beta["packages.conda"]["beta-2.0-py_0.conda"]
+    # run_exports stay in the record (CEP 21), as rattler-index writes them.
+    assert beta["packages.conda"]["beta-2.0-py_0.conda"]["run_exports"] == {"weak": ["beta >=2.0"]}
     assert beta["removed"] == ["beta-2.1-py_0.conda"]
 
 
@@ -405,6 +405,11 @@ def test_unknown_subdir_is_refused() -> None:
         ("a-1-h_0.conda", {"size": float("nan")}, "invalid-record"),
         ("a-1-h_0.conda", {"size": b"\x00"}, "invalid-record"),
         ("a-1-h_0.conda", {"size": 1 << 70}, "invalid-record"),
+        # rattler parses run_exports strictly: one bad record would break the whole file.
+        ("a-1-h_0.conda", {"run_exports": {"weak": "a"}}, "invalid-record"),
+        ("a-1-h_0.conda", {"run_exports": ["a"]}, "invalid-record"),
+        ("a-1-h_0.conda", {"run_exports": {"weak": [1]}}, "invalid-record"),
+        ("a-1-h_0.conda", {"run_exports": {"other": ["a"]}}, "invalid-record"),
         ("a/b-1-h_0.conda", {"name": "a/b"}, "invalid-filename"),
         ("a-1-h_0.zip", {}, "unknown-extension"),
     ],
