@@ -532,3 +532,45 @@ def test_a_subdir_indexed_before_run_exports_json_is_rebuilt_in_full(
     entries = world.json("chan/noarch/run_exports.json")["packages.conda"]
     assert entries == {first.name: {"run_exports": {}}, second.name: {"run_exports": {}}}
     _published_vs_full(world, "noarch")
+
+
+class RecordingStore:
+    """The channels bucket, with the order of the writes kept."""
+
+    def __init__(self, inner: S3ObjectStore) -> None:
+        self.inner = inner
+        self.puts: list[str] = []
+
+    def put(self, key: str, body: bytes, **kwargs: Any) -> bool:
+        self.puts.append(key)
+        return self.inner.put(key, body, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_run_exports_json_is_written_after_the_shards_and_before_repodata(
+    world: World, pkgs: Path
+) -> None:
+    path = build_package(pkgs / "rexorder", "rexorder", "1.0", subdir="linux-64")
+    assert world.ingest(world.stage("chan", path, "ro1")).status == "published"
+    store = RecordingStore(world.channels)
+    seq = world.catalog.subdir_state("chan", "linux-64").change_seq
+    assert reindex(world.catalog, store, "chan", "linux-64", seq).rebuilt  # type: ignore[arg-type]
+    names = [key.removeprefix("chan/linux-64/") for key in store.puts]
+    assert names[0].startswith("shards/")
+    assert names[1:] == [
+        "run_exports.json",
+        "run_exports.json.zst",
+        "repodata.json",
+        "repodata.json.zst",
+        "repodata_shards.msgpack.zst",
+    ]
+    assert world.channels.head("chan/linux-64/run_exports.json").cache_control == (
+        "public, max-age=60, s-maxage=5"
+    )
+    assert world.json("chan/linux-64/run_exports.json") == {
+        "info": {"subdir": "linux-64", "version": 1},
+        "packages": {},
+        "packages.conda": {path.name: {"run_exports": {}}},
+    }
