@@ -381,7 +381,33 @@ def test_empty_subdir_index() -> None:
         "version": 1,
     }
     assert index.shards == {}
+    assert index.run_exports_json == (
+        b'{"info":{"subdir":"noarch","version":1},"packages":{},"packages.conda":{}}'
+    )
     assert empty_subdir_index("noarch") == index
+
+
+def test_a_yanked_file_keeps_its_run_exports_entry_and_dates_the_index() -> None:
+    kept, kept_rec = make_record("a", "1", "h_0", run_exports=None, indexed_timestamp=1000)
+    yanked, yanked_rec = make_record(
+        "a", "2", "h_0", run_exports={"weak": ["a >=2"]}, indexed_timestamp=1_790_000_000_000
+    )
+    legacy, legacy_rec = make_record("b", "1", "h_0", ".tar.bz2")  # no run_exports key
+    records = {kept: kept_rec, yanked: yanked_rec, legacy: legacy_rec}
+    index = build_subdir_index("linux-64", records, removed=[yanked])
+    assert list(repodata_doc(index)["packages.conda"]) == [kept]
+    assert json.loads(index.run_exports_json) == {
+        "info": {"subdir": "linux-64", "version": 1},
+        "packages": {},
+        "packages.conda": {kept: {"run_exports": {}}, yanked: {"run_exports": {"weak": ["a >=2"]}}},
+    }
+    created = decode_shard_index(index.shard_index)["info"]["created_at"]
+    assert (
+        created
+        == decode_shard_index(build_subdir_index("linux-64", records).shard_index)["info"][
+            "created_at"
+        ]
+    )
 
 
 # -- refusals --------------------------------------------------------------------

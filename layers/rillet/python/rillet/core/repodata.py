@@ -16,7 +16,6 @@ the shapes here are deliberate:
   bin, everything else exactly as in repodata.json; named by the sha256 of the
   compressed bytes.
 - shard index: ``info`` values all strings, digests as 32-byte bin.
-
 - run_exports.json (CEP 12, as conda-index writes it): ``{"info": {"subdir",
   "version": 1}, "packages": {fn: {"run_exports": {...}}}, "packages.conda": ...}``
   for every file still served, yanked ones included (the file stays
@@ -119,8 +118,8 @@ class SubdirIndex:
     shard_index: bytes
     # lower-case hex sha256 of the compressed shard bytes -> compressed shard bytes
     shards: Mapping[str, bytes]
-    run_exports_json: bytes = b""
-    run_exports_json_zst: bytes = b""
+    run_exports_json: bytes
+    run_exports_json_zst: bytes
 
     def shard_key(self, digest_hex: str) -> str:
         """Key of a shard relative to the subdir directory (``shards/<hex>.msgpack.zst``)."""
@@ -147,8 +146,7 @@ def build_subdir_index(
     # normalised name -> (packages, packages.conda, removed) of its shard
     groups: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]] = {}
     newest_ms: int | None = None
-
-    run_exports: dict[str, dict[str, Any]] = {}
+    run_exports: dict[str, dict[str, Any]] = {}  # filename -> run_exports.json entry
 
     for filename in sorted(records):
         record = records[filename]
