@@ -212,7 +212,15 @@ def list_packages(channel: str) -> Response[str]:
         cursor=_query("cursor"),
     )
     body = {
-        "packages": [{"subdir": s.subdir, "filename": s.filename, **s.record} for s in found],
+        "packages": [
+            {
+                "subdir": s.subdir,
+                "filename": s.filename,
+                **s.record,
+                "yanked": s.yank.to_json() if s.yank else None,
+            }
+            for s in found
+        ],
         "cursor": cursor,
     }
     return http.json_response(200, body)
@@ -264,6 +272,43 @@ def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
         now_iso=c.clock.iso(),
     )
     return http.json_response(200, {"deleted": f"{channel}/{subdir}/{filename}"})
+
+
+@app.post("/api/v1/channels/<channel>/packages/<subdir>/<filename>/yank")
+def yank_package(channel: str, subdir: str, filename: str) -> Response[str]:
+    c, p = _ctx()
+    outcome = packages.yank_package(
+        c.catalog,
+        c.directory,
+        c.reindex_queue,
+        c.audit,
+        p,
+        channel,
+        subdir,
+        filename,
+        http.json_body(app),
+        now_ms=c.clock.now_ms(),
+        now_iso=c.clock.iso(),
+    )
+    return http.json_response(200, outcome.to_json())
+
+
+@app.post("/api/v1/channels/<channel>/packages/<subdir>/<filename>/unyank")
+def unyank_package(channel: str, subdir: str, filename: str) -> Response[str]:
+    c, p = _ctx()
+    outcome = packages.unyank_package(
+        c.catalog,
+        c.directory,
+        c.reindex_queue,
+        c.audit,
+        p,
+        channel,
+        subdir,
+        filename,
+        now_ms=c.clock.now_ms(),
+        now_iso=c.clock.iso(),
+    )
+    return http.json_response(200, outcome.to_json())
 
 
 @app.get("/api/v1/channels/<channel>/audit")

@@ -494,6 +494,42 @@ def test_package_commands_and_audit(
     assert outsider.exit_code == 1 and stderr_of(outsider).startswith("error: forbidden: ")
 
 
+def test_package_yank_and_unyank(
+    admin_cli: Cli, tokens: dict[str, str], pkgs: dict[str, Path]
+) -> None:
+    olga = admin_cli.as_user(tokens["olga"])
+    olga.json("channel", "create", "cli-yank")
+    olga.json("upload", "-c", "cli-yank", str(pkgs["base"]), str(pkgs["top"]))
+    target = f"linux-64/{pkgs['top'].name}"
+
+    yanked = olga.json("package", "yank", "cli-yank", target, "--reason", "segfaults on start")
+    assert yanked["changed"] is True
+    assert (yanked["yanked"]["reason"], yanked["yanked"]["by"]) == ("segfaults on start", "olga")
+    by_name = {p["filename"]: p for p in olga.json("package", "list", "cli-yank")["packages"]}
+    assert by_name[pkgs["top"].name]["yanked"]["reason"] == "segfaults on start"
+    assert by_name[pkgs["base"].name]["yanked"] is None
+    table = olga.ok("package", "list", "cli-yank").stdout
+    assert "YANKED" in table and "segfaults on start (olga, " in table
+    again = olga.ok("package", "yank", "cli-yank", target, "--reason", "other")
+    assert "already yanked" in again.stdout and "segfaults on start" in again.stdout
+
+    # The reason is required, and checked by the server.
+    assert olga.run("package", "yank", "cli-yank", target).exit_code == 2
+    bad = olga.run("package", "yank", "cli-yank", target, "--reason", "two\nlines")
+    assert bad.exit_code == 1 and stderr_of(bad).startswith("error: invalid-reason: ")
+    missing = olga.run("package", "yank", "cli-yank", "noarch/nope-1.0-0.conda", "--reason", "x")
+    assert missing.exit_code == 1 and stderr_of(missing).startswith("error: package-not-found: ")
+    assert olga.run("package", "yank", "cli-yank", "no-slash.conda", "--reason", "x").exit_code == 2
+
+    assert "Unyanked" in olga.ok("package", "unyank", "cli-yank", target).stdout
+    assert olga.json("package", "unyank", "cli-yank", target)["changed"] is False
+    assert "was not yanked" in olga.ok("package", "unyank", "cli-yank", target).stdout
+    actions = [e["action"] for e in olga.json("audit", "cli-yank")["events"]]
+    assert actions[:2] == ["package.unyank", "package.yank"]
+    outsider = admin_cli.as_user(tokens["zed"]).run("package", "unyank", "cli-yank", target)
+    assert outsider.exit_code == 1 and stderr_of(outsider).startswith("error: forbidden: ")
+
+
 def test_publisher_commands_round_trip(
     admin_cli: Cli, stack: LocalStack, tokens: dict[str, str]
 ) -> None:

@@ -37,6 +37,7 @@ package:list          Y        Y         Y
 package:upload        Y        Y         -
 package:overwrite     Y        -         -
 package:delete        Y        Y         -
+package:yank          Y        Y         -
 channel:update        Y        -         -
 channel:delete        Y        -         -
 channel:transfer      Y        -         -
@@ -54,6 +55,7 @@ package:list          Y     Y       Y
 package:upload        -     Y       Y
 package:overwrite     -     -       Y
 package:delete        -     -       Y
+package:yank          -     Y       Y
 channel:update        -     -       Y
 channel:delete        -     -       Y
 channel:transfer      -     -       Y
@@ -150,11 +152,13 @@ def test_product_rules_in_the_tables() -> None:
         "package:list",
         "package:upload",
         "package:delete",
+        "package:yank",
         "member:list",
     }
     assert BY_ROLE["member"] == PUBLIC
     assert BY_SCOPE["read"] == PUBLIC
-    assert BY_SCOPE["upload"] == PUBLIC | {"package:upload"}
+    # Yank is reversible and takes nothing off the wire: a release key may do it.
+    assert BY_SCOPE["upload"] == PUBLIC | {"package:upload", "package:yank"}
     assert BY_SCOPE["admin"] == EVERYTHING
 
 

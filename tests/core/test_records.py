@@ -13,7 +13,7 @@ import pytest
 
 from rillet.core.package import PackageFacts, read_package
 from rillet.core.records import package_record
-from tests.core.conftest import BuiltPackages
+from tests.core.conftest import RUN_EXPORTS, BuiltPackages
 from tests.core.package_factory import build_package, edit_index
 
 
@@ -40,9 +40,10 @@ def test_record_of_a_real_package(built: BuiltPackages, which: str) -> None:
     assert record["constrains"] == ["other <2"]
     assert record["license"] == "MIT"
     assert record["timestamp"] == facts.index["timestamp"]
-    # Everything index.json says is in the record, and nothing else but the byte facts.
-    assert set(record) == set(facts.index) | {"md5", "sha256", "size"}
-    assert "run_exports" not in record  # the package has one; it is not part of the record
+    # Everything index.json says is in the record, and nothing else but the byte facts
+    # and the package's info/run_exports.json.
+    assert set(record) == set(facts.index) | {"md5", "sha256", "size", "run_exports"}
+    assert record["run_exports"] == RUN_EXPORTS
     assert "indexed_timestamp" not in record
 
 
@@ -63,8 +64,13 @@ def test_record_matches_rattlers_indexer(built: BuiltPackages, tmp_path: Path) -
         section = "packages.conda" if path.name.endswith(".conda") else "packages"
         theirs = dict(repodata[section][path.name])
         theirs.pop("indexed_timestamp", None)
-        theirs.pop("run_exports", None)
-        assert package_record(facts) == theirs
+        ours = package_record(facts)
+        if path.name.endswith(".tar.bz2"):
+            # rattler-index reads info/run_exports.json only from .conda files; we read
+            # it from both formats (see test_run_exports.py).
+            assert "run_exports" not in theirs
+            assert ours.pop("run_exports") == RUN_EXPORTS
+        assert ours == theirs
 
 
 def test_depends_defaults_to_empty_and_unknown_keys_stay(tmp_path: Path) -> None:
@@ -88,7 +94,7 @@ def test_service_owned_keys_are_not_taken_from_the_package(tmp_path: Path) -> No
     path = edit_index(build_package(tmp_path), change)
     record = package_record(facts_of(path))
     assert "indexed_timestamp" not in record
-    assert "run_exports" not in record
+    assert record["run_exports"] is None  # the package has no info/run_exports.json
     assert record["size"] == path.stat().st_size
     assert record["sha256"] != "0" * 64
 

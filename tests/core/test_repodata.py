@@ -124,7 +124,7 @@ def hexify(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def expected_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "run_exports" and v is not None}
+    return {k: v for k, v in record.items() if v is not None}
 
 
 # -- repodata.json -------------------------------------------------------------
@@ -168,7 +168,6 @@ def test_repodata_json_structure(built: SubdirIndex, records: dict[str, dict[str
     assert sorted(doc["packages.conda"]) == ["alpha-1.0.0-h0_0.conda", "beta-2.0-py_0.conda"]
     for section in ("packages", "packages.conda"):
         for filename, record in doc[section].items():
-            assert "run_exports" not in record
             assert record == expected_record(records[filename])
             assert isinstance(record["sha256"], str) and len(record["sha256"]) == 64
             assert isinstance(record["size"], int)
@@ -269,7 +268,8 @@ def test_shard_structure(built: SubdirIndex, records: dict[str, dict[str, Any]])
             assert list(record) == sorted(record)
     assert list(shards["gamma"]["packages"]) == ["Gamma-0.1-h2_0.tar.bz2"]
     beta = shards["beta"]
-    assert "run_exports" not in beta["packages.conda"]["beta-2.0-py_0.conda"]
+    # run_exports stay in the record (CEP 21), as rattler-index writes them.
+    assert beta["packages.conda"]["beta-2.0-py_0.conda"]["run_exports"] == {"weak": ["beta >=2.0"]}
     assert beta["removed"] == ["beta-2.1-py_0.conda"]
 
 
@@ -381,7 +381,33 @@ def test_empty_subdir_index() -> None:
         "version": 1,
     }
     assert index.shards == {}
+    assert index.run_exports_json == (
+        b'{"info":{"subdir":"noarch","version":1},"packages":{},"packages.conda":{}}'
+    )
     assert empty_subdir_index("noarch") == index
+
+
+def test_a_yanked_file_keeps_its_run_exports_entry_and_dates_the_index() -> None:
+    kept, kept_rec = make_record("a", "1", "h_0", run_exports=None, indexed_timestamp=1000)
+    yanked, yanked_rec = make_record(
+        "a", "2", "h_0", run_exports={"weak": ["a >=2"]}, indexed_timestamp=1_790_000_000_000
+    )
+    legacy, legacy_rec = make_record("b", "1", "h_0", ".tar.bz2")  # no run_exports key
+    records = {kept: kept_rec, yanked: yanked_rec, legacy: legacy_rec}
+    index = build_subdir_index("linux-64", records, removed=[yanked])
+    assert list(repodata_doc(index)["packages.conda"]) == [kept]
+    assert json.loads(index.run_exports_json) == {
+        "info": {"subdir": "linux-64", "version": 1},
+        "packages": {},
+        "packages.conda": {kept: {"run_exports": {}}, yanked: {"run_exports": {"weak": ["a >=2"]}}},
+    }
+    created = decode_shard_index(index.shard_index)["info"]["created_at"]
+    assert (
+        created
+        == decode_shard_index(build_subdir_index("linux-64", records).shard_index)["info"][
+            "created_at"
+        ]
+    )
 
 
 # -- refusals --------------------------------------------------------------------
@@ -405,6 +431,11 @@ def test_unknown_subdir_is_refused() -> None:
         ("a-1-h_0.conda", {"size": float("nan")}, "invalid-record"),
         ("a-1-h_0.conda", {"size": b"\x00"}, "invalid-record"),
         ("a-1-h_0.conda", {"size": 1 << 70}, "invalid-record"),
+        # rattler parses run_exports strictly: one bad record would break the whole file.
+        ("a-1-h_0.conda", {"run_exports": {"weak": "a"}}, "invalid-record"),
+        ("a-1-h_0.conda", {"run_exports": ["a"]}, "invalid-record"),
+        ("a-1-h_0.conda", {"run_exports": {"weak": [1]}}, "invalid-record"),
+        ("a-1-h_0.conda", {"run_exports": {"other": ["a"]}}, "invalid-record"),
         ("a/b-1-h_0.conda", {"name": "a/b"}, "invalid-filename"),
         ("a-1-h_0.zip", {}, "unknown-extension"),
     ],

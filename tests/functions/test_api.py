@@ -867,6 +867,118 @@ def test_delete_package_refusals(world: World, team: Team, pkgs: Packages) -> No
     assert_error(r, 404, "channel-not-found")
 
 
+# -- yank a package -------------------------------------------------------------------------
+def yank_path(filename: str, subdir: str = "noarch", channel: str = "chan") -> str:
+    return f"/api/v1/channels/{channel}/packages/{subdir}/{filename}/yank"
+
+
+def test_maintainer_yanks_and_unyanks_a_package(world: World, team: Team, pkgs: Packages) -> None:
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    assert team.owner.upload("chan", pkgs.alpha2).status == 201
+    key = f"chan/noarch/{pkgs.alpha2.name}"
+    sha = hashlib.sha256(pkgs.alpha2.read_bytes()).hexdigest()
+
+    r = team.maintainer.post(yank_path(pkgs.alpha2.name), {"reason": "  broken on py3.13  "})
+    assert r.status == 200, r
+    body = r.json()
+    assert body["changed"] is True
+    assert (body["subdir"], body["filename"], body["sha256"]) == ("noarch", pkgs.alpha2.name, sha)
+    assert body["yanked"]["reason"] == "broken on py3.13"
+    assert body["yanked"]["by"] == "bob"
+    assert datetime.fromisoformat(body["yanked"]["at"])
+    # Still listed and still served: lock files keep installing it.
+    by_name = {p["filename"]: p for p in listing(world.anonymous, "chan")["packages"]}
+    assert by_name[pkgs.alpha2.name]["yanked"] == body["yanked"]
+    assert by_name[pkgs.alpha.name]["yanked"] is None
+    assert world.object(key) == pkgs.alpha2.read_bytes()
+
+    # Twice: 200, nothing changes (the first reason stays), no second audit event.
+    again = team.owner.post(yank_path(pkgs.alpha2.name), {"reason": "another reason"})
+    assert again.status == 200, again
+    assert again.json()["changed"] is False
+    assert again.json()["yanked"] == body["yanked"]
+
+    r = team.maintainer.post(yank_path(pkgs.alpha2.name).removesuffix("yank") + "unyank")
+    assert r.status == 200, r
+    assert r.json()["changed"] is True and r.json()["yanked"] is None
+    assert listing(world.anonymous, "chan", name="alpha")["packages"][1]["yanked"] is None
+    # Unyanking a file that is not yanked is a no-op.
+    r = team.maintainer.post(yank_path(pkgs.alpha.name).removesuffix("yank") + "unyank")
+    assert r.status == 200 and r.json()["changed"] is False, r
+
+    events = team.owner.get("/api/v1/channels/chan/audit").json()["events"]
+    yanks = [e for e in events if e["action"] in ("package.yank", "package.unyank")]
+    assert [(e["action"], e["actor"]) for e in yanks] == [
+        ("package.unyank", "bob"),
+        ("package.yank", "bob"),
+    ]
+    assert yanks[1]["details"] == {
+        "subdir": "noarch",
+        "filename": pkgs.alpha2.name,
+        "sha256": sha,
+        "reason": "broken on py3.13",
+    }
+    # Deleting stays available, yanked or not.
+    assert team.maintainer.post(yank_path(pkgs.alpha2.name), {"reason": "x"}).status == 200
+    assert team.maintainer.delete(f"/api/v1/delete/{key}").status == 200
+    assert pkgs.alpha2.name not in filenames(world.anonymous, "chan")
+    assert_error(
+        team.owner.post(yank_path(pkgs.alpha2.name), {"reason": "x"}), 404, "package-not-found"
+    )
+
+
+def test_yank_refusals(world: World, team: Team, pkgs: Packages) -> None:
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    path = yank_path(pkgs.alpha.name)
+    unyank = path.removesuffix("yank") + "unyank"
+    ok = {"reason": "bad build"}
+    for caller in (team.member, team.stranger):
+        assert_error(caller.post(path, ok), 403, "forbidden")
+        assert_error(caller.post(unyank), 403, "forbidden")
+    assert_error(world.anonymous.post(path, ok), 401, "unauthenticated")
+    _, reader = team.owner.create_key(scope="read")
+    assert_error(reader.post(path, ok), 403, "forbidden")
+    _, elsewhere = team.owner.create_key(scope="upload", channels=["other"])
+    assert_error(elsewhere.post(path, ok), 403, "forbidden")
+    # The reason: required, bounded, one line of plain text.
+    for body in (
+        {},
+        {"reason": ""},
+        {"reason": "   "},
+        {"reason": 5},
+        {"reason": None},
+        {"reason": "x" * 301},
+        {"reason": "line one\nline two"},
+        {"reason": "\u202eevil"},  # a bidi override
+        {"reason": "zero\u200bwidth"},
+        {"reason": "esc \u001b[31m"},
+    ):
+        r = team.owner.post(path, body)
+        assert_error(r, 400, "invalid-reason")
+    assert_error(team.owner.post(path, {"reason": "x", "extra": 1}), 400, "invalid-request")
+    assert_error(team.owner.post(path, body=b"not json"), 400, "invalid-request")
+    assert_error(team.owner.post(path, ["x"]), 400, "invalid-request")
+    # Nothing was yanked by any of that.
+    assert [p["yanked"] for p in listing(world.anonymous, "chan")["packages"]] == [None]
+    # Unknown files, subdirs and channels.
+    missing = yank_path("missing-1.0-h0_0.conda")
+    assert_error(team.owner.post(missing, ok), 404, "package-not-found")
+    assert_error(team.owner.post(missing.removesuffix("yank") + "unyank"), 404, "package-not-found")
+    assert_error(
+        team.owner.post(yank_path(pkgs.alpha.name, "linux-64"), ok), 404, "package-not-found"
+    )
+    assert_error(
+        team.owner.post(yank_path(pkgs.alpha.name, "amiga-68k"), ok), 422, "unknown-subdir"
+    )
+    assert_error(
+        team.owner.post(yank_path(pkgs.alpha.name, channel="nope"), ok), 404, "channel-not-found"
+    )
+    # An upload-scoped key (a release key) may yank; an owner's exact reason is kept.
+    _, uploader = team.owner.create_key(scope="upload")
+    r = uploader.post(path, {"reason": "Ünïcode réason, fine"})
+    assert r.status == 200 and r.json()["yanked"]["reason"] == "Ünïcode réason, fine", r
+
+
 def test_deleted_filename_comes_back_only_with_the_same_bytes(
     world: World, team: Team, pkgs: Packages
 ) -> None:

@@ -24,9 +24,9 @@ from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.publishers import DynamoPublishers
 from rillet.adapters.s3 import S3ObjectStore
 from rillet.adapters.sqs import SqsReindexQueue
-from rillet.core.errors import Conflict
+from rillet.core.errors import Conflict, NotFound
 from rillet.core.layout import staging_key
-from rillet.core.models import Upload
+from rillet.core.models import Upload, Yank
 from rillet.core.package import Limits
 from rillet.core.policy import Principal
 from rillet.core.repodata import build_subdir_index, decode_shard, decode_shard_index
@@ -287,6 +287,10 @@ def _published_vs_full(world: World, subdir: str) -> None:
     full = build_subdir_index(subdir, contents.records, contents.removed)
     with world.channels.open(f"chan/{subdir}/repodata.json") as f:
         assert f.read() == full.repodata_json
+    with world.channels.open(f"chan/{subdir}/run_exports.json") as f:
+        assert f.read() == full.run_exports_json
+    with world.channels.open(f"chan/{subdir}/run_exports.json.zst") as f:
+        assert f.read() == full.run_exports_json_zst
     with world.channels.open(f"chan/{subdir}/repodata_shards.msgpack.zst") as f:
         published = decode_shard_index(f.read())
     assert published["shards"] == decode_shard_index(full.shard_index)["shards"]
@@ -309,8 +313,9 @@ def test_rebuilds_after_the_first_read_only_the_changes(world: World, pkgs: Path
         assert world.ingest(world.stage("chan", path, f"i{i}")).status == "published"
     rebuilt = [r for r in world.drain_reindex() if r.rebuilt]
     assert [(r.full, r.changes, r.stats.objects_written) for r in rebuilt] == [
-        # three new files under three names (inca, incb, incc): 3 shards + 3 index files
-        (False, 3, 3 + 3)
+        # three new files under three names (inca, incb, incc): 3 shards + 5 index files
+        # (run_exports.json(.zst), repodata.json(.zst), the shard index)
+        (False, 3, 3 + 5)
     ]
     _published_vs_full(world, "linux-64")
     assert world.catalog.pending_changes("chan", "linux-64") == []
@@ -478,3 +483,106 @@ def test_a_change_taken_in_early_leaves_nothing_to_rebuild(world: World, pkgs: P
     follow_up = reindex(catalog, world.channels, "chan", "noarch", 2)
     assert (follow_up.rebuilt, follow_up.indexed_seq) == (False, 2)
     assert catalog.subdir_state("chan", "noarch").up_to_date
+
+
+def test_yank_and_unyank_go_through_the_incremental_rebuild(world: World, pkgs: Path) -> None:
+    old, new = (
+        build_package(pkgs / "yank", "yanky", version, subdir="linux-64")
+        for version in ("1.0", "2.0")
+    )
+    for i, path in enumerate((old, new)):
+        assert world.ingest(world.stage("chan", path, f"y{i}")).status == "published"
+    world.drain_reindex()
+    yank = Yank("broken", "alice", "2026-11-23T00:00:00Z")
+
+    seq = world.catalog.yank_package("chan", "linux-64", new.name, yank, NOW_MS + 1)
+    assert seq is not None
+    assert world.catalog.yank_package("chan", "linux-64", new.name, yank, NOW_MS + 2) is None
+    world.queue.request_reindex("chan", "linux-64", seq)
+    (result,) = world.drain_reindex()
+    assert (result.rebuilt, result.full, result.changes) == (True, False, 1)
+    repodata = world.json("chan/linux-64/repodata.json")
+    assert list(repodata["packages.conda"]) == [old.name]
+    assert repodata["removed"] == [new.name]
+    shard_index = decode_shard_index(
+        world.channels.open("chan/linux-64/repodata_shards.msgpack.zst").read()
+    )
+    digest = shard_index["shards"]["yanky"].hex()
+    shard = decode_shard(world.channels.open(f"chan/linux-64/shards/{digest}.msgpack.zst").read())
+    assert (list(shard["packages.conda"]), shard["removed"]) == ([old.name], [new.name])
+    # Still served, and build tools still find its run_exports entry.
+    assert world.channels.head(f"chan/linux-64/{new.name}") is not None
+    assert new.name in world.json("chan/linux-64/run_exports.json")["packages.conda"]
+    _published_vs_full(world, "linux-64")
+
+    seq = world.catalog.unyank_package("chan", "linux-64", new.name, NOW_MS + 3)
+    assert seq is not None
+    assert world.catalog.unyank_package("chan", "linux-64", new.name, NOW_MS + 4) is None
+    world.queue.request_reindex("chan", "linux-64", seq)
+    (result,) = world.drain_reindex()
+    assert (result.full, result.changes) == (False, 1)
+    repodata = world.json("chan/linux-64/repodata.json")
+    assert sorted(repodata["packages.conda"]) == sorted([old.name, new.name])
+    assert "removed" not in repodata
+    _published_vs_full(world, "linux-64")
+    with pytest.raises(NotFound):
+        world.catalog.yank_package("chan", "linux-64", "nope-1-h_0.conda", yank, NOW_MS)
+    with pytest.raises(NotFound):
+        world.catalog.unyank_package("chan", "noarch", new.name, NOW_MS)
+
+
+def test_a_subdir_indexed_before_run_exports_json_is_rebuilt_in_full(
+    world: World, pkgs: Path
+) -> None:
+    first, second = (build_package(pkgs / "legacy", "legacy", v) for v in ("1.0", "2.0"))
+    assert world.ingest(world.stage("chan", first, "l1")).status == "published"
+    world.drain_reindex()
+    world.channels.delete("chan/noarch/run_exports.json")  # as an older release left it
+    assert world.ingest(world.stage("chan", second, "l2")).status == "published"
+    (result,) = world.drain_reindex()
+    assert result.full
+    entries = world.json("chan/noarch/run_exports.json")["packages.conda"]
+    assert entries == {first.name: {"run_exports": {}}, second.name: {"run_exports": {}}}
+    _published_vs_full(world, "noarch")
+
+
+class RecordingStore:
+    """The channels bucket, with the order of the writes kept."""
+
+    def __init__(self, inner: S3ObjectStore) -> None:
+        self.inner = inner
+        self.puts: list[str] = []
+
+    def put(self, key: str, body: bytes, **kwargs: Any) -> bool:
+        self.puts.append(key)
+        return self.inner.put(key, body, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_run_exports_json_is_written_after_the_shards_and_before_repodata(
+    world: World, pkgs: Path
+) -> None:
+    path = build_package(pkgs / "rexorder", "rexorder", "1.0", subdir="linux-64")
+    assert world.ingest(world.stage("chan", path, "ro1")).status == "published"
+    store = RecordingStore(world.channels)
+    seq = world.catalog.subdir_state("chan", "linux-64").change_seq
+    assert reindex(world.catalog, store, "chan", "linux-64", seq).rebuilt  # type: ignore[arg-type]
+    names = [key.removeprefix("chan/linux-64/") for key in store.puts]
+    assert names[0].startswith("shards/")
+    assert names[1:] == [
+        "run_exports.json",
+        "run_exports.json.zst",
+        "repodata.json",
+        "repodata.json.zst",
+        "repodata_shards.msgpack.zst",
+    ]
+    assert world.channels.head("chan/linux-64/run_exports.json").cache_control == (
+        "public, max-age=60, s-maxage=5"
+    )
+    assert world.json("chan/linux-64/run_exports.json") == {
+        "info": {"subdir": "linux-64", "version": 1},
+        "packages": {},
+        "packages.conda": {path.name: {"run_exports": {}}},
+    }

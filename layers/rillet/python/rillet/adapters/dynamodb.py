@@ -26,6 +26,7 @@ from rillet.core.models import (
     Upload,
     UploadStatus,
     Visibility,
+    Yank,
 )
 from rillet.core.names import case_variant, case_variant_prefixes
 
@@ -50,6 +51,29 @@ def _record_of(raw: dict[str, Any]) -> dict[str, Any]:
     if "indexed_timestamp" in raw:
         record["indexed_timestamp"] = int(raw["indexed_timestamp"]["N"])
     return record
+
+
+def _yank_of(item: dict[str, Any]) -> Yank | None:
+    """The yank of a (plain) package item, if it is yanked."""
+    if "yanked_reason" not in item:
+        return None
+    return Yank(
+        str(item["yanked_reason"]), str(item.get("yanked_by", "")), str(item.get("yanked_at", ""))
+    )
+
+
+def _bump_counter(channel: str, subdir: str, now_ms: int) -> dict[str, Any]:
+    """The transaction step that counts one more change of the subdir."""
+    return {
+        "Update": {
+            "Key": _item(schema.subdir_key(channel, subdir)),
+            "UpdateExpression": (
+                "ADD change_seq :one SET indexed_seq = if_not_exists(indexed_seq, :zero), "
+                "changed_at = :now"
+            ),
+            "ExpressionAttributeValues": _item({":one": 1, ":zero": 0, ":now": now_ms}),
+        }
+    }
 
 
 def _change_item(channel: str, subdir: str, filename: str, mark: str) -> dict[str, Any]:
@@ -417,6 +441,7 @@ class DynamoCatalog(DynamoTable):
             filename=filename,
             record=json.loads(item["record"]),
             upload_id=item.get("upload_id", ""),
+            yank=_yank_of(item),
         )
 
     def _channel_write(self, package: StoredPackage, update: dict[str, Any]) -> None:
@@ -639,6 +664,58 @@ class DynamoCatalog(DynamoTable):
             raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
         return self.subdir_state(channel, subdir).change_seq
 
+    def yank_package(
+        self, channel: str, subdir: str, filename: str, yank: Yank, now_ms: int
+    ) -> int | None:
+        return self._set_yank(channel, subdir, filename, yank, now_ms)
+
+    def unyank_package(self, channel: str, subdir: str, filename: str, now_ms: int) -> int | None:
+        return self._set_yank(channel, subdir, filename, None, now_ms)
+
+    def _set_yank(
+        self, channel: str, subdir: str, filename: str, yank: Yank | None, now_ms: int
+    ) -> int | None:
+        """Yank (or with None unyank) a published file, as one change of the subdir."""
+        if yank is not None:
+            update = "SET yanked_reason = :r, yanked_by = :b, yanked_at = :a"
+            condition = "#st = :published AND attribute_not_exists(yanked_reason)"
+            values = {":published": PUBLISHED, ":r": yank.reason, ":b": yank.by, ":a": yank.at}
+        else:
+            update = "REMOVE yanked_reason, yanked_by, yanked_at"
+            condition = "#st = :published AND attribute_exists(yanked_reason)"
+            values = {":published": PUBLISHED}
+        try:
+            self._transact(
+                [
+                    {
+                        "Update": {
+                            "Key": _item(schema.package_key(channel, subdir, filename)),
+                            "UpdateExpression": update,
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": {"#st": "state"},
+                            "ExpressionAttributeValues": _item(values),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "Item": _change_item(channel, subdir, filename, secrets.token_hex(8))
+                        }
+                    },
+                    _bump_counter(channel, subdir, now_ms),
+                ]
+            )
+        except ClientError as exc:
+            failed = _cancelled_for_condition(exc)
+            if not (failed and failed[0]):
+                raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
+            item = self._get(schema.package_key(channel, subdir, filename))
+            if item is None or item.get("state") != PUBLISHED:
+                raise NotFound(
+                    f"no package {subdir}/{filename} in channel {channel}", code="package-not-found"
+                ) from exc
+            return None  # already in the asked state: no change, no rebuild
+        return self.subdir_state(channel, subdir).change_seq
+
     def subdirs(self, channel: str) -> list[str]:
         items = self._query(f"CHANNEL#{channel}", "SUBDIR#")
         return sorted(item["sk"][len("SUBDIR#") :] for item in items)
@@ -663,7 +740,16 @@ class DynamoCatalog(DynamoTable):
                 if "indexed_timestamp" in item:
                     record["indexed_timestamp"] = int(item["indexed_timestamp"])
                 filename = item["sk"][4:]
-                out.append(StoredPackage(channel, sd, filename, record, item.get("upload_id", "")))
+                out.append(
+                    StoredPackage(
+                        channel,
+                        sd,
+                        filename,
+                        record,
+                        item.get("upload_id", ""),
+                        yank=_yank_of(item),
+                    )
+                )
                 if len(out) == limit:
                     return out, f"{sd}/{filename}"
         return out, None
@@ -671,6 +757,7 @@ class DynamoCatalog(DynamoTable):
     def subdir_contents(self, channel: str, subdir: str) -> SubdirContents:
         records: dict[str, dict[str, Any]] = {}
         removed: set[str] = set()
+        yanked: set[str] = set()
         paginator = self.client.get_paginator("query")
         try:
             pages = paginator.paginate(
@@ -686,9 +773,12 @@ class DynamoCatalog(DynamoTable):
                         removed.add(sk[4:])
                     elif sk.startswith("PKG#") and raw.get("state", {}).get("S") == PUBLISHED:
                         records[sk[4:]] = _record_of(raw)
+                        if "yanked_reason" in raw:
+                            yanked.add(sk[4:])
         except ClientError as exc:
             raise unavailable(exc, "DynamoDB Query") from exc
-        return SubdirContents(records=records, removed=frozenset(removed - records.keys()))
+        # A yanked file is served (its record) and listed as removed.
+        return SubdirContents(records, frozenset((removed - records.keys()) | yanked))
 
     def pending_changes(self, channel: str, subdir: str) -> list[PendingChange]:
         return [
@@ -705,13 +795,16 @@ class DynamoCatalog(DynamoTable):
             keys += [schema.package_key(channel, subdir, f), schema.removed_key(channel, subdir, f)]
         records: dict[str, dict[str, Any]] = {}
         removed: set[str] = set()
+        yanked: set[str] = set()
         for raw in self._batch_get(keys):
             sk = raw["sk"]["S"]
             if sk.startswith("DEL#"):
                 removed.add(sk[4:])
             elif raw.get("state", {}).get("S") == PUBLISHED:
                 records[sk[4:]] = _record_of(raw)
-        return SubdirContents(records=records, removed=frozenset(removed - records.keys()))
+                if "yanked_reason" in raw:
+                    yanked.add(sk[4:])
+        return SubdirContents(records, frozenset((removed - records.keys()) | yanked))
 
     def change_indexed(self, channel: str, subdir: str, filename: str, mark: str) -> bool:
         item = self._get(schema.change_key(channel, subdir, filename))

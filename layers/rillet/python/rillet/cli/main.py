@@ -854,7 +854,7 @@ def package_list(
         output.emit_json({"packages": found})
         return
     output.table(
-        ["SUBDIR", "NAME", "VERSION", "BUILD", "SIZE", "FILENAME"],
+        ["SUBDIR", "NAME", "VERSION", "BUILD", "SIZE", "FILENAME", "YANKED"],
         [
             (
                 p.get("subdir"),
@@ -863,6 +863,7 @@ def package_list(
                 p.get("build"),
                 output.human_size(p.get("size")),
                 p.get("filename"),
+                _yanked_text(p.get("yanked")),
             )
             for p in found
         ],
@@ -870,21 +871,78 @@ def package_list(
     )
 
 
+def _yanked_text(yanked: Any) -> str | None:
+    if not isinstance(yanked, dict):
+        return None
+    return f"{yanked.get('reason')} ({yanked.get('by')}, {yanked.get('at')})"
+
+
+PackageArg = Annotated[
+    str,
+    typer.Argument(help="SUBDIR/FILENAME, e.g. noarch/foo-1.0-0.conda.", show_default=False),
+]
+
+
+def _subdir_file(package: str) -> tuple[str, str]:
+    subdir, sep, filename = package.partition("/")
+    if not sep or not subdir or not filename or "/" in filename:
+        raise typer.BadParameter("expected SUBDIR/FILENAME, e.g. noarch/foo-1.0-0.conda")
+    return subdir, filename
+
+
+@package_app.command("yank")
+@handled
+def package_yank(
+    channel: ChannelArg,
+    package: PackageArg,
+    reason: Annotated[
+        str,
+        typer.Option(help="Why (one line, shown to users of the channel).", show_default=False),
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Stop solvers choosing a package; it stays downloadable, so lock files keep working."""
+    subdir, filename = _subdir_file(package)
+    with _api() as api:
+        result = api.post(
+            _channel_path(channel, "packages", subdir, filename, "yank"), {"reason": reason}
+        )
+    if json_out:
+        output.emit_json(result)
+        return
+    if result.get("changed"):
+        output.say(f"Yanked {channel}/{subdir}/{filename}")
+    else:
+        output.say(f"{channel}/{subdir}/{filename} was already yanked")
+    output.fields([("reason", (result.get("yanked") or {}).get("reason"))])
+
+
+@package_app.command("unyank")
+@handled
+def package_unyank(channel: ChannelArg, package: PackageArg, json_out: JsonOpt = False) -> None:
+    """Offer a yanked package to solvers again."""
+    subdir, filename = _subdir_file(package)
+    with _api() as api:
+        result = api.post(_channel_path(channel, "packages", subdir, filename, "unyank"), {})
+    if json_out:
+        output.emit_json(result)
+        return
+    if result.get("changed"):
+        output.say(f"Unyanked {channel}/{subdir}/{filename}")
+    else:
+        output.say(f"{channel}/{subdir}/{filename} was not yanked")
+
+
 @package_app.command("delete")
 @handled
 def package_delete(
     channel: ChannelArg,
-    package: Annotated[
-        str,
-        typer.Argument(help="SUBDIR/FILENAME, e.g. noarch/foo-1.0-0.conda.", show_default=False),
-    ],
+    package: PackageArg,
     yes: YesOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Stop serving a package (its filename can only come back with the same bytes)."""
-    subdir, sep, filename = package.partition("/")
-    if not sep or not subdir or not filename or "/" in filename:
-        raise typer.BadParameter("expected SUBDIR/FILENAME, e.g. noarch/foo-1.0-0.conda")
+    subdir, filename = _subdir_file(package)
     _confirm(f"Delete {subdir}/{filename} from {channel}?", yes)
     with _api() as api:
         result = api.delete(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
+
+from rillet.core.errors import InvalidRequest
 
 NOARCH = "noarch"
 
@@ -106,6 +109,43 @@ class SubdirState:
         return self.indexed_seq >= self.change_seq
 
 
+MAX_YANK_REASON: Final = 300
+
+
+def validate_yank_reason(value: object) -> str:
+    """A yank reason: one line of plain text, 1..MAX_YANK_REASON characters.
+
+    It is shown by the API, the CLI and web pages to other people, so control and
+    format characters (newlines, escapes, bidi overrides, zero-width) are refused.
+    Raises InvalidRequest (``invalid-reason``).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest("'reason' must be a non-empty string", code="invalid-reason")
+    reason = unicodedata.normalize("NFC", value.strip())
+    if len(reason) > MAX_YANK_REASON:
+        raise InvalidRequest(
+            f"'reason' must be at most {MAX_YANK_REASON} characters", code="invalid-reason"
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in reason):
+        raise InvalidRequest(
+            "'reason' must be one line of plain text (no control or format characters)",
+            code="invalid-reason",
+        )
+    return reason
+
+
+@dataclass(frozen=True)
+class Yank:
+    """Why, by whom and when a file was yanked: still served, no longer solved to."""
+
+    reason: str
+    by: str
+    at: str  # ISO 8601 UTC
+
+    def to_json(self) -> dict[str, Any]:
+        return {"reason": self.reason, "by": self.by, "at": self.at}
+
+
 @dataclass(frozen=True)
 class StoredPackage:
     """A package record as kept in the catalog."""
@@ -117,6 +157,7 @@ class StoredPackage:
     upload_id: str = ""
     # When set, the catalog writes the record only while the channel is this incarnation.
     incarnation: str | None = None
+    yank: Yank | None = None
 
     @property
     def sha256(self) -> str:

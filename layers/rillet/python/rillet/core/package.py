@@ -65,6 +65,7 @@ UNSAFE_LINK: Final = "unsafe-link"
 UNSAFE_MEMBER: Final = "unsafe-member"
 MISSING_INFO: Final = "missing-info"
 NAME_NOT_LOWERCASE: Final = "name-not-lowercase"  # core.names.require_lowercase_name
+INVALID_RUN_EXPORTS: Final = "invalid-run-exports"
 
 REASON_CODES: Final[frozenset[str]] = frozenset(
     {
@@ -93,6 +94,7 @@ REASON_CODES: Final[frozenset[str]] = frozenset(
         UNSAFE_MEMBER,
         MISSING_INFO,
         NAME_NOT_LOWERCASE,
+        INVALID_RUN_EXPORTS,
     }
 )
 
@@ -121,7 +123,8 @@ class PackageFacts:
     md5: str  # lower hex
     index: Mapping[str, Any]  # parsed info/index.json
     about: Mapping[str, Any] | None  # info/about.json if present and parseable
-    run_exports: Mapping[str, Any] | None  # info/run_exports.json if present and parseable
+    # info/run_exports.json as rattler reads it (known keys, non-empty lists); None if absent
+    run_exports: Mapping[str, list[str]] | None
 
 
 class ByteStream(Protocol):
@@ -203,7 +206,7 @@ def read_package(
         md5=reader.md5.hexdigest(),
         index=MappingProxyType(index),
         about=_parse_optional(found.json.get(_ABOUT)),
-        run_exports=_parse_optional(found.json.get(_RUN_EXPORTS)),
+        run_exports=_parse_run_exports(found.json.get(_RUN_EXPORTS)),
     )
 
 
@@ -780,6 +783,39 @@ def _parse_optional(data: bytes | None) -> Mapping[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return MappingProxyType(value) if isinstance(value, dict) else None
+
+
+# run_exports are copied into every repodata record and run_exports.json: keep them small.
+MAX_RUN_EXPORTS_BYTES: Final = 32 * 1024
+_RUN_EXPORTS_KEYS: Final = ("weak", "strong", "noarch", "weak_constrains", "strong_constrains")
+
+
+def _parse_run_exports(data: bytes | None) -> Mapping[str, list[str]] | None:
+    """rattler's reading of info/run_exports.json: the five known keys, each a list of
+    strings (empty ones and unknown keys dropped). Anything else is refused rather than
+    dropped: clients would take a missing entry as "no run_exports" and build wrong."""
+    if data is None:
+        return None
+    try:
+        value = _load_json(data)
+    except (ValueError, RecursionError) as exc:
+        message = f"info/run_exports.json is not valid JSON ({exc})"
+        raise _reject(message, INVALID_RUN_EXPORTS) from exc
+    if not isinstance(value, dict) or not all(
+        _is_str_list(value[key]) for key in _RUN_EXPORTS_KEYS if key in value
+    ):
+        raise _reject(
+            "info/run_exports.json must map weak, strong, noarch, weak_constrains and "
+            "strong_constrains to lists of strings",
+            INVALID_RUN_EXPORTS,
+        )
+    known = {key: list(value[key]) for key in _RUN_EXPORTS_KEYS if value.get(key)}
+    if len(json.dumps(known)) > MAX_RUN_EXPORTS_BYTES:
+        raise _reject(
+            f"info/run_exports.json is larger than {MAX_RUN_EXPORTS_BYTES} bytes",
+            INVALID_RUN_EXPORTS,
+        )
+    return MappingProxyType(known)
 
 
 def _is_int(value: Any) -> bool:

@@ -38,6 +38,7 @@ class Action(StrEnum):
     UPLOAD = "package:upload"
     OVERWRITE = "package:overwrite"  # ?force=true on an existing filename
     DELETE_PACKAGE = "package:delete"
+    YANK_PACKAGE = "package:yank"  # yank and unyank: still served, no longer solved to
     UPDATE_CHANNEL = "channel:update"  # description, logo, visibility
     DELETE_CHANNEL = "channel:delete"
     TRANSFER_CHANNEL = "channel:transfer"
@@ -52,7 +53,8 @@ _READ: Final = frozenset({Action.READ, Action.LIST_PACKAGES})
 
 ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     Role.OWNER: ALL_ACTIONS,
-    Role.MAINTAINER: _READ | {Action.UPLOAD, Action.DELETE_PACKAGE, Action.LIST_MEMBERS},
+    Role.MAINTAINER: _READ
+    | {Action.UPLOAD, Action.DELETE_PACKAGE, Action.YANK_PACKAGE, Action.LIST_MEMBERS},
     Role.MEMBER: _READ,
 }
 
@@ -61,7 +63,8 @@ PUBLIC_ACTIONS: Final = _READ
 
 SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.READ: _READ,
-    Scope.UPLOAD: _READ | {Action.UPLOAD},
+    # A release key may take back what it published (yank is reversible; delete is not).
+    Scope.UPLOAD: _READ | {Action.UPLOAD, Action.YANK_PACKAGE},
     Scope.ADMIN: ALL_ACTIONS,
 }
 

@@ -18,6 +18,7 @@ from rillet.core.models import (
     SubdirContents,
     SubdirState,
     Upload,
+    Yank,
 )
 from rillet.core.policy import Role
 
@@ -181,6 +182,18 @@ class Catalog(Protocol):
         new counter. Raises NotFound."""
         ...
 
+    def yank_package(
+        self, channel: str, subdir: str, filename: str, yank: Yank, now_ms: int
+    ) -> int | None:
+        """One transaction: the published file marked yanked, change mark, counter
+        bumped. Returns the new counter, or None if it was yanked already (nothing
+        changes). Raises NotFound."""
+        ...
+
+    def unyank_package(self, channel: str, subdir: str, filename: str, now_ms: int) -> int | None:
+        """The reverse of ``yank_package``; None if the file was not yanked. Raises NotFound."""
+        ...
+
     def list_packages(
         self, channel: str, subdir: str | None, name: str | None, limit: int, cursor: str | None
     ) -> tuple[list[StoredPackage], str | None]: ...
@@ -188,7 +201,9 @@ class Catalog(Protocol):
     def subdirs(self, channel: str) -> list[str]: ...
 
     def subdir_contents(self, channel: str, subdir: str) -> SubdirContents:
-        """Every published record and removed filename of the subdir (a full read)."""
+        """Every published record and removed filename of the subdir (a full read).
+
+        A yanked file is both: its record is published and its filename removed."""
         ...
 
     def pending_changes(self, channel: str, subdir: str) -> list[PendingChange]:

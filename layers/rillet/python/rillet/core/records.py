@@ -8,12 +8,17 @@ from typing import Any, Final
 from rillet.core.package import PackageFacts
 
 # The service owns these: indexed_timestamp is when *we* indexed the package, and run_exports
-# belong in the channel's run_exports.json, not in the record.
+# come from info/run_exports.json, never from index.json.
 _NOT_FROM_PACKAGE: Final = frozenset({"indexed_timestamp", "run_exports"})
 
 
 def package_record(facts: PackageFacts) -> dict[str, Any]:
     """The package's info/index.json plus md5, sha256 and size of its bytes, keys sorted.
+
+    ``run_exports`` is the package's info/run_exports.json as rattler-index puts it in
+    the record, or None when the package has none: None is left out of repodata (as
+    rattler-index does) but tells the indexer that the package has none, unlike a
+    record stored before run_exports were read, which has no such key.
 
     Unknown index.json keys are kept (clients ignore them); the values are JSON types
     because the index was parsed from JSON, and they are copied so the record is the
@@ -28,4 +33,9 @@ def package_record(facts: PackageFacts) -> dict[str, Any]:
     record["md5"] = facts.md5
     record["sha256"] = facts.sha256
     record["size"] = facts.size
+    record["run_exports"] = (
+        {key: list(specs) for key, specs in facts.run_exports.items()}
+        if facts.run_exports is not None
+        else None
+    )
     return dict(sorted(record.items()))

@@ -9,20 +9,30 @@ the shapes here are deliberate:
 - repodata.json: compact JSON, keys sorted at every level, ``info.subdir``,
   ``packages`` and ``packages.conda`` always present, ``removed`` only when
   non-empty (like rattler-index and the empty-subdir shape in the spec),
-  ``repodata_version: 1``; records never carry ``run_exports``.
+  ``repodata_version: 1``; a record carries ``run_exports`` when its package has
+  an ``info/run_exports.json`` (as rattler-index writes it, CEP 21).
 - shards: one per lower-cased package name, ``packages``, ``packages.conda`` and
   ``removed`` always present, ``sha256``/``md5``/``legacy_bz2_md5`` as msgpack
   bin, everything else exactly as in repodata.json; named by the sha256 of the
   compressed bytes.
 - shard index: ``info`` values all strings, digests as 32-byte bin.
+- run_exports.json (CEP 12, as conda-index writes it): ``{"info": {"subdir",
+  "version": 1}, "packages": {fn: {"run_exports": {...}}}, "packages.conda": ...}``
+  for every file still served, yanked ones included (the file stays
+  downloadable and the format is never patched). ``{}`` for a package without
+  run_exports; a record that says nothing about them (``run_exports`` absent,
+  indexed before they were read) gets no entry, so clients fall back to reading
+  the package rather than trust an empty answer.
 
-Fields whose value is ``None`` are left out of both forms, and ``run_exports``
-is never written (CEP 12: it lives in run_exports.json).
+Fields whose value is ``None`` are left out of both forms (a record's
+``run_exports: None`` means "the package has none").
 
 Yanking is "pop + list": a filename given in ``removed`` is dropped from
 ``packages*`` even if its record is passed in ``records``, and listed in
 ``removed``, because conda (and older rattler) ignore ``removed`` and would
-still offer a record that is merely listed there.
+still offer a record that is merely listed there. A record passed for a
+removed filename is a yanked file: it still dates the index and keeps its
+run_exports.json entry; a removed filename without a record was deleted.
 """
 
 from __future__ import annotations
@@ -50,6 +60,11 @@ REPODATA_JSON: Final = "repodata.json"
 REPODATA_JSON_ZST: Final = "repodata.json.zst"
 SHARD_INDEX: Final = "repodata_shards.msgpack.zst"
 SHARDS_DIR: Final = "shards"
+RUN_EXPORTS_JSON: Final = "run_exports.json"
+RUN_EXPORTS_JSON_ZST: Final = "run_exports.json.zst"
+RUN_EXPORTS_VERSION: Final = 1  # CEP 12 info.version
+# The keys of a package's run_exports.json (rattler's RunExportsJson), each a list of strings.
+RUN_EXPORTS_KEYS: Final = ("weak", "strong", "noarch", "weak_constrains", "strong_constrains")
 
 # Shards are content-addressed, so they never change once written.
 IMMUTABLE_CACHE_CONTROL: Final = "public, max-age=31536000, immutable"
@@ -85,8 +100,6 @@ _HEX_FIELDS: Final[Mapping[str, int]] = {"sha256": 32, "md5": 16, "legacy_bz2_md
 _HEX_RE: Final[Mapping[int, re.Pattern[str]]] = {
     n: re.compile(f"^[0-9a-f]{{{2 * n}}}$") for n in set(_HEX_FIELDS.values())
 }
-# Never in repodata records (CEP 12/21: run_exports live in run_exports.json).
-_DROPPED_FIELDS: Final = frozenset({"run_exports"})
 _REQUIRED_FIELDS: Final = ("name", "version", "build", "build_number")
 _SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
@@ -105,6 +118,8 @@ class SubdirIndex:
     shard_index: bytes
     # lower-case hex sha256 of the compressed shard bytes -> compressed shard bytes
     shards: Mapping[str, bytes]
+    run_exports_json: bytes
+    run_exports_json_zst: bytes
 
     def shard_key(self, digest_hex: str) -> str:
         """Key of a shard relative to the subdir directory (``shards/<hex>.msgpack.zst``)."""
@@ -131,6 +146,7 @@ def build_subdir_index(
     # normalised name -> (packages, packages.conda, removed) of its shard
     groups: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]] = {}
     newest_ms: int | None = None
+    run_exports: dict[str, dict[str, Any]] = {}  # filename -> run_exports.json entry
 
     for filename in sorted(records):
         record = records[filename]
@@ -139,8 +155,11 @@ def build_subdir_index(
         stamp = _record_time_ms(record)
         if stamp is not None and (newest_ms is None or stamp > newest_ms):
             newest_ms = stamp
+        entry = _run_exports_entry(record)
+        if entry is not None:
+            run_exports[filename] = entry
         if filename in removed_set:
-            continue
+            continue  # yanked: still served, so still in run_exports.json
         is_conda = filename.endswith(".conda")
         (json_conda if is_conda else json_tar)[filename] = clean
         name = normalized_package_name(clean["name"])
@@ -157,22 +176,25 @@ def build_subdir_index(
             # Still gets a shard, so clients that hold the name see it removed.
             group = groups[name] = ({}, {}, [])
         group[2].append(filename)
-    return _render(subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms)
+    return _render(subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms, run_exports)
 
 
 def update_subdir_index(
     subdir: str,
     previous_repodata_json: bytes,
     previous_shard_index: bytes,
+    previous_run_exports_json: bytes,
     changes: Mapping[str, Mapping[str, Any] | None],
     removed: Iterable[str] = (),
 ) -> SubdirIndex:
     """The index after ``changes``, starting from the published one.
 
-    ``changes`` maps each changed filename to its record now, or to None when it
-    is no longer published; those of them in ``removed`` are listed as removed.
-    Only the shards of the changed names are rendered (``shards`` holds just
-    those); every other shard keeps its digest. The files are byte-identical to
+    ``changes`` maps each changed filename to its record now (published or
+    yanked), or to None when it is no longer served; those of them in
+    ``removed`` are listed as removed (a record there is a yanked file). Only
+    the shards of the changed names are rendered (``shards`` holds just those);
+    every other shard keeps its digest, and every other run_exports.json entry
+    is taken from the published file. The files are byte-identical to
     ``build_subdir_index`` over the whole subdir, except that ``created_at``
     never moves back when the newest record goes. Raises InvalidRequest when the
     previous files are not a valid index of ``subdir`` (rebuild in full then).
@@ -180,6 +202,7 @@ def update_subdir_index(
     validate_subdir(subdir)
     json_tar, json_conda, removed_set = _parse_repodata(subdir, previous_repodata_json)
     index_shards, newest_ms = _parse_shard_index(subdir, previous_shard_index)
+    run_exports = _parse_run_exports_json(subdir, previous_run_exports_json)
     removed_now = set(removed)
     touched: set[str] = set()
     for filename in sorted(changes):
@@ -187,16 +210,21 @@ def update_subdir_index(
         json_tar.pop(filename, None)
         json_conda.pop(filename, None)
         removed_set.discard(filename)
+        run_exports.pop(filename, None)
         record = changes[filename]
+        if filename in removed_now:
+            removed_set.add(filename)
         if record is None:
-            if filename in removed_now:
-                removed_set.add(filename)
             continue
         clean = _clean_record(filename, record)
-        (json_conda if filename.endswith(".conda") else json_tar)[filename] = clean
+        entry = _run_exports_entry(record)
+        if entry is not None:
+            run_exports[filename] = entry
         stamp = _record_time_ms(record)
         if stamp is not None and (newest_ms is None or stamp > newest_ms):
             newest_ms = stamp
+        if filename not in removed_now:
+            (json_conda if filename.endswith(".conda") else json_tar)[filename] = clean
 
     # Regroup only the touched names; inserted in filename order, as the full build does
     # (msgpack keeps insertion order).
@@ -218,7 +246,9 @@ def update_subdir_index(
         index_shards.pop(name, None)
         if groups[name] == ({}, {}, []):
             del groups[name]  # nothing left under this name: no shard, as in a full build
-    return _render(subdir, json_tar, json_conda, removed_sorted, groups, index_shards, newest_ms)
+    return _render(
+        subdir, json_tar, json_conda, removed_sorted, groups, index_shards, newest_ms, run_exports
+    )
 
 
 def _render(
@@ -229,9 +259,11 @@ def _render(
     groups: Mapping[str, tuple[dict[str, Any], dict[str, Any], list[str]]],
     kept_shards: Mapping[str, bytes],
     newest_ms: int | None,
+    run_exports: Mapping[str, dict[str, Any]],
 ) -> SubdirIndex:
     """Serialise and compress: ``groups`` are rendered as shards, ``kept_shards`` (name ->
-    digest) are referenced as they are."""
+    digest) are referenced as they are; ``run_exports`` (filename -> entry) is
+    run_exports.json."""
     repodata: dict[str, Any] = {
         "info": {"subdir": subdir},
         "packages": json_tar,
@@ -268,16 +300,27 @@ def _render(
     info = {key: info[key] for key in sorted(info)}
     shard_index = shard_cctx.compress(_packb({"info": info, "shards": index_shards, "version": 1}))
 
-    repodata_cctx = zstandard.ZstdCompressor(
-        level=repodata_zstd_level(len(repodata_json)), write_content_size=True
-    )
+    run_exports_doc = {
+        "info": {"subdir": subdir, "version": RUN_EXPORTS_VERSION},
+        "packages": {f: e for f, e in run_exports.items() if not f.endswith(".conda")},
+        "packages.conda": {f: e for f, e in run_exports.items() if f.endswith(".conda")},
+    }
+    # conda-index's json_dumps: compact, keys sorted.
+    run_exports_json = json.dumps(run_exports_doc, separators=(",", ":"), sort_keys=True).encode()
     return SubdirIndex(
         subdir=subdir,
         repodata_json=repodata_json,
-        repodata_json_zst=repodata_cctx.compress(repodata_json),
+        repodata_json_zst=_compress_json(repodata_json),
         shard_index=shard_index,
         shards=shards,
+        run_exports_json=run_exports_json,
+        run_exports_json_zst=_compress_json(run_exports_json),
     )
+
+
+def _compress_json(data: bytes) -> bytes:
+    cctx = zstandard.ZstdCompressor(level=repodata_zstd_level(len(data)), write_content_size=True)
+    return cctx.compress(data)
 
 
 def empty_subdir_index(subdir: str) -> SubdirIndex:
@@ -307,7 +350,7 @@ def decode_shard(data: bytes) -> dict[str, Any]:
 
 
 def _clean_record(filename: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """A key-sorted copy of ``record`` without run_exports, checked against ``filename``."""
+    """A key-sorted copy of ``record`` without None values, checked against ``filename``."""
     parsed = parse_package_filename(filename)
     for field in _REQUIRED_FIELDS:
         if record.get(field) is None:
@@ -333,11 +376,39 @@ def _clean_record(filename: str, record: Mapping[str, Any]) -> dict[str, Any]:
                 f"{filename}: {field} must be {2 * size} lower-case hex digits",
                 code="invalid-record",
             )
+    run_exports = record.get("run_exports")
+    if run_exports is not None and not _is_run_exports(run_exports):
+        # rattler refuses the whole repodata.json over one malformed record.
+        raise InvalidRequest(
+            f"{filename}: run_exports must map {', '.join(RUN_EXPORTS_KEYS)} to lists of strings",
+            code="invalid-record",
+        )
     return {
         key: value if type(value) in _SCALAR_TYPES else _canonical(value)
         for key, value in sorted(record.items())
-        if value is not None and key not in _DROPPED_FIELDS
+        if value is not None
     }
+
+
+def _is_run_exports(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        key in RUN_EXPORTS_KEYS
+        and isinstance(specs, list)
+        and all(isinstance(spec, str) for spec in specs)
+        for key, specs in value.items()
+    )
+
+
+def _run_exports_entry(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The run_exports.json entry of a record (``{}`` for none), or None when unknown.
+
+    A record without the key was stored before run_exports were read: leaving it
+    out of run_exports.json lets clients read the package instead.
+    """
+    if "run_exports" not in record:
+        return None
+    value = record["run_exports"]
+    return {"run_exports": _canonical(value) if value is not None else {}}
 
 
 def _canonical(value: Any) -> Any:
@@ -394,6 +465,29 @@ def _parse_repodata(subdir: str, data: bytes) -> tuple[dict[str, Any], dict[str,
     if not ok:
         raise InvalidRequest(f"not a repodata.json of {subdir}", code="invalid-repodata")
     return doc["packages"], doc["packages.conda"], set(doc.get("removed", []))
+
+
+def _parse_run_exports_json(subdir: str, data: bytes) -> dict[str, dict[str, Any]]:
+    """filename -> entry of a run_exports.json we wrote."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(
+            f"run_exports.json is not JSON: {exc}", code="invalid-run-exports-json"
+        ) from exc
+    ok = (
+        isinstance(doc, dict)
+        and doc.get("info") == {"subdir": subdir, "version": RUN_EXPORTS_VERSION}
+        and isinstance(doc.get("packages"), dict)
+        and isinstance(doc.get("packages.conda"), dict)
+        and all(
+            isinstance(entry, dict) and _is_run_exports(entry.get("run_exports"))
+            for entry in (*doc["packages"].values(), *doc["packages.conda"].values())
+        )
+    )
+    if not ok:
+        raise InvalidRequest(f"not a run_exports.json of {subdir}", code="invalid-run-exports-json")
+    return {**doc["packages"], **doc["packages.conda"]}
 
 
 def _parse_shard_index(subdir: str, data: bytes) -> tuple[dict[str, bytes], int | None]:

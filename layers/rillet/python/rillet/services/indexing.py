@@ -73,7 +73,8 @@ def write_index(
     """Publish ``index`` so that readers never see a reference to a missing object.
 
     Order matters: content-addressed shards first (put-if-absent, immutable),
-    then repodata.json(.zst), then the shard index that points at the shards.
+    then run_exports.json(.zst) (so a record a reader sees has its entry), then
+    repodata.json(.zst), then the shard index that points at the shards.
     The mutable files are written conditionally on the ETag the index was built
     from (``etags``, by file name; looked up when not given), so a stale
     concurrent writer fails instead of rolling the index back. Unchanged files
@@ -100,6 +101,8 @@ def write_index(
         return WriteStats(objects, written_bytes, tuple(keys), halted=True)
 
     pointers = (
+        (repodata.RUN_EXPORTS_JSON, index.run_exports_json, JSON),
+        (repodata.RUN_EXPORTS_JSON_ZST, index.run_exports_json_zst, OCTET),
         (repodata.REPODATA_JSON, index.repodata_json, JSON),
         (repodata.REPODATA_JSON_ZST, index.repodata_json_zst, OCTET),
         (repodata.SHARD_INDEX, index.shard_index, OCTET),
@@ -279,23 +282,29 @@ def _incremental(
     """The index after ``filenames`` changed, from the published one; None to read in full."""
     published = {
         name: store.read(index_object_key(channel, subdir, name))
-        for name in (repodata.REPODATA_JSON, repodata.SHARD_INDEX)
+        for name in (repodata.REPODATA_JSON, repodata.SHARD_INDEX, repodata.RUN_EXPORTS_JSON)
     }
     base, shard_index = published[repodata.REPODATA_JSON], published[repodata.SHARD_INDEX]
-    if base is None or shard_index is None:
-        return None  # a subdir's first index
+    run_exports = published[repodata.RUN_EXPORTS_JSON]
+    if base is None or shard_index is None or run_exports is None:
+        return None  # a subdir's first index (or one indexed before run_exports.json)
     changed = catalog.changed_contents(channel, subdir, filenames)
     try:
         index = repodata.update_subdir_index(
             subdir,
             base[0],
             shard_index[0],
+            run_exports[0],
             {f: changed.records.get(f) for f in filenames},
             changed.removed,
         )
     except InvalidRequest as exc:
-        if exc.code not in ("invalid-repodata", "invalid-shard-index"):
+        if exc.code not in ("invalid-repodata", "invalid-shard-index", "invalid-run-exports-json"):
             raise  # a bad record: a full rebuild would refuse it as well
         logger.warning("published index unusable, rebuilding in full", extra={"reason": str(exc)})
         return None
-    return index, {repodata.REPODATA_JSON: base[1], repodata.SHARD_INDEX: shard_index[1]}
+    return index, {
+        repodata.REPODATA_JSON: base[1],
+        repodata.SHARD_INDEX: shard_index[1],
+        repodata.RUN_EXPORTS_JSON: run_exports[1],
+    }

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from rillet.core.accounts import AuditEvent
-from rillet.core.errors import Forbidden
+from rillet.core.errors import Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import package_object_key
-from rillet.core.models import StoredPackage, Upload, UploadStatus
+from rillet.core.models import StoredPackage, Upload, UploadStatus, Yank, validate_yank_reason
 from rillet.core.names import validate_subdir
 from rillet.core.package import Limits, inspect_package
 from rillet.core.policy import Action, Principal, allowed, require_publish
@@ -158,6 +159,101 @@ def delete_package(
             incarnation=target.incarnation,
         )
     )
+
+
+@dataclass(frozen=True)
+class YankOutcome:
+    package: StoredPackage
+    changed: bool  # False: it already was in the asked state (nothing changed, no rebuild)
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.package
+        return {
+            "subdir": p.subdir,
+            "filename": p.filename,
+            "sha256": p.sha256,
+            "yanked": p.yank.to_json() if p.yank else None,
+            "changed": self.changed,
+        }
+
+
+def yank_package(
+    catalog: Catalog,
+    directory: Directory,
+    queue: ReindexQueue,
+    audit: AuditLog,
+    principal: Principal | None,
+    channel: str,
+    subdir: str,
+    filename: str,
+    body: Mapping[str, Any],
+    *,
+    now_ms: int,
+    now_iso: str,
+) -> YankOutcome:
+    """List a file as removed in the index (clients stop solving to it) but keep serving it.
+
+    Idempotent: yanking a yanked file changes nothing (its first reason stays).
+    Raises InvalidRequest (``invalid-reason``), Unauthenticated, Forbidden, NotFound.
+    """
+    actor = require_principal(principal)
+    target, _ = authorize(catalog, directory, actor, channel, Action.YANK_PACKAGE)
+    validate_subdir(subdir)
+    unknown = set(body) - {"reason"}
+    if unknown:
+        raise InvalidRequest(f"unknown field(s): {', '.join(sorted(unknown))}")
+    reason = validate_yank_reason(body.get("reason"))
+    seq = catalog.yank_package(channel, subdir, filename, Yank(reason, actor.user, now_iso), now_ms)
+    event = AuditEvent(
+        channel, now_iso, actor.user, "package.yank", {"reason": reason}, target.incarnation
+    )
+    return _yank_changed(catalog, queue, audit, event, subdir, filename, seq)
+
+
+def unyank_package(
+    catalog: Catalog,
+    directory: Directory,
+    queue: ReindexQueue,
+    audit: AuditLog,
+    principal: Principal | None,
+    channel: str,
+    subdir: str,
+    filename: str,
+    *,
+    now_ms: int,
+    now_iso: str,
+) -> YankOutcome:
+    """Offer a yanked file to solvers again; a no-op (``changed: false``) if it was not
+    yanked. Raises Unauthenticated, Forbidden, NotFound."""
+    actor = require_principal(principal)
+    target, _ = authorize(catalog, directory, actor, channel, Action.YANK_PACKAGE)
+    validate_subdir(subdir)
+    seq = catalog.unyank_package(channel, subdir, filename, now_ms)
+    event = AuditEvent(channel, now_iso, actor.user, "package.unyank", {}, target.incarnation)
+    return _yank_changed(catalog, queue, audit, event, subdir, filename, seq)
+
+
+def _yank_changed(
+    catalog: Catalog,
+    queue: ReindexQueue,
+    audit: AuditLog,
+    event: AuditEvent,
+    subdir: str,
+    filename: str,
+    seq: int | None,
+) -> YankOutcome:
+    """Queue the rebuild and audit ``event`` if the yank state changed (``seq``)."""
+    channel = event.channel
+    package = catalog.get_package(channel, subdir, filename)
+    if package is None:  # deleted meanwhile
+        raise NotFound(
+            f"no package {subdir}/{filename} in channel {channel}", code="package-not-found"
+        )
+    if seq is not None:
+        queue.request_reindex(channel, subdir, seq, incarnation=event.incarnation)
+        details = {"subdir": subdir, "filename": filename, "sha256": package.sha256}
+        audit.append(replace(event, details={**details, **event.details}))
+    return YankOutcome(package, changed=seq is not None)
 
 
 def list_packages(
