@@ -34,6 +34,12 @@ class StageConfig:
     removal: str = "retain"
     tracing: bool = True
     alarm_email: str | None = None
+    # Reserved concurrency of the queue consumers (0: none reserved). It keeps a burst of
+    # uploads or rebuilds from taking the account's concurrency from the api function,
+    # and caps the load they put on DynamoDB, S3 and the edge store.
+    validate_concurrency: int = 10
+    reindex_concurrency: int = 4
+    edge_sync_concurrency: int = 2
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -48,6 +54,12 @@ class StageConfig:
             raise ConfigError("max_package_bytes must be positive")
         if self.log_retention_days not in _RETENTION:
             raise ConfigError(f"log_retention_days must be one of {sorted(_RETENTION)}")
+        for key in ("validate_concurrency", "reindex_concurrency"):
+            # The SQS trigger's maximum concurrency (set to the same) is at least 2.
+            if getattr(self, key) < 0 or getattr(self, key) == 1:
+                raise ConfigError(f"{key} must be 0 (none reserved) or at least 2")
+        if self.edge_sync_concurrency < 0:
+            raise ConfigError("edge_sync_concurrency must be 0 (none reserved) or more")
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -74,6 +86,11 @@ class StageConfig:
             removal=_value(get, "removal", str, d.removal),
             tracing=_value(get, "tracing", _boolean, d.tracing),
             alarm_email=_value(get, "alarm_email", str, None),
+            validate_concurrency=_value(get, "validate_concurrency", int, d.validate_concurrency),
+            reindex_concurrency=_value(get, "reindex_concurrency", int, d.reindex_concurrency),
+            edge_sync_concurrency=_value(
+                get, "edge_sync_concurrency", int, d.edge_sync_concurrency
+            ),
         )
 
 

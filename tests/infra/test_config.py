@@ -51,6 +51,9 @@ def test_cli_strings_are_parsed() -> None:
         {"max_package_bytes": "0"},
         {"max_package_bytes": "lots"},
         {"log_retention_days": "10"},  # not a period CloudWatch Logs offers
+        {"reindex_concurrency": "1"},  # an SQS trigger's maximum concurrency is at least 2
+        {"validate_concurrency": "-1"},
+        {"edge_sync_concurrency": "many"},
     ],
 )
 def test_bad_context_is_refused(context: dict[str, Any]) -> None:
@@ -61,3 +64,15 @@ def test_bad_context_is_refused(context: dict[str, Any]) -> None:
 def test_custom_domain_with_a_us_east_1_certificate() -> None:
     config = _config(domain_name="conda.example.org", certificate_arn=CERT)
     assert config.domain_name == "conda.example.org"
+
+
+def test_reserved_concurrency_of_the_queue_consumers() -> None:
+    defaults = _config()
+    assert (
+        defaults.validate_concurrency,
+        defaults.reindex_concurrency,
+        defaults.edge_sync_concurrency,
+    ) == (10, 4, 2)
+    config = _config(validate_concurrency="0", reindex_concurrency="8", edge_sync_concurrency="1")
+    assert (config.validate_concurrency, config.reindex_concurrency) == (0, 8)
+    assert config.edge_sync_concurrency == 1
