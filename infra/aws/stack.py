@@ -116,6 +116,7 @@ class RilletStack(Stack):
             description="aws secretsmanager get-secret-value --secret-id <this>",
         )
         CfnOutput(self, "DistributionDomainName", value=self.cdn.distribution.domain_name)
+        CfnOutput(self, "DistributionId", value=self.cdn.distribution.distribution_id)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
 
     def _triggers(self, config: StageConfig) -> None:

@@ -622,6 +622,7 @@ def test_outputs_name_the_channel_url_api_url_and_secret(synthesis: Synthesis) -
     distribution_id = synthesis.logical_id(synthesis.stack.cdn.distribution)
     assert _refs(outputs["ChannelUrl"]["Value"]) == {distribution_id}
     assert outputs["ApiUrl"]["Value"]["Fn::Join"][1][-1] == "/api"
+    assert _refs(outputs["DistributionId"]["Value"]) == {distribution_id}
     assert _refs(outputs["AdminTokenSecretArn"]["Value"]) == {
         synthesis.logical_id(synthesis.stack.admin_token)
     }
