@@ -48,7 +48,7 @@ class Cdn(Construct):
         self.edge_store = cloudfront.KeyValueStore(
             self,
             "EdgeStore",
-            key_value_store_name=f"{global_name}-edge",
+            key_value_store_name=config.edge_store_name or f"{global_name}-edge",
             comment="rillet: channel visibility and read-token hashes",
         )
         viewer_request = cloudfront.Function(

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from rillet.runtime import settings
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_KVS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _REMOVAL = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
 T = TypeVar("T")
 
@@ -40,6 +41,9 @@ class StageConfig:
     validate_concurrency: int = 10
     reindex_concurrency: int = 4
     edge_sync_concurrency: int = 2
+    # The edge store's name; by default <stack>-<region>-edge. Only to keep the store of a
+    # stage deployed before names carried the region (docs/deploy.md, Upgrading).
+    edge_store_name: str | None = None
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -60,6 +64,8 @@ class StageConfig:
                 raise ConfigError(f"{key} must be 0 (none reserved) or at least 2")
         if self.edge_sync_concurrency < 0:
             raise ConfigError("edge_sync_concurrency must be 0 (none reserved) or more")
+        if self.edge_store_name is not None and not _KVS_NAME.match(self.edge_store_name):
+            raise ConfigError(f"edge_store_name must match {_KVS_NAME.pattern}")
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -91,6 +97,7 @@ class StageConfig:
             edge_sync_concurrency=_value(
                 get, "edge_sync_concurrency", int, d.edge_sync_concurrency
             ),
+            edge_store_name=_value(get, "edge_store_name", str, None),
         )
 
 

@@ -54,6 +54,7 @@ def test_cli_strings_are_parsed() -> None:
         {"reindex_concurrency": "1"},  # an SQS trigger's maximum concurrency is at least 2
         {"validate_concurrency": "-1"},
         {"edge_sync_concurrency": "many"},
+        {"edge_store_name": "rillet prod"},  # CloudFront allows letters, digits, - and _
     ],
 )
 def test_bad_context_is_refused(context: dict[str, Any]) -> None:
@@ -76,3 +77,9 @@ def test_reserved_concurrency_of_the_queue_consumers() -> None:
     config = _config(validate_concurrency="0", reindex_concurrency="8", edge_sync_concurrency="1")
     assert (config.validate_concurrency, config.reindex_concurrency) == (0, 8)
     assert config.edge_sync_concurrency == 1
+
+
+def test_an_existing_edge_store_name_can_be_kept() -> None:
+    assert _config().edge_store_name is None  # <stack>-<region>-edge
+    kept = _config(edge_store_name="RilletprodCdnEdgeStoreE7F082F1")
+    assert kept.edge_store_name == "RilletprodCdnEdgeStoreE7F082F1"

@@ -613,6 +613,8 @@ def test_the_same_stage_can_run_in_two_regions(synthesis: Synthesis) -> None:
         for part in path:
             value = value[part]
         assert {"Ref": "AWS::Region"} in value["Fn::Join"][1], logical_id
+        # A fixed name must not outlive the stack, or the next deployment collides with it.
+        assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
         seen += 1
     assert seen >= 5  # the store, the function, two cache policies, the access control
 
