@@ -6,6 +6,7 @@ memory; the container's clock is injected, so the test moves time instead of wai
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,7 +38,7 @@ class ManualClock(wiring.Clock):
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     for name, value in {
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -45,14 +46,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        # Tokens other than the admin token are looked up as API keys.
-        boto3.client("dynamodb", region_name=REGION).create_table(**schema.table_definition("t"))
-        yield boto3.client("secretsmanager", region_name=REGION)
+        # Tokens other than the admin token are looked up as API keys. Unique names: a
+        # mock already running in this process (other suites) shares its state with ours.
+        table = f"admin-token-{secrets.token_hex(4)}"
+        boto3.client("dynamodb", region_name=REGION).create_table(**schema.table_definition(table))
+        yield boto3.client("secretsmanager", region_name=REGION), table
 
 
-def _container(secret_arn: str, clock: ManualClock) -> wiring.Container:
+def _container(table: str, secret_arn: str, clock: ManualClock) -> wiring.Container:
     settings = Settings(
-        table_name="t",
+        table_name=table,
         channels_bucket="c",
         staging_bucket="s",
         reindex_queue_url="q",
@@ -70,13 +73,14 @@ def _is_admin(container: wiring.Container, token: str) -> bool:
     return principal is not None and principal.superuser
 
 
-def test_a_rotated_admin_token_is_used_after_the_max_age(aws: Any) -> None:
-    arn = aws.create_secret(Name="admin", SecretString=OLD)["ARN"]
+def test_a_rotated_admin_token_is_used_after_the_max_age(aws: tuple[Any, str]) -> None:
+    client, table = aws
+    arn = client.create_secret(Name=f"admin-{secrets.token_hex(4)}", SecretString=OLD)["ARN"]
     clock = ManualClock()
-    container = _container(arn, clock)
+    container = _container(table, arn, clock)
     assert container.admin_token == OLD
 
-    aws.put_secret_value(SecretId=arn, SecretString=NEW)
+    client.put_secret_value(SecretId=arn, SecretString=NEW)
     clock.t += wiring.ADMIN_TOKEN_MAX_AGE_S - 1
     assert container.admin_token == OLD  # still within the stated time
 
@@ -115,9 +119,9 @@ def test_a_failed_refresh_keeps_the_last_token_and_retries_soon() -> None:
     assert secret.get() == NEW
 
 
-def test_without_any_value_the_read_is_unavailable(aws: Any) -> None:
+def test_without_any_value_the_read_is_unavailable(aws: tuple[Any, str]) -> None:
     container = _container(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone", ManualClock()
+        aws[1], "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone", ManualClock()
     )
     with pytest.raises(Unavailable):
         _ = container.admin_token
