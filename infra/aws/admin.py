@@ -12,12 +12,12 @@ from infra.aws.nag import acknowledge
 class AdminToken(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig) -> None:
         super().__init__(scope, id)
-        self.name = f"rillet/{config.stage}/admin-token"
         self.secret = secretsmanager.Secret(
             self,
             "Secret",
-            # A fixed name so operators can find it: docs/deploy.md reads it with the CLI.
-            secret_name=self.name,
+            # No fixed name: a retained secret from a destroyed stack would make the next
+            # deployment of the stage fail on the name. The AdminTokenSecretArn output
+            # finds it (docs/deploy.md).
             description="Rillet bootstrap admin token (Authorization: Bearer <token>)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=48, exclude_punctuation=True

@@ -8,7 +8,7 @@ edge_sync function keeps in step with DynamoDB.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -42,8 +42,14 @@ class Cdn(Construct):
         api_domain_name: str,
     ) -> None:
         super().__init__(scope, id)
+        # CloudFront names are global to the account: with the region in them the same
+        # stage can be deployed in two regions (the generated defaults would collide).
+        global_name = f"{Stack.of(self).stack_name}-{Aws.REGION}"
         self.edge_store = cloudfront.KeyValueStore(
-            self, "EdgeStore", comment="rillet: channel visibility and read-token hashes"
+            self,
+            "EdgeStore",
+            key_value_store_name=config.edge_store_name or f"{global_name}-edge",
+            comment="rillet: channel visibility and read-token hashes",
         )
         viewer_request = cloudfront.Function(
             self,
@@ -62,6 +68,9 @@ class Cdn(Construct):
         # as fatal rather than "not there".
         bucket = origins.S3BucketOrigin.with_origin_access_control(
             channels,
+            origin_access_control=cloudfront.S3OriginAccessControl(
+                self, "ChannelsAccess", origin_access_control_name=f"{global_name}-channels"
+            ),
             origin_access_levels=[cloudfront.AccessLevel.READ, cloudfront.AccessLevel.LIST],
         )
         self.immutable_policy = cloudfront.CachePolicy(

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from rillet.runtime import settings
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_KVS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _REMOVAL = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
 T = TypeVar("T")
 
@@ -34,6 +35,15 @@ class StageConfig:
     removal: str = "retain"
     tracing: bool = True
     alarm_email: str | None = None
+    # Reserved concurrency of the queue consumers (0: none reserved). It keeps a burst of
+    # uploads or rebuilds from taking the account's concurrency from the api function,
+    # and caps the load they put on DynamoDB, S3 and the edge store.
+    validate_concurrency: int = 10
+    reindex_concurrency: int = 4
+    edge_sync_concurrency: int = 2
+    # The edge store's name; by default <stack>-<region>-edge. Only to keep the store of a
+    # stage deployed before names carried the region (docs/deploy.md, Upgrading).
+    edge_store_name: str | None = None
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -48,6 +58,14 @@ class StageConfig:
             raise ConfigError("max_package_bytes must be positive")
         if self.log_retention_days not in _RETENTION:
             raise ConfigError(f"log_retention_days must be one of {sorted(_RETENTION)}")
+        for key in ("validate_concurrency", "reindex_concurrency"):
+            # The SQS trigger's maximum concurrency (set to the same) is at least 2.
+            if getattr(self, key) < 0 or getattr(self, key) == 1:
+                raise ConfigError(f"{key} must be 0 (none reserved) or at least 2")
+        if self.edge_sync_concurrency < 0:
+            raise ConfigError("edge_sync_concurrency must be 0 (none reserved) or more")
+        if self.edge_store_name is not None and not _KVS_NAME.match(self.edge_store_name):
+            raise ConfigError(f"edge_store_name must match {_KVS_NAME.pattern}")
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -74,6 +92,12 @@ class StageConfig:
             removal=_value(get, "removal", str, d.removal),
             tracing=_value(get, "tracing", _boolean, d.tracing),
             alarm_email=_value(get, "alarm_email", str, None),
+            validate_concurrency=_value(get, "validate_concurrency", int, d.validate_concurrency),
+            reindex_concurrency=_value(get, "reindex_concurrency", int, d.reindex_concurrency),
+            edge_sync_concurrency=_value(
+                get, "edge_sync_concurrency", int, d.edge_sync_concurrency
+            ),
+            edge_store_name=_value(get, "edge_store_name", str, None),
         )
 
 

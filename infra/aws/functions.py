@@ -40,7 +40,14 @@ class FunctionSpec:
 API = FunctionSpec("api", "Rillet control plane behind the HTTP API", 1024, Duration.seconds(29))
 # Streams up to max_package_bytes once (size, sha256, md5), then copies it into place.
 VALIDATE = FunctionSpec("validate", "Validate and record staged uploads", 1024, Duration.minutes(5))
-REINDEX = FunctionSpec("reindex", "Rebuild one subdir's index", 1024, Duration.minutes(2))
+# Sized for a subdir of 100k records (docs/deploy.md, "Reindex sizing"). One message per
+# invocation: the worst message is the settle wait plus a full rebuild, estimated on AWS at
+# REINDEX_REBUILD_BUDGET (5,000 shard writes, 69 Query pages, ~22 s of compute measured
+# locally); the timeout leaves room above that. 2 GB: a whole vCPU for the single-threaded
+# JSON work (1,769 MB buys one), and over twice the ~0.6-0.9 GB a 100k rebuild holds.
+REINDEX = FunctionSpec("reindex", "Rebuild one subdir's index", 2048, Duration.minutes(5))
+REINDEX_BATCH_SIZE = 1
+REINDEX_REBUILD_BUDGET = Duration.minutes(3)
 EDGE_SYNC = FunctionSpec(
     "edge_sync", "Mirror channel access into the edge KeyValueStore", 256, Duration.minutes(1)
 )
@@ -58,6 +65,12 @@ class Functions(Construct):
         specs: tuple[FunctionSpec, ...] = SPECS,
     ) -> None:
         super().__init__(scope, id)
+        # The queue consumers' reserved concurrency (StageConfig; 0 reserves none).
+        self.reserved = {
+            VALIDATE.name: config.validate_concurrency,
+            REINDEX.name: config.reindex_concurrency,
+            EDGE_SYNC.name: config.edge_sync_concurrency,
+        }
         architecture = ARCHITECTURES[_built_deps_architecture()]
 
         def layer(id: str, directory: Path, description: str) -> lambda_.LayerVersion:
@@ -128,6 +141,7 @@ class Functions(Construct):
             layers=layers,
             memory_size=spec.memory_mb,
             timeout=spec.timeout,
+            reserved_concurrent_executions=self.reserved.get(spec.name) or None,
             environment=dict(environment),
             role=role,
             log_group=log_group,

@@ -18,7 +18,7 @@ from infra.aws.admin import AdminToken
 from infra.aws.api import HttpApi
 from infra.aws.cdn import Cdn
 from infra.aws.config import StageConfig
-from infra.aws.functions import API, EDGE_SYNC, REINDEX, VALIDATE, Functions
+from infra.aws.functions import API, EDGE_SYNC, REINDEX, REINDEX_BATCH_SIZE, VALIDATE, Functions
 from infra.aws.monitoring import Monitoring
 from infra.aws.nag import acknowledge, acknowledge_arn_wildcard
 from infra.aws.queues import Queues
@@ -66,6 +66,7 @@ class RilletStack(Stack):
                 s.REINDEX_QUEUE_URL: self.queues.reindex.queue_url,
                 s.ADMIN_TOKEN_SECRET: self.admin_token.secret_arn,
                 s.MAX_PACKAGE_BYTES: str(config.max_package_bytes),
+                s.STAGE: config.stage,
             },
         )
         self.http_api = HttpApi(self, "HttpApi", config=config, handler=self.functions[API.name])
@@ -84,18 +85,25 @@ class RilletStack(Stack):
         self.functions[EDGE_SYNC.name].add_environment(
             s.EDGE_KVS_ARN, self.cdn.edge_store.key_value_store_arn
         )
-        self._triggers()
+        self._triggers(config)
         self._grants()
         monitoring = Monitoring(
             self,
             "Monitoring",
             config=config,
             functions=list(self.functions.items()),
+            work_queues=[
+                (VALIDATE.name, self.queues.validate),
+                (REINDEX.name, self.queues.reindex),
+            ],
             dead_letter_queues=[
                 (VALIDATE.name, self.queues.validate_dlq),
                 (REINDEX.name, self.queues.reindex_dlq),
                 (EDGE_SYNC.name, self.queues.edge_sync_dlq),
             ],
+            stream_consumer=self.functions[EDGE_SYNC.name],
+            http_api=self.http_api.api,
+            distribution=self.cdn.distribution,
         )
 
         url = self.cdn.public_url
@@ -103,24 +111,33 @@ class RilletStack(Stack):
         CfnOutput(self, "ApiUrl", value=f"{url}/api", description="Control plane")
         CfnOutput(
             self,
-            "AdminTokenSecretName",
-            value=admin.name,
+            "AdminTokenSecretArn",
+            value=self.admin_token.secret_arn,
             description="aws secretsmanager get-secret-value --secret-id <this>",
         )
         CfnOutput(self, "DistributionDomainName", value=self.cdn.distribution.domain_name)
+        CfnOutput(self, "DistributionId", value=self.cdn.distribution.distribution_id)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
 
-    def _triggers(self) -> None:
+    def _triggers(self, config: StageConfig) -> None:
         # Each reports partial batch failures: a bad message is retried on its own and
         # reaches its dead-letter queue without holding back the rest of the batch.
+        # The pollers never run more copies than are reserved (maximum concurrency):
+        # a throttled SQS delivery would count as a receive and push messages to the DLQ.
         self.functions[VALIDATE.name].add_event_source(
             sources.SqsEventSource(
-                self.queues.validate, batch_size=4, report_batch_item_failures=True
+                self.queues.validate,
+                batch_size=4,
+                report_batch_item_failures=True,
+                max_concurrency=config.validate_concurrency or None,
             )
         )
         self.functions[REINDEX.name].add_event_source(
             sources.SqsEventSource(
-                self.queues.reindex, batch_size=10, report_batch_item_failures=True
+                self.queues.reindex,
+                batch_size=REINDEX_BATCH_SIZE,
+                report_batch_item_failures=True,
+                max_concurrency=config.reindex_concurrency or None,
             )
         )
         # Order matters per key (a grant added, then revoked): one batch per shard at a

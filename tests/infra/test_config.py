@@ -51,6 +51,10 @@ def test_cli_strings_are_parsed() -> None:
         {"max_package_bytes": "0"},
         {"max_package_bytes": "lots"},
         {"log_retention_days": "10"},  # not a period CloudWatch Logs offers
+        {"reindex_concurrency": "1"},  # an SQS trigger's maximum concurrency is at least 2
+        {"validate_concurrency": "-1"},
+        {"edge_sync_concurrency": "many"},
+        {"edge_store_name": "rillet prod"},  # CloudFront allows letters, digits, - and _
     ],
 )
 def test_bad_context_is_refused(context: dict[str, Any]) -> None:
@@ -61,3 +65,21 @@ def test_bad_context_is_refused(context: dict[str, Any]) -> None:
 def test_custom_domain_with_a_us_east_1_certificate() -> None:
     config = _config(domain_name="conda.example.org", certificate_arn=CERT)
     assert config.domain_name == "conda.example.org"
+
+
+def test_reserved_concurrency_of_the_queue_consumers() -> None:
+    defaults = _config()
+    assert (
+        defaults.validate_concurrency,
+        defaults.reindex_concurrency,
+        defaults.edge_sync_concurrency,
+    ) == (10, 4, 2)
+    config = _config(validate_concurrency="0", reindex_concurrency="8", edge_sync_concurrency="1")
+    assert (config.validate_concurrency, config.reindex_concurrency) == (0, 8)
+    assert config.edge_sync_concurrency == 1
+
+
+def test_an_existing_edge_store_name_can_be_kept() -> None:
+    assert _config().edge_store_name is None  # <stack>-<region>-edge
+    kept = _config(edge_store_name="RilletprodCdnEdgeStoreE7F082F1")
+    assert kept.edge_store_name == "RilletprodCdnEdgeStoreE7F082F1"

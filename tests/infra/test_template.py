@@ -9,11 +9,11 @@ from aws_cdk import aws_cloudfront as cloudfront
 
 from infra.aws import build_layer
 from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST
-from infra.aws.functions import SPECS
+from infra.aws.functions import REINDEX_REBUILD_BUDGET, SPECS
 from rillet.adapters import schema
 from rillet.core import layout, repodata
-from rillet.runtime import settings
-from tests.infra.conftest import ROOT, Synthesis
+from rillet.runtime import observability, settings
+from tests.infra.conftest import CONTEXT, ROOT, Synthesis
 
 ALL_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
 
@@ -236,7 +236,8 @@ def test_queue_triggers_outlast_their_function_and_report_item_failures(
         seen.add(source)
         (function_id,) = _refs(props["FunctionName"])
         timeout = synthesis.resources[function_id]["Properties"]["Timeout"]
-        assert synthesis.resources[source]["Properties"]["VisibilityTimeout"] > timeout
+        # AWS's guidance for SQS triggers: at least six times the function timeout.
+        assert synthesis.resources[source]["Properties"]["VisibilityTimeout"] >= 6 * timeout
     assert seen == set(queues), "a queue has no consumer"
 
 
@@ -420,21 +421,202 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
 # Operations ----------------------------------------------------------------------------
 
 
-def test_alarms_cover_dead_letters_errors_and_throttles(synthesis: Synthesis) -> None:
-    alarms = [a["Properties"] for a in synthesis.of_type("AWS::CloudWatch::Alarm").values()]
-    watched = {
-        (a["MetricName"], _refs(a.get("Dimensions", [])).pop())
-        for a in alarms
-        if a.get("Dimensions")
-    }
+def _alarms(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
+    return {k: v["Properties"] for k, v in synthesis.of_type("AWS::CloudWatch::Alarm").items()}
+
+
+def _watched(synthesis: Synthesis) -> set[tuple[str, str, str]]:
+    """(namespace, metric, what it is dimensioned by) of every single-metric alarm."""
+    watched = set()
+    for alarm in _alarms(synthesis).values():
+        if "MetricName" not in alarm:
+            continue
+        (dimension,) = alarm["Dimensions"]
+        target = _refs(dimension["Value"]) or {dimension["Value"]}
+        watched.add((alarm["Namespace"], alarm["MetricName"], target.pop()))
+    return watched
+
+
+def test_alarms_cover_dead_letters_queues_functions_the_stream_and_the_api(
+    synthesis: Synthesis,
+) -> None:
+    watched = _watched(synthesis)
     for spec in SPECS:
         function_id, _ = _function(synthesis, spec.name)
-        assert ("Errors", function_id) in watched, spec.name
-        assert ("Throttles", function_id) in watched, spec.name
+        assert ("AWS/Lambda", "Errors", function_id) in watched, spec.name
+        assert ("AWS/Lambda", "Throttles", function_id) in watched, spec.name
     queues = synthesis.stack.queues
     for dlq in (queues.validate_dlq, queues.reindex_dlq, queues.edge_sync_dlq):
-        assert ("ApproximateNumberOfMessagesVisible", synthesis.logical_id(dlq)) in watched
-    assert all(a["AlarmActions"] for a in alarms)
+        assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", synthesis.logical_id(dlq)) in (
+            watched
+        )
+    for queue in (queues.validate, queues.reindex):
+        assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", synthesis.logical_id(queue)) in (
+            watched
+        )
+    edge_sync_id, _ = _function(synthesis, "edge_sync")
+    assert ("AWS/Lambda", "IteratorAge", edge_sync_id) in watched
+    api_id = synthesis.logical_id(synthesis.stack.http_api.api)
+    assert ("AWS/ApiGateway", "5xx", api_id) in watched
+    topic_id = synthesis.logical_id(synthesis.stack.node.find_child("Monitoring").topic)
+    for name, alarm in _alarms(synthesis).items():
+        assert [_refs(a) for a in alarm["AlarmActions"]] == [{topic_id}], name
+
+
+def test_edge_store_size_alarm_watches_the_metric_edge_sync_publishes(
+    synthesis: Synthesis,
+) -> None:
+    """The contract: namespace Rillet, EdgeStoreBytes, dimensioned by Stage alone."""
+    (alarm,) = (
+        a
+        for a in _alarms(synthesis).values()
+        if a.get("MetricName") == observability.EDGE_STORE_BYTES
+    )
+    assert alarm["Namespace"] == observability.METRICS_NAMESPACE == "Rillet"
+    assert alarm["Dimensions"] == [{"Name": "Stage", "Value": CONTEXT["stage"]}]
+    assert "Unit" not in alarm  # a unit would have to match the published one exactly
+    assert alarm["Statistic"] == "Maximum"
+    assert alarm["Threshold"] <= 0.8 * 5_000_000
+    assert alarm["TreatMissingData"] == "ignore"  # a full store stays in alarm
+    # edge_sync knows which stage it publishes for.
+    for spec in SPECS:
+        _, props = _function(synthesis, spec.name)
+        assert props["Environment"]["Variables"][settings.STAGE] == CONTEXT["stage"]
+
+
+def test_cdn_5xx_alarm_exists_only_where_cloudfront_metrics_are(synthesis: Synthesis) -> None:
+    (name,) = (
+        k
+        for k, a in _alarms(synthesis).items()
+        if any(
+            m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "5xxErrorRate"
+            for m in a.get("Metrics", [])
+        )
+    )
+    resource = synthesis.resources[name]
+    condition = synthesis.template["Conditions"][resource["Condition"]]
+    assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+    metrics = {m["Id"]: m for m in resource["Properties"]["Metrics"]}
+    distribution_id = synthesis.logical_id(synthesis.stack.cdn.distribution)
+    for metric_id in ("errors", "requests"):
+        dimensions = metrics[metric_id]["MetricStat"]["Metric"]["Dimensions"]
+        assert {"Name": "Region", "Value": "Global"} in dimensions
+        assert {"Ref": distribution_id} in [d["Value"] for d in dimensions]
+
+
+def test_cloudwatch_may_publish_to_the_alarm_topic_over_tls_only(synthesis: Synthesis) -> None:
+    """A topic policy replaces SNS's default one: the TLS-only Deny alone locks CloudWatch out."""
+    topic_id = synthesis.logical_id(synthesis.stack.node.find_child("Monitoring").topic)
+    (policy,) = (
+        p["Properties"]
+        for p in synthesis.of_type("AWS::SNS::TopicPolicy").values()
+        if _refs(p["Properties"]["Topics"]) == {topic_id}
+    )
+    statements = policy["PolicyDocument"]["Statement"]
+    assert {
+        "Action": "sns:Publish",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Effect": "Deny",
+        "Principal": "*",
+        "Resource": {"Ref": topic_id},
+        "Sid": "AllowPublishThroughSSLOnly",
+    } in statements
+    (allow,) = (s for s in statements if s["Effect"] == "Allow")
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic_id}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = allow["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert source_arn[-1] == ":alarm:*" and {"Ref": "AWS::AccountId"} in source_arn
+
+
+# Sizing and concurrency ----------------------------------------------------------------
+
+
+def _mapping_of(synthesis: Synthesis, name: str) -> dict[str, Any]:
+    function_id, _ = _function(synthesis, name)
+    (mapping,) = (
+        m["Properties"]
+        for m in synthesis.of_type("AWS::Lambda::EventSourceMapping").values()
+        if _refs(m["Properties"]["FunctionName"]) == {function_id}
+    )
+    return mapping
+
+
+def test_reindex_is_sized_for_a_100k_record_subdir(synthesis: Synthesis) -> None:
+    """Every message of a batch may settle for the longest wait and rebuild in full."""
+    _, props = _function(synthesis, "reindex")
+    batch = _mapping_of(synthesis, "reindex")["BatchSize"]
+    worst_message_s = (
+        settings.DEFAULT_REINDEX_MAX_WAIT_MS / 1000 + REINDEX_REBUILD_BUDGET.to_seconds()
+    )
+    assert batch * worst_message_s * 1.5 <= props["Timeout"]
+    assert props["MemorySize"] >= 1769  # one full vCPU for the single-threaded rebuild
+    assert _queue(synthesis, synthesis.stack.queues.reindex)["VisibilityTimeout"] >= (
+        6 * props["Timeout"]
+    )
+
+
+def test_queue_consumers_have_reserved_concurrency_and_are_never_throttled_by_it(
+    synthesis: Synthesis,
+) -> None:
+    expected = {"validate": 10, "reindex": 4, "edge_sync": 2}
+    for name, reserved in expected.items():
+        _, props = _function(synthesis, name)
+        assert props["ReservedConcurrentExecutions"] == reserved, name
+    _, api = _function(synthesis, "api")
+    assert "ReservedConcurrentExecutions" not in api
+    # The SQS pollers stop at the reservation: a throttled delivery counts as a receive.
+    for name in ("validate", "reindex"):
+        assert _mapping_of(synthesis, name)["ScalingConfig"] == {
+            "MaximumConcurrency": expected[name]
+        }
+
+
+# Redeploy and regions ------------------------------------------------------------------
+
+# Physical-name properties; CloudFormation generates a unique name where they are absent.
+_NAME_PROPERTIES = {
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+}
+# Names CloudFront requires, global to the account.
+_CLOUDFRONT_NAMES = {
+    "AWS::CloudFront::KeyValueStore": ("Name",),
+    "AWS::CloudFront::Function": ("Name",),
+    "AWS::CloudFront::CachePolicy": ("CachePolicyConfig", "Name"),
+    "AWS::CloudFront::OriginAccessControl": ("OriginAccessControlConfig", "Name"),
+}
+
+
+def test_no_fixed_names_so_a_retained_stack_can_be_deployed_again(synthesis: Synthesis) -> None:
+    """After `cdk destroy` with removal=retain the retained resources keep their names."""
+    for logical_id, resource in synthesis.resources.items():
+        name = _NAME_PROPERTIES.get(resource["Type"])
+        assert name is None or name not in resource.get("Properties", {}), logical_id
+
+
+def test_the_same_stage_can_run_in_two_regions(synthesis: Synthesis) -> None:
+    seen = 0
+    for logical_id, resource in synthesis.resources.items():
+        path = _CLOUDFRONT_NAMES.get(resource["Type"])
+        if path is None:
+            continue
+        value: Any = resource["Properties"]
+        for part in path:
+            value = value[part]
+        assert {"Ref": "AWS::Region"} in value["Fn::Join"][1], logical_id
+        # A fixed name must not outlive the stack, or the next deployment collides with it.
+        assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id
+        seen += 1
+    assert seen >= 5  # the store, the function, two cache policies, the access control
 
 
 def test_outputs_name_the_channel_url_api_url_and_secret(synthesis: Synthesis) -> None:
@@ -442,6 +624,9 @@ def test_outputs_name_the_channel_url_api_url_and_secret(synthesis: Synthesis) -
     distribution_id = synthesis.logical_id(synthesis.stack.cdn.distribution)
     assert _refs(outputs["ChannelUrl"]["Value"]) == {distribution_id}
     assert outputs["ApiUrl"]["Value"]["Fn::Join"][1][-1] == "/api"
-    assert outputs["AdminTokenSecretName"]["Value"] == "rillet/prod/admin-token"
+    assert _refs(outputs["DistributionId"]["Value"]) == {distribution_id}
+    assert _refs(outputs["AdminTokenSecretArn"]["Value"]) == {
+        synthesis.logical_id(synthesis.stack.admin_token)
+    }
     _, api = _function(synthesis, "api")
     assert api["Environment"]["Variables"][settings.PUBLIC_URL] == outputs["ChannelUrl"]["Value"]

@@ -59,3 +59,8 @@ def test_operator_switches() -> None:
     assert "https://gitlab.com" in settings.oidc.disabled_issuers
     assert settings.oidc.audiences == {"conda.example.com", "prefix.dev"}
     assert settings.max_package_bytes == 5000
+
+
+def test_stage_names_the_deployment_in_metrics() -> None:
+    assert s.Settings.from_env(BASE).stage == "local"
+    assert s.Settings.from_env({**BASE, s.STAGE: "prod"}).stage == "prod"

@@ -36,6 +36,7 @@ OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switc
 OIDC_LEGACY_AUDIENCE: Final = "RILLET_OIDC_LEGACY_AUDIENCE"  # "true": also accept "prefix.dev"
 REINDEX_QUIET_MS: Final = "RILLET_REINDEX_QUIET_MS"  # rebuild once no change came for this long
 REINDEX_MAX_WAIT_MS: Final = "RILLET_REINDEX_MAX_WAIT_MS"  # ... or after waiting this long
+STAGE: Final = "RILLET_STAGE"  # the CDK stage: the Stage dimension of Rillet's own metrics
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
 # Exactly one of these must be set: AWS reads the secret, the local stack passes the token.
@@ -53,6 +54,7 @@ OPTIONAL: Final = (
     OIDC_LEGACY_AUDIENCE,
     REINDEX_QUIET_MS,
     REINDEX_MAX_WAIT_MS,
+    STAGE,
     *ADMIN_TOKEN_SOURCES,
 )
 
@@ -93,6 +95,7 @@ class Settings:
     legacy_audience: bool = False
     reindex_quiet_ms: int = DEFAULT_REINDEX_QUIET_MS
     reindex_max_wait_ms: int = DEFAULT_REINDEX_MAX_WAIT_MS
+    stage: str = "local"
 
     @property
     def limits(self) -> Limits:
@@ -143,6 +146,7 @@ class Settings:
             legacy_audience=_flag(env, OIDC_LEGACY_AUDIENCE),
             reindex_quiet_ms=_count(env, REINDEX_QUIET_MS, DEFAULT_REINDEX_QUIET_MS),
             reindex_max_wait_ms=_count(env, REINDEX_MAX_WAIT_MS, DEFAULT_REINDEX_MAX_WAIT_MS),
+            stage=env.get(STAGE) or "local",
         )
 
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 import boto3
 from botocore.config import Config
@@ -23,6 +23,7 @@ from rillet.adapters.edge import DynamoEdgeView, KvsEdgeStore
 from rillet.adapters.jwks import JwksCache
 from rillet.adapters.publishers import DynamoPublishers
 from rillet.adapters.s3 import S3ObjectStore, S3Presigner
+from rillet.adapters.secrets import CachedSecret
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.accounts import utc_iso
 from rillet.core.policy import Principal
@@ -38,6 +39,9 @@ def random_secret() -> str:
 
 
 _RETRIES = Config(retries={"max_attempts": 5, "mode": "standard"})
+# A rotated admin token is accepted, and the old one refused, this long after the
+# rotation at the latest (docs/deploy.md).
+ADMIN_TOKEN_MAX_AGE_S: Final = 300
 
 
 class Clock:
@@ -143,12 +147,20 @@ class Container:
         )
 
     @cached_property
+    def _admin_secret(self) -> CachedSecret:
+        return CachedSecret(
+            self.session.client("secretsmanager", config=_RETRIES),
+            self.settings.admin_token_secret or "",
+            max_age_s=ADMIN_TOKEN_MAX_AGE_S,
+            now_s=lambda: self.clock.now_ms() / 1000,
+        )
+
+    @property
     def admin_token(self) -> str:
+        """Re-read from Secrets Manager at most every ADMIN_TOKEN_MAX_AGE_S (rotation)."""
         if self.settings.admin_token:
             return self.settings.admin_token
-        from aws_lambda_powertools.utilities import parameters
-
-        return str(parameters.get_secret(self.settings.admin_token_secret or "", max_age=300))
+        return self._admin_secret.get()
 
     def authenticate(self, authorization: str | None) -> Principal | None:
         """The caller behind an Authorization header (None: anonymous).
