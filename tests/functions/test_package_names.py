@@ -74,6 +74,8 @@ def stage_and_validate(path: Path, upload_id: str) -> Upload:
         c.reindex_queue,
         c.audit,
         c.cdn,
+        directory=c.directory,
+        publishers=c.publishers,
         key=staging_key(upload_id),
         limits=c.settings.limits,
         now_ms=c.clock.now_ms(),
@@ -101,6 +103,7 @@ def test_upper_case_name_refused_on_every_path(
             "alice",
             "t",
             c.clock.epoch() + 900,
+            incarnation=c.catalog.get_channel("chan").incarnation,
         )
     )
     assert stage_and_validate(upper, "old-intent").reason == "name-not-lowercase"

@@ -28,8 +28,9 @@ from rillet.adapters.s3 import S3ObjectStore
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.access import decide_read
 from rillet.core.accounts import ApiKey, AuditEvent, Grant
-from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from rillet.core.layout import staging_key
+from rillet.core.oidc import Publisher, publish_limits
 from rillet.core.package import Limits
 from rillet.core.policy import Action, Principal, Scope
 from rillet.core.tokens import token_hash
@@ -70,6 +71,7 @@ class World:
     ddb: Any
     queue_url: str
     table: str
+    publishers: DynamoPublishers
 
     def create(self, name: str, who: Principal, visibility: str = "private") -> str:
         channel = channel_service.create_channel(
@@ -117,6 +119,8 @@ class World:
             self.queue,
             self.audit,
             NoCdn(),
+            directory=self.directory,
+            publishers=self.publishers,
             key=key,
             limits=Limits(),
             now_ms=NOW_MS,
@@ -195,6 +199,7 @@ def world() -> Iterator[World]:
             ddb=ddb,
             queue_url=p.reindex_queue_url,
             table=p.names.table,
+            publishers=DynamoPublishers(ddb, p.names.table),
         )
         w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         yield w
@@ -289,6 +294,16 @@ def test_audit_of_a_recreated_channel_shows_only_its_own_entries(world: World, p
 
 def test_a_minted_token_acts_only_on_its_incarnation(world: World, pkgs: Path) -> None:
     old = world.create("chan", ALICE)
+    publisher = Publisher(
+        id="pub1",
+        channel="chan",
+        provider="github",
+        issuer="https://token.actions.githubusercontent.com",
+        owner="octo",
+        repository="widgets",
+        workflow="release.yml",
+    )
+    world.publishers.put(publisher, old)
     minted = ApiKey(
         key_id="tp1",
         user="github:octo/widgets",
@@ -298,19 +313,38 @@ def test_a_minted_token_acts_only_on_its_incarnation(world: World, pkgs: Path) -
         channels=frozenset({"chan"}),
         expires_at=NOW + 900,
         kind="minted",
+        publish_limits=publish_limits([publisher]),
         incarnations={"chan": old},
     )
     world.directory.put_key(minted, ttl=NOW + 9000)
-    token = authenticate(world.directory, admin_token="", authorization=f"Bearer {SECRET}", now=NOW)
-    assert token is not None and token.incarnations == {"chan": old}
-    authorize(world.catalog, world.directory, token, "chan", Action.UPLOAD)  # its own: yes
+
+    def token() -> Principal:
+        found = authenticate(
+            world.directory,
+            admin_token="",
+            authorization=f"Bearer {SECRET}",
+            now=NOW,
+            publishers=world.publishers,
+        )
+        assert found is not None
+        return found
+
+    assert token().incarnations == {"chan": old}
+    authorize(world.catalog, world.directory, token(), "chan", Action.UPLOAD)  # its own: yes
     world.delete("chan", ALICE)
     world.create("chan", BOB, visibility="public")
+    # The delete took the publisher with it, so the token is dead outright ...
+    with pytest.raises(Unauthenticated):
+        token()
+    # ... and even a publisher of the same id in the new channel (ids are random; this
+    # stands for any way the old rule could survive) grants nothing there.
+    new = world.catalog.get_channel("chan").incarnation
+    world.publishers.put(publisher, new)
     with pytest.raises(Forbidden) as refused:
-        authorize(world.catalog, world.directory, token, "chan", Action.UPLOAD)
+        authorize(world.catalog, world.directory, token(), "chan", Action.UPLOAD)
     assert refused.value.code == "channel-replaced"
     with pytest.raises(Forbidden):
-        world.request("chan", token, build_package(pkgs / "tp", "tpold"), "tp-u")
+        world.request("chan", token(), build_package(pkgs / "tp", "tpold"), "tp-u")
 
 
 def test_a_channel_scoped_key_gains_nothing_in_a_recreated_channel(world: World) -> None:

@@ -369,7 +369,7 @@ def test_a_deleted_channel_takes_the_tokens_of_its_publishers(
     alice, _ = gated
     token = svc.mint()
     channel_service.delete_channel(
-        svc.catalog, svc.directory, svc.channels, NoCdn(), svc.principal(alice), "chan"
+        svc.catalog, svc.directory, svc.channels, NoCdn(), svc.principal(alice), "chan", now=NOW
     )
     mallory = svc.user("mallory")
     svc.channel("chan", mallory)  # the name again, someone else's
@@ -447,6 +447,7 @@ def test_an_intent_naming_no_credential_is_judged_by_its_users_role(
     svc: Svc, pkgs: Pkgs, team: dict[str, str]
 ) -> None:
     """Intents recorded before credentials were kept (and sessions without a key)."""
+    incarnation = svc.catalog.get_channel("chan").incarnation
     for upload_id, user, path in (("u-bob", "bob", pkgs.widget), ("u-eve", "eve", pkgs.other)):
         svc.catalog.put_upload(
             Upload(
@@ -458,6 +459,7 @@ def test_an_intent_naming_no_credential_is_judged_by_its_users_role(
                 created_by=user,
                 created_at=ISO,
                 expires_at=NOW + 900,
+                incarnation=incarnation,
             )
         )
     assert svc.put_and_validate(svc.catalog.get_upload("u-bob"), pkgs.widget).status == "published"
