@@ -27,6 +27,7 @@ still offer a record that is merely listed there.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -38,7 +39,8 @@ from typing import Any, Final
 import msgpack
 import zstandard
 
-from rillet.core.errors import InvalidRequest
+from rillet.core import metadata
+from rillet.core.errors import InvalidName, InvalidRequest
 from rillet.core.names import (
     normalized_package_name,
     parse_package_filename,
@@ -105,6 +107,9 @@ class SubdirIndex:
     shard_index: bytes
     # lower-case hex sha256 of the compressed shard bytes -> compressed shard bytes
     shards: Mapping[str, bytes]
+    # filename -> why its record was left out: one unrepresentable record (e.g. stored
+    # before validation refused such values) must not keep the rest of the subdir unpublished
+    skipped: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def shard_key(self, digest_hex: str) -> str:
         """Key of a shard relative to the subdir directory (``shards/<hex>.msgpack.zst``)."""
@@ -120,11 +125,12 @@ def build_subdir_index(
 
     ``records`` maps package filename -> repodata record (JSON types, digests as
     lower-case hex). Filenames in ``removed`` are left out of ``packages*`` and
-    listed as removed. Raises InvalidName for a bad subdir or filename and
-    InvalidRequest for a record that would produce an index clients reject.
+    listed as removed. A record that would produce an index clients reject is left
+    out and named in ``skipped``. Raises InvalidName for a bad subdir or removed filename.
     """
     validate_subdir(subdir)
     removed_set = set(removed)
+    skipped: dict[str, str] = {}
 
     json_tar: dict[str, dict[str, Any]] = {}
     json_conda: dict[str, dict[str, Any]] = {}
@@ -134,7 +140,9 @@ def build_subdir_index(
 
     for filename in sorted(records):
         record = records[filename]
-        clean = _clean_record(filename, record)
+        clean = _checked_record(filename, record, skipped)
+        if clean is None:
+            continue
         # Counted for yanked records too, so a yank never moves created_at back.
         stamp = _record_time_ms(record)
         if stamp is not None and (newest_ms is None or stamp > newest_ms):
@@ -157,7 +165,7 @@ def build_subdir_index(
             # Still gets a shard, so clients that hold the name see it removed.
             group = groups[name] = ({}, {}, [])
         group[2].append(filename)
-    return _render(subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms)
+    return _render(subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms, skipped)
 
 
 def update_subdir_index(
@@ -174,10 +182,13 @@ def update_subdir_index(
     Only the shards of the changed names are rendered (``shards`` holds just
     those); every other shard keeps its digest. The files are byte-identical to
     ``build_subdir_index`` over the whole subdir, except that ``created_at``
-    never moves back when the newest record goes. Raises InvalidRequest when the
-    previous files are not a valid index of ``subdir`` (rebuild in full then).
+    never moves back when the newest record goes. A changed record clients would
+    reject is left out (as if unpublished) and named in ``skipped``. Raises
+    InvalidRequest when the previous files are not a valid index of ``subdir``
+    (rebuild in full then).
     """
     validate_subdir(subdir)
+    skipped: dict[str, str] = {}
     json_tar, json_conda, removed_set = _parse_repodata(subdir, previous_repodata_json)
     index_shards, newest_ms = _parse_shard_index(subdir, previous_shard_index)
     removed_now = set(removed)
@@ -192,7 +203,9 @@ def update_subdir_index(
             if filename in removed_now:
                 removed_set.add(filename)
             continue
-        clean = _clean_record(filename, record)
+        clean = _checked_record(filename, record, skipped)
+        if clean is None:
+            continue
         (json_conda if filename.endswith(".conda") else json_tar)[filename] = clean
         stamp = _record_time_ms(record)
         if stamp is not None and (newest_ms is None or stamp > newest_ms):
@@ -218,7 +231,9 @@ def update_subdir_index(
         index_shards.pop(name, None)
         if groups[name] == ({}, {}, []):
             del groups[name]  # nothing left under this name: no shard, as in a full build
-    return _render(subdir, json_tar, json_conda, removed_sorted, groups, index_shards, newest_ms)
+    return _render(
+        subdir, json_tar, json_conda, removed_sorted, groups, index_shards, newest_ms, skipped
+    )
 
 
 def _render(
@@ -229,6 +244,7 @@ def _render(
     groups: Mapping[str, tuple[dict[str, Any], dict[str, Any], list[str]]],
     kept_shards: Mapping[str, bytes],
     newest_ms: int | None,
+    skipped: Mapping[str, str],
 ) -> SubdirIndex:
     """Serialise and compress: ``groups`` are rendered as shards, ``kept_shards`` (name ->
     digest) are referenced as they are."""
@@ -277,6 +293,7 @@ def _render(
         repodata_json_zst=repodata_cctx.compress(repodata_json),
         shard_index=shard_index,
         shards=shards,
+        skipped=dict(skipped),
     )
 
 
@@ -304,6 +321,21 @@ def decode_shard(data: bytes) -> dict[str, Any]:
 
 
 # -- internals ---------------------------------------------------------------
+
+
+def _checked_record(
+    filename: str, record: Mapping[str, Any], skipped: dict[str, str]
+) -> dict[str, Any] | None:
+    """The clean record, or None after noting in ``skipped`` why it cannot be indexed."""
+    problem = metadata.record_problem(record, none_is_absent=True)
+    if problem is not None:
+        skipped[filename] = f"{problem.code}: {problem.message}"
+        return None
+    try:
+        return _clean_record(filename, record)
+    except (InvalidRequest, InvalidName) as exc:
+        skipped[filename] = f"{exc.code}: {exc.message}"
+        return None
 
 
 def _clean_record(filename: str, record: Mapping[str, Any]) -> dict[str, Any]:

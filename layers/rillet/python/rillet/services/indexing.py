@@ -36,6 +36,8 @@ class ReindexResult:
     full: bool = False  # read the whole subdir rather than the pending changes
     changes: int = 0  # changed filenames the rebuild took in
     waited_ms: int = 0  # settling before the rebuild
+    # (filename, reason) of records left out because clients could not read them
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,14 @@ def reindex(
         stats = write_index(store, channel, index, etags)
     catalog.mark_indexed(channel, subdir, target, now_ms())
     catalog.clear_changes(channel, subdir, pending)
+    skipped = tuple(sorted(index.skipped.items()))
+    for filename, reason in skipped:
+        # Left out, not fatal: the rest of the subdir publishes; the owner deletes or
+        # replaces the package (a full reindex reports it again until then).
+        logger.warning(
+            "record left out of the index",
+            extra={"channel": channel, "subdir": subdir, "package": filename, "reason": reason},
+        )
     return ReindexResult(
         channel,
         subdir,
@@ -176,6 +186,7 @@ def reindex(
         full=built is None,
         changes=len(pending),
         waited_ms=waited,
+        skipped=skipped,
     )
 
 
