@@ -479,8 +479,8 @@ class _Found:
     def check_time(self) -> None:
         if self.out_of_time is not None and self.out_of_time():
             raise _reject(
-                "the package takes longer to validate than this endpoint allows; "
-                "upload it through a presigned URL (POST /api/v1/channels/<channel>/uploads)",
+                "validating the package took longer than allowed here (it unpacks too slowly); "
+                "the presigned upload (POST /api/v1/channels/<channel>/uploads) allows the most",
                 VALIDATION_TIME_LIMIT,
             )
 

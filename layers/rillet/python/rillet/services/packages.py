@@ -49,6 +49,7 @@ def upload_package(
     now_ms: int,
     now_iso: str,
     commit_ms: Callable[[], int] | None = None,
+    out_of_time: Callable[[], bool] | None = None,
 ) -> Published:
     """Validate and publish one package sent in the request body (same path as presigned).
 
@@ -63,6 +64,7 @@ def upload_package(
         limits,
         expected_sha256=declared_sha256.lower() if declared_sha256 else None,
         expected_size=len(body),
+        out_of_time=out_of_time,
     )
     subdir = str(facts.index["subdir"])
     if not actor.may_publish(channel, facts.filename.name, subdir):
