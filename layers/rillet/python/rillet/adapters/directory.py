@@ -311,10 +311,7 @@ class DynamoAuditLog(DynamoTable):
     ) -> tuple[list[AuditEvent], str | None]:
         kwargs: dict[str, Any] = {}
         if cursor:
-            try:
-                kwargs["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(cursor))
-            except ValueError:
-                raise InvalidRequest("invalid cursor") from None
+            kwargs["ExclusiveStartKey"] = _audit_cursor(cursor, schema.audit_pk(channel))
         response = self._call(
             "query",
             KeyConditionExpression="pk = :pk",
@@ -330,6 +327,26 @@ class DynamoAuditLog(DynamoTable):
         last = response.get("LastEvaluatedKey")
         next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
         return events, next_cursor
+
+
+def _audit_cursor(cursor: str, pk: str) -> dict[str, Any]:
+    """The start key a cursor we handed out encodes; anything else is the caller's mistake
+    (and a key of another partition must never be passed on to the query)."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, RecursionError):  # binascii.Error, UnicodeError, JSONDecodeError
+        key = None
+    if (
+        not isinstance(key, dict)
+        or set(key) != {"pk", "sk"}
+        or key["pk"] != {"S": pk}
+        or not isinstance(key["sk"], dict)
+        or set(key["sk"]) != {"S"}
+        or not isinstance(key["sk"]["S"], str)
+        or not 0 < len(key["sk"]["S"]) <= 200
+    ):
+        raise InvalidRequest("invalid cursor")
+    return key
 
 
 __all__ = ["DynamoAuditLog", "DynamoDirectory", "error_code"]

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rillet.adapters import schema
 from rillet.adapters.errors import error_code, unavailable
 from rillet.core.accounts import Member
-from rillet.core.errors import Conflict, NotFound
+from rillet.core.errors import Conflict, InvalidName, InvalidRequest, NotFound
 from rillet.core.models import (
     Channel,
     PendingChange,
@@ -26,6 +26,7 @@ from rillet.core.models import (
     UploadStatus,
     Visibility,
 )
+from rillet.core.names import parse_package_filename, validate_subdir
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -485,6 +486,9 @@ class DynamoCatalog(DynamoTable):
         # Cursor: "<subdir>/<last filename>", opaque to clients.
         subdirs = [subdir] if subdir else self.subdirs(channel)
         start_subdir, _, after = (cursor or "").partition("/")
+        if cursor is not None and not _valid_package_cursor(start_subdir, after):
+            # Only cursors we handed out: anything else would reach DynamoDB as a key.
+            raise InvalidRequest("invalid cursor")
         out: list[StoredPackage] = []
         for sd in subdirs:
             if start_subdir and sd < start_subdir:
@@ -610,3 +614,12 @@ class DynamoCatalog(DynamoTable):
             )
         except ClientError:
             return  # a newer index already covers more: never go backwards
+
+
+def _valid_package_cursor(subdir: str, filename: str) -> bool:
+    try:
+        validate_subdir(subdir)
+        parse_package_filename(filename)
+    except InvalidName:
+        return False
+    return True
