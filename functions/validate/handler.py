@@ -22,10 +22,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def _receive_count(record: SQSRecord) -> int:
-    try:
-        return int(record.attributes.approximate_receive_count)
-    except (TypeError, ValueError, KeyError):
-        return 1
+    count = str(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    return int(count) if count.isdigit() else 1
 
 
 def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
