@@ -30,7 +30,7 @@ METADATA_TOO_LARGE: Final = "metadata-too-large"
 # A DynamoDB item is at most 400 KB and a real index.json a few KB (a metapackage with a
 # thousand depends is ~40 KB); escaping can grow the text up to 6x in the table.
 MAX_INDEX_JSON_BYTES: Final = 64 * 1024
-MAX_RECORD_SIZE: Final = 96 * 1024  # the record's own size estimate, see _Walk
+MAX_RECORD_SIZE: Final = 96 * 1024  # an estimate of the serialised record, see _walk_mapping
 MAX_DEPTH: Final = 16  # nesting of objects and arrays below the record itself
 MAX_STRING_CHARS: Final = 8 * 1024
 MAX_KEY_CHARS: Final = 256
@@ -205,7 +205,7 @@ def _walk_mapping(value: Mapping[Any, Any], depth: int, where: str) -> int:
         size += len(key) + 2
         kind = type(item)
         if kind is str:
-            size += _string(item, key, where)
+            size += _string(item, _at(where, key))
         elif kind is int or kind is bool or item is None:
             size += 20
             if kind is int and not MIN_INT <= item <= MAX_INT:
@@ -225,16 +225,13 @@ def _at(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def _string(text: str, key: str, where: str) -> int:
+def _string(text: str, where: str) -> int:
     if len(text) > MAX_STRING_CHARS:
         raise _Found(
-            Problem(
-                METADATA_TOO_LARGE,
-                f"'{_at(where, key)}' is longer than {MAX_STRING_CHARS} chars",
-            )
+            Problem(METADATA_TOO_LARGE, f"'{where}' is longer than {MAX_STRING_CHARS} chars")
         )
     if not text.isascii():
-        _check_unicode(text, _at(where, key))
+        _check_unicode(text, where)
     return len(text) + 2
 
 
@@ -259,7 +256,7 @@ def _walk_value(value: Any, depth: int, where: str) -> int:
             raise _Found(Problem(METADATA_NUMBER_RANGE, f"'{where}' is not a finite number"))
         return 24
     if isinstance(value, str):
-        return _string(value, "", where) if where else _string(value, "", "")
+        return _string(value, where)
     if not isinstance(value, list | Mapping):
         raise _Found(Problem(METADATA_INVALID, f"'{where}' is not a JSON value"))
     if depth >= MAX_DEPTH:
@@ -271,7 +268,7 @@ def _walk_value(value: Any, depth: int, where: str) -> int:
     size = 2
     for item in value:
         if type(item) is str:
-            size += _string(item, "", where)
+            size += _string(item, where)
         else:
             size += _walk_value(item, depth + 1, where)
         if size > MAX_RECORD_SIZE:
