@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -12,6 +13,7 @@ from rillet.core.policy import Principal, parse_role
 from rillet.runtime import http
 from rillet.runtime.observability import logger
 from rillet.runtime.prefix_upload import parse_upload_request
+from rillet.runtime.settings import API_VALIDATION_MARGIN_MS
 from rillet.runtime.wiring import Container, container
 from rillet.services import accounts, channels, members, packages, publishing, uploads
 
@@ -22,6 +24,17 @@ http.install_error_handlers(app)
 def _ctx() -> tuple[Container, Principal | None]:
     c = container()
     return c, c.authenticate(app.current_event.headers.get("authorization"))
+
+
+def _out_of_time(margin_ms: int) -> Callable[[], bool]:
+    """Whether the invocation is about to run out of time (API Gateway waits 30 s)."""
+    context = app.lambda_context
+
+    def check() -> bool:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        return remaining is not None and remaining() < margin_ms
+
+    return check
 
 
 def _query(name: str) -> str | None:
@@ -251,6 +264,7 @@ def prefix_upload(channel: str) -> Response[str]:
         now_ms=c.clock.now_ms(),
         now_iso=c.clock.iso(),
         commit_ms=c.clock.now_ms,
+        out_of_time=_out_of_time(API_VALIDATION_MARGIN_MS),
     )
     return http.text_response(201, f"published {published.subdir}/{published.filename}")
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from rillet.core.accounts import AuditEvent
 from rillet.runtime.observability import logger
 from rillet.runtime.settings import Settings
 from rillet.runtime.wiring import container
@@ -59,8 +60,21 @@ def record_handler(record: SQSRecord) -> None:
             "changes": result.changes,
             "waited_ms": result.waited_ms,
             "stale": result.stale,
+            "skipped": len(result.skipped),
         },
     )
+    for filename, reason in result.skipped:
+        # The channel's owners read the audit log: this is how they learn which package
+        # the index leaves out, and why (delete or replace it to clear the entry).
+        c.audit.append(
+            AuditEvent(
+                result.channel,
+                c.clock.iso(),
+                "rillet",
+                "package.unindexed",
+                {"subdir": result.subdir, "filename": filename, "reason": reason},
+            )
+        )
 
 
 @logger.inject_lambda_context

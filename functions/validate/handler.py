@@ -14,14 +14,28 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rillet.runtime.observability import logger
+from rillet.runtime.settings import QUEUE_MAX_RECEIVES, VALIDATE_MARGIN_MS
 from rillet.runtime.wiring import container
 from rillet.services.ingest import ingest_staged
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def record_handler(record: SQSRecord) -> None:
+def _receive_count(record: SQSRecord) -> int:
+    count = str(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    return int(count) if count.isdigit() else 1
+
+
+def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
     body = record.json_body
+    context = lambda_context
+    # The last delivery before the dead-letter queue must leave the upload final.
+    final_attempt = _receive_count(record) >= QUEUE_MAX_RECEIVES
+
+    def out_of_time() -> bool:
+        # Refuse rather than be killed by the timeout (which would retry the same work).
+        return context is not None and context.get_remaining_time_in_millis() < VALIDATE_MARGIN_MS
+
     if "Records" not in body:  # s3:TestEvent sent when the notification is configured
         return
     c = container()
@@ -41,6 +55,8 @@ def record_handler(record: SQSRecord) -> None:
             limits=c.settings.limits,
             now_ms=c.clock.now_ms(),
             commit_ms=c.clock.now_ms,
+            final_attempt=final_attempt,
+            out_of_time=out_of_time,
         )
         logger.info("upload processed", extra={"outcome": outcome.__dict__})
 

@@ -10,8 +10,9 @@ from constructs import Construct
 
 from infra.aws.nag import acknowledge
 from rillet.core.layout import STAGING_PREFIX
+from rillet.runtime.settings import QUEUE_MAX_RECEIVES
 
-MAX_RECEIVES = 5
+MAX_RECEIVES = QUEUE_MAX_RECEIVES  # the validate handler's last attempt depends on it
 # The AWS guidance for SQS event sources: at least six times the function timeout, so a
 # batch still being retried by the poller is not redelivered to a second invocation.
 VISIBILITY_FACTOR = 6

@@ -14,7 +14,7 @@ from rillet.runtime import settings as s
 REGION = "us-east-1"
 # Redelivery after a failed batch; short so local retries are quick (AWS: above the timeout).
 VISIBILITY_TIMEOUT = 2
-MAX_RECEIVES = 5
+MAX_RECEIVES = s.QUEUE_MAX_RECEIVES  # the validate handler's last attempt depends on it
 
 
 @dataclass(frozen=True)

@@ -426,11 +426,15 @@ def test_unknown_subdir_is_refused() -> None:
         ("a-1-h_0.conda", {"sha256": "ab" * 31}, "invalid-record"),
         ("a-1-h_0.conda", {"md5": 5}, "invalid-record"),
         ("a-1-h_0.conda", {"build_number": None}, "invalid-record"),
-        ("a-1-h_0.conda", {"build_number": "0"}, "invalid-record"),
+        ("a-1-h_0.conda", {"build_number": "0"}, "invalid-field"),
         ("a-1-h_0.conda", {"version": "2"}, "invalid-record"),
-        ("a-1-h_0.conda", {"size": float("nan")}, "invalid-record"),
-        ("a-1-h_0.conda", {"size": b"\x00"}, "invalid-record"),
-        ("a-1-h_0.conda", {"size": 1 << 70}, "invalid-record"),
+        ("a-1-h_0.conda", {"size": float("nan")}, "invalid-field"),
+        ("a-1-h_0.conda", {"size": b"\x00"}, "invalid-field"),
+        ("a-1-h_0.conda", {"size": 1 << 70}, "invalid-field"),
+        ("a-1-h_0.conda", {"extra": 1 << 70}, "metadata-integer-range"),
+        ("a-1-h_0.conda", {"extra": b"\x00"}, "metadata-invalid"),
+        ("a-1-h_0.conda", {"extra": {1: 2}}, "metadata-invalid"),
+        ("a-1-h_0.conda", {"extra": "\udc80"}, "metadata-invalid-unicode"),
         # rattler parses run_exports strictly: one bad record would break the whole file.
         ("a-1-h_0.conda", {"run_exports": {"weak": "a"}}, "invalid-record"),
         ("a-1-h_0.conda", {"run_exports": ["a"]}, "invalid-record"),
@@ -440,12 +444,16 @@ def test_unknown_subdir_is_refused() -> None:
         ("a-1-h_0.zip", {}, "unknown-extension"),
     ],
 )
-def test_bad_records_are_refused(filename: str, change: dict[str, Any], code: str) -> None:
+def test_bad_records_are_left_out(filename: str, change: dict[str, Any], code: str) -> None:
+    # One record clients cannot read must not keep the others from being published.
     _, record = make_record("a", "1", "h_0")
     record.update(change)
-    with pytest.raises((InvalidRequest, InvalidName)) as exc:
-        build_subdir_index("linux-64", {filename: record})
-    assert exc.value.code == code
+    good_name, good = make_record("b", "1", "h_0")
+    index = build_subdir_index("linux-64", {filename: record, good_name: good})
+    assert list(index.skipped) == [filename]
+    assert index.skipped[filename].split(":")[0] == code
+    assert list(repodata_doc(index)["packages.conda"]) == [good_name]
+    assert list(shards_by_name(index)) == ["b"]
 
 
 def test_bad_removed_filename_is_refused() -> None:

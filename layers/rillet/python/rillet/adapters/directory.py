@@ -359,14 +359,7 @@ class DynamoAuditLog(DynamoTable):
         pk = schema.audit_pk(channel, incarnation)
         kwargs: dict[str, Any] = {}
         if cursor:
-            try:
-                start = json.loads(base64.urlsafe_b64decode(cursor))
-            except ValueError:
-                raise InvalidRequest("invalid cursor") from None
-            # A cursor of another channel or incarnation would page through another log.
-            if not isinstance(start, dict) or start.get("pk") != {"S": pk}:
-                raise InvalidRequest("invalid cursor")
-            kwargs["ExclusiveStartKey"] = start
+            kwargs["ExclusiveStartKey"] = _audit_cursor(cursor, pk)
         response = self._call(
             "query",
             KeyConditionExpression="pk = :pk",
@@ -382,6 +375,26 @@ class DynamoAuditLog(DynamoTable):
         last = response.get("LastEvaluatedKey")
         next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
         return events, next_cursor
+
+
+def _audit_cursor(cursor: str, pk: str) -> dict[str, Any]:
+    """The start key a cursor we handed out encodes; anything else is the caller's mistake
+    (and a key of another partition must never be passed on to the query)."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+    except (ValueError, RecursionError):  # binascii.Error, UnicodeError, JSONDecodeError
+        key = None
+    if (
+        not isinstance(key, dict)
+        or set(key) != {"pk", "sk"}
+        or key["pk"] != {"S": pk}
+        or not isinstance(key["sk"], dict)
+        or set(key["sk"]) != {"S"}
+        or not isinstance(key["sk"]["S"], str)
+        or not 0 < len(key["sk"]["S"]) <= 200
+    ):
+        raise InvalidRequest("invalid cursor")
+    return key
 
 
 __all__ = ["DynamoAuditLog", "DynamoDirectory", "error_code"]

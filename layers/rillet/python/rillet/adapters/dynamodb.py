@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rillet.adapters import schema
 from rillet.adapters.errors import error_code, unavailable
 from rillet.core.accounts import Member
-from rillet.core.errors import Conflict, NotFound
+from rillet.core.errors import Conflict, InvalidName, InvalidRequest, NotFound
 from rillet.core.models import (
     LEGACY_INCARNATION,
     Channel,
@@ -28,7 +28,12 @@ from rillet.core.models import (
     Visibility,
     Yank,
 )
-from rillet.core.names import case_variant, case_variant_prefixes
+from rillet.core.names import (
+    case_variant,
+    case_variant_prefixes,
+    parse_package_filename,
+    validate_subdir,
+)
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -726,6 +731,9 @@ class DynamoCatalog(DynamoTable):
         # Cursor: "<subdir>/<last filename>", opaque to clients.
         subdirs = [subdir] if subdir else self.subdirs(channel)
         start_subdir, _, after = (cursor or "").partition("/")
+        if cursor is not None and not _valid_package_cursor(start_subdir, after):
+            # Only cursors we handed out: anything else would reach DynamoDB as a key.
+            raise InvalidRequest("invalid cursor")
         out: list[StoredPackage] = []
         for sd in subdirs:
             if start_subdir and sd < start_subdir:
@@ -876,3 +884,12 @@ class DynamoCatalog(DynamoTable):
                 self._transact([{"Update": update}, channel_check(channel, incarnation)])
         except ClientError:
             return  # a newer index already covers more (never go backwards), or stale
+
+
+def _valid_package_cursor(subdir: str, filename: str) -> bool:
+    try:
+        validate_subdir(subdir)
+        parse_package_filename(filename)
+    except InvalidName:
+        return False
+    return True

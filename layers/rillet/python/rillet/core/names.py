@@ -91,7 +91,7 @@ def validate_channel_name(name: str) -> str:
 
 
 def validate_subdir(subdir: str) -> str:
-    if subdir not in KNOWN_SUBDIRS:
+    if not isinstance(subdir, str) or subdir not in KNOWN_SUBDIRS:  # any JSON value may come
         raise InvalidName(f"unknown subdir '{subdir}'", code="unknown-subdir")
     return subdir
 

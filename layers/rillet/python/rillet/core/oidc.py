@@ -464,7 +464,7 @@ def parse_publisher(
 ) -> Publisher:
     """Validate an owner's publisher configuration. Raises InvalidRequest."""
     provider = body.get("provider")
-    if provider not in PROVIDERS:
+    if provider not in tuple(PROVIDERS):  # a tuple: unhashable JSON values compare too
         raise InvalidRequest("provider must be 'github' or 'gitlab'")
     spec = PROVIDERS[str(provider)]
     values: dict[str, str] = {}

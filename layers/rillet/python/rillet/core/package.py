@@ -28,6 +28,7 @@ from typing import IO, Any, Final, NoReturn, Protocol, Self, cast
 import stream_unzip
 import zstandard
 
+from rillet.core import metadata
 from rillet.core.errors import InvalidName, PackageRejected, PackageTooLarge
 from rillet.core.names import (
     PackageFilename,
@@ -66,6 +67,17 @@ UNSAFE_MEMBER: Final = "unsafe-member"
 MISSING_INFO: Final = "missing-info"
 NAME_NOT_LOWERCASE: Final = "name-not-lowercase"  # core.names.require_lowercase_name
 INVALID_RUN_EXPORTS: Final = "invalid-run-exports"
+# More unpacked bytes or members than the package's size can honestly explain (a bomb).
+EXPANSION_TOO_LARGE: Final = "expansion-too-large"
+# Validation ran out of the time the caller has (see read_package's ``out_of_time``).
+VALIDATION_TIME_LIMIT: Final = "validation-time-limit"
+# What clients and the index writer cannot represent (see core.metadata).
+METADATA_INVALID: Final = metadata.METADATA_INVALID
+METADATA_INTEGER_RANGE: Final = metadata.METADATA_INTEGER_RANGE
+METADATA_NUMBER_RANGE: Final = metadata.METADATA_NUMBER_RANGE
+METADATA_INVALID_UNICODE: Final = metadata.METADATA_INVALID_UNICODE
+METADATA_BOM: Final = metadata.METADATA_BOM
+METADATA_TOO_DEEP: Final = metadata.METADATA_TOO_DEEP
 
 REASON_CODES: Final[frozenset[str]] = frozenset(
     {
@@ -95,6 +107,14 @@ REASON_CODES: Final[frozenset[str]] = frozenset(
         MISSING_INFO,
         NAME_NOT_LOWERCASE,
         INVALID_RUN_EXPORTS,
+        EXPANSION_TOO_LARGE,
+        VALIDATION_TIME_LIMIT,
+        METADATA_INVALID,
+        METADATA_INTEGER_RANGE,
+        METADATA_NUMBER_RANGE,
+        METADATA_INVALID_UNICODE,
+        METADATA_BOM,
+        METADATA_TOO_DEEP,
     }
 )
 
@@ -108,6 +128,14 @@ class Limits:
     max_json_bytes: int = 2 * 1024 * 1024  # any single JSON member we parse
     max_payload_bytes: int = 16 * 1024 * 1024 * 1024  # decompressed pkg archive (bomb cap)
     max_members: int = 1_000_000
+    # Decompressing costs CPU per byte produced (bzip2 as little as 8 MB/s) and tarfile
+    # about 60 us per member, so both are bounded by the compressed bytes read so far:
+    # a 14 kB file must not make us inflate 16 GiB. Real packages unpack to 3-15 times
+    # their size and hold far fewer members than one per 256 compressed bytes.
+    max_expansion: int = 32  # unpacked bytes per compressed byte, past the allowance
+    expansion_allowance: int = 32 * 1024 * 1024
+    member_allowance: int = 10_000
+    compressed_bytes_per_member: int = 256
 
 
 DEFAULT_LIMITS: Final = Limits()
@@ -148,7 +176,6 @@ _HEADER_RECORD_TYPES: Final = frozenset(
     {tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME}
     | {tarfile.GNUTYPE_LONGLINK}
 )
-_MAX_JSON_INT: Final = 2**63  # clients (rattler) parse counters as 64-bit integers
 
 
 def _reject(message: str, code: str) -> PackageRejected:
@@ -159,16 +186,22 @@ def _reject(message: str, code: str) -> PackageRejected:
 
 
 def read_package(
-    stream: ByteStream, filename: str, limits: Limits = DEFAULT_LIMITS
+    stream: ByteStream,
+    filename: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    out_of_time: Callable[[], bool] | None = None,
 ) -> PackageFacts:
     """Read, hash and validate a package in one pass.
 
+    ``out_of_time`` is asked as the archive is unpacked; once it answers True the package
+    is refused (VALIDATION_TIME_LIMIT) rather than let the caller's own deadline pass.
     Raises PackageRejected (PackageTooLarge past ``limits.max_package_bytes``); errors of
     the source stream itself propagate unchanged.
     """
     fn = _parse_filename(filename)  # before any byte is read
     reader = _HashingReader(stream, limits.max_package_bytes)
-    found = _Found(limits)
+    found = _Found(limits, reader, out_of_time)
     try:
         if fn.extension == ".conda":
             entries = _read_conda(reader, fn, found)
@@ -239,9 +272,10 @@ def inspect_package(
     expected_sha256: str | None = None,
     expected_size: int | None = None,
     target_subdir: str | None = None,
+    out_of_time: Callable[[], bool] | None = None,
 ) -> PackageFacts:
     """read_package then check_package; raise PackageRejected."""
-    facts = read_package(stream, filename, limits)
+    facts = read_package(stream, filename, limits, out_of_time=out_of_time)
     check_package(
         facts,
         expected_sha256=expected_sha256,
@@ -310,11 +344,12 @@ class _HashingReader:
 class _Capped:
     """Counts bytes read through it and refuses past ``limit``: the decompression-bomb cap."""
 
-    def __init__(self, inner: ByteStream, limit: int, code: str, what: str) -> None:
+    def __init__(self, inner: ByteStream, limit: int, code: str, what: str, found: _Found) -> None:
         self._inner = inner
         self._limit = limit
         self._code = code
         self._what = what
+        self._found = found
         self.count = 0
 
     def read(self, n: int) -> bytes:
@@ -322,6 +357,7 @@ class _Capped:
         self.count += len(data)
         if self.count > self._limit:
             raise _reject(f"{self._what} is larger than {self._limit} bytes", self._code)
+        self._found.unpacked(len(data))
         return data
 
     def drain(self) -> None:
@@ -423,11 +459,36 @@ class _GuardedTarInfo(tarfile.TarInfo):
 @dataclass
 class _Found:
     limits: Limits
+    reader: _HashingReader
+    out_of_time: Callable[[], bool] | None = None
     json: dict[str, bytes] = field(default_factory=dict)
     symlinks: set[str] = field(default_factory=set)
     members: int = 0
     info_members: int = 0
     info_bytes: int = 0
+    unpacked_bytes: int = 0
+
+    def unpacked(self, n: int) -> None:
+        """Count ``n`` more decompressed bytes against what the compressed bytes allow."""
+        self.unpacked_bytes += n
+        limits = self.limits
+        allowed = limits.expansion_allowance + limits.max_expansion * self.reader.size
+        if self.unpacked_bytes > allowed:
+            raise _reject(
+                f"the package unpacks to more than {allowed} bytes after {self.reader.size} "
+                f"compressed bytes (at most {limits.expansion_allowance} bytes plus "
+                f"{limits.max_expansion} per compressed byte)",
+                EXPANSION_TOO_LARGE,
+            )
+        self.check_time()
+
+    def check_time(self) -> None:
+        if self.out_of_time is not None and self.out_of_time():
+            raise _reject(
+                "validating the package took longer than allowed here (it unpacks too slowly); "
+                "the presigned upload (POST /api/v1/channels/<channel>/uploads) allows the most",
+                VALIDATION_TIME_LIMIT,
+            )
 
 
 @dataclass
@@ -450,12 +511,15 @@ def _lowercase(fn: PackageFilename) -> PackageFilename:
     return fn
 
 
-def _tracked(chunks: Iterator[bytes], entry: _ZipEntry, limit: int, code: str) -> Iterator[bytes]:
+def _tracked(
+    chunks: Iterator[bytes], entry: _ZipEntry, limit: int, code: str, found: _Found
+) -> Iterator[bytes]:
     """A zip member's bytes, capped and with size and CRC kept for the central directory check."""
     for chunk in chunks:
         entry.size += len(chunk)
         if entry.size > limit:
             raise _reject(f"{entry.name.decode()} is larger than {limit} bytes", code)
+        found.unpacked(len(chunk))  # a deflated zip member inflates too
         entry.crc = zlib.crc32(chunk, entry.crc)
         yield chunk
 
@@ -495,13 +559,13 @@ def _read_conda(reader: _HashingReader, fn: PackageFilename, found: _Found) -> l
         role, limit, code = roles[name]
         entry = _ZipEntry(raw_name)
         entries.append(entry)
-        data = _tracked(chunks, entry, limit, code)
+        data = _tracked(chunks, entry, limit, code, found)
         if role != "metadata.json":  # metadata.json must exist; nothing in it matters to us
             # The default zstd window limit (128 MiB) bounds the decompressor's memory.
             decompressed = zstandard.ZstdDecompressor().stream_reader(
                 cast(IO[bytes], _IterReader(data)), read_size=_CHUNK, read_across_frames=True
             )
-            tar = _Capped(decompressed, limit, code, f"the {role} archive")
+            tar = _Capped(decompressed, limit, code, f"the {role} archive", found)
             _scan_tar(tar, role, found)
             tar.drain()  # the tar padding, and the zstd frame to its end
         for _ in data:
@@ -517,7 +581,11 @@ def _read_tar_bz2(reader: _HashingReader, found: _Found) -> None:
     if head != b"BZh":
         raise _reject("the package is not a bzip2-compressed tar", NOT_A_BZIP2_TAR)
     tar = _Capped(
-        _Bz2Reader(reader, head), found.limits.max_payload_bytes, PAYLOAD_TOO_LARGE, "the tar"
+        _Bz2Reader(reader, head),
+        found.limits.max_payload_bytes,
+        PAYLOAD_TOO_LARGE,
+        "the tar",
+        found,
     )
     _scan_tar(tar, "both", found)
     tar.drain()  # to the end of the bzip2 stream: a truncated one is refused
@@ -549,6 +617,15 @@ def _visit_member(tar: tarfile.TarFile, member: tarfile.TarInfo, role: str, foun
     if found.members > limits.max_members:
         code = METADATA_TOO_LARGE if role == "info" else PAYLOAD_TOO_LARGE
         raise _reject(f"the package has more than {limits.max_members} members", code)
+    allowed = limits.member_allowance + found.reader.size // limits.compressed_bytes_per_member
+    if found.members > allowed:
+        raise _reject(
+            f"the package has more than {allowed} members in its first {found.reader.size} "
+            f"bytes (at most {limits.member_allowance} plus one per "
+            f"{limits.compressed_bytes_per_member} compressed bytes)",
+            EXPANSION_TOO_LARGE,
+        )
+    found.check_time()
     path = _check_member(member, found.symlinks)
     folded = _fold(path)  # INFO/ is info/ where clients unpack case-insensitively
     in_info = folded == "info" or folded.startswith("info/")
@@ -758,31 +835,13 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _load_json(data: bytes) -> Any:
-    return json.loads(data, object_pairs_hook=_strict_object, parse_constant=_no_constant)
-
-
-def _parse_index(data: bytes | None) -> dict[str, Any]:
-    if data is None:
-        raise _reject("the package has no info/index.json", MISSING_INDEX_JSON)
-    try:
-        index = _load_json(data)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise _reject(f"info/index.json is not valid JSON ({exc})", INVALID_INDEX_JSON) from exc
-    if not isinstance(index, dict):
-        raise _reject("info/index.json is not a JSON object", INVALID_INDEX_JSON)
-    return index
-
-
-def _parse_optional(data: bytes | None) -> Mapping[str, Any] | None:
-    """about.json and run_exports.json are informational: a broken one is dropped, not fatal."""
-    if data is None:
-        return None
-    try:
-        value = _load_json(data)
-    except (ValueError, RecursionError):
-        return None
-    return MappingProxyType(value) if isinstance(value, dict) else None
+def _load_json(data: bytes | str) -> Any:
+    return json.loads(
+        data,
+        object_pairs_hook=_strict_object,
+        parse_constant=_no_constant,
+        parse_float=metadata.parse_float,
+    )
 
 
 # run_exports are copied into every repodata record and run_exports.json: keep them small.
@@ -818,49 +877,48 @@ def _parse_run_exports(data: bytes | None) -> Mapping[str, list[str]] | None:
     return MappingProxyType(known)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _MAX_JSON_INT
-
-
 def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-# Types clients require of the fields they know: one bad record would make the whole
-# repodata unreadable for everyone, so it is refused here.
-_FIELD_CHECKS: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
-    "name": (lambda v: isinstance(v, str), "a string"),
-    "version": (lambda v: isinstance(v, str), "a string"),
-    "build": (lambda v: isinstance(v, str), "a string"),
-    "subdir": (lambda v: isinstance(v, str), "a string"),
-    "build_number": (_is_int, "a non-negative integer"),
-    "timestamp": (_is_int, "a non-negative integer"),
-    "depends": (_is_str_list, "a list of strings"),
-    "constrains": (_is_str_list, "a list of strings"),
-    "purls": (_is_str_list, "a list of strings"),
-    "track_features": (lambda v: isinstance(v, str) or _is_str_list(v), "a string or list"),
-    "noarch": (lambda v: v in ("python", "generic") or isinstance(v, bool), "python or generic"),
-    **{
-        key: (lambda v: v is None or isinstance(v, str), "a string")
-        for key in (
-            "arch",
-            "platform",
-            "license",
-            "license_family",
-            "features",
-            "python_site_packages_path",
-        )
-    },
-}
+def _parse_index(data: bytes | None) -> dict[str, Any]:
+    if data is None:
+        raise _reject("the package has no info/index.json", MISSING_INDEX_JSON)
+    text = metadata.decode_index_json(data)
+    if isinstance(text, metadata.Problem):
+        raise _reject(text.message, text.code)
+    try:
+        index = _load_json(text)
+    except metadata.FloatOutOfRange as exc:
+        raise _reject(f"info/index.json: {exc.problem.message}", exc.problem.code) from exc
+    except RecursionError as exc:
+        raise _reject("info/index.json nests too deep", METADATA_TOO_DEEP) from exc
+    except ValueError as exc:  # JSONDecodeError, duplicate keys, NaN
+        raise _reject(f"info/index.json is not valid JSON ({exc})", INVALID_INDEX_JSON) from exc
+    if not isinstance(index, dict):
+        raise _reject("info/index.json is not a JSON object", INVALID_INDEX_JSON)
+    return index
+
+
+def _parse_optional(data: bytes | None) -> Mapping[str, Any] | None:
+    """about.json and run_exports.json are informational: a broken one is dropped, not fatal."""
+    if data is None:
+        return None
+    try:
+        value = _load_json(data)
+    except (ValueError, RecursionError):
+        return None
+    return MappingProxyType(value) if isinstance(value, dict) else None
 
 
 def _validate_index(index: Mapping[str, Any], fn: PackageFilename) -> None:
     for key in ("name", "version", "build", "build_number", "subdir"):
         if key not in index:
             raise _reject(f"info/index.json has no '{key}'", MISSING_FIELD)
-    for key, (valid, expected) in _FIELD_CHECKS.items():
-        if key in index and not valid(index[key]):
-            raise _reject(f"info/index.json '{key}' must be {expected}", INVALID_FIELD)
+    # One record clients or the index writer cannot carry would break the whole subdir.
+    problem = metadata.record_problem(index)
+    if problem is not None:
+        raise _reject(f"info/index.json: {problem.message}", problem.code)
     try:
         validate_package_name(index["name"])
         validate_version(index["version"])

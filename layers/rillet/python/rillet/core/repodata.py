@@ -37,6 +37,7 @@ run_exports.json entry; a removed filename without a record was deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -48,7 +49,8 @@ from typing import Any, Final
 import msgpack
 import zstandard
 
-from rillet.core.errors import InvalidRequest
+from rillet.core import metadata
+from rillet.core.errors import InvalidName, InvalidRequest
 from rillet.core.names import (
     normalized_package_name,
     parse_package_filename,
@@ -120,6 +122,9 @@ class SubdirIndex:
     shards: Mapping[str, bytes]
     run_exports_json: bytes
     run_exports_json_zst: bytes
+    # filename -> why its record was left out: one unrepresentable record (e.g. stored
+    # before validation refused such values) must not keep the rest of the subdir unpublished
+    skipped: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def shard_key(self, digest_hex: str) -> str:
         """Key of a shard relative to the subdir directory (``shards/<hex>.msgpack.zst``)."""
@@ -135,11 +140,12 @@ def build_subdir_index(
 
     ``records`` maps package filename -> repodata record (JSON types, digests as
     lower-case hex). Filenames in ``removed`` are left out of ``packages*`` and
-    listed as removed. Raises InvalidName for a bad subdir or filename and
-    InvalidRequest for a record that would produce an index clients reject.
+    listed as removed. A record that would produce an index clients reject is left
+    out and named in ``skipped``. Raises InvalidName for a bad subdir or removed filename.
     """
     validate_subdir(subdir)
     removed_set = set(removed)
+    skipped: dict[str, str] = {}
 
     json_tar: dict[str, dict[str, Any]] = {}
     json_conda: dict[str, dict[str, Any]] = {}
@@ -150,7 +156,9 @@ def build_subdir_index(
 
     for filename in sorted(records):
         record = records[filename]
-        clean = _clean_record(filename, record)
+        clean = _checked_record(filename, record, skipped)
+        if clean is None:
+            continue
         # Counted for yanked records too, so a yank never moves created_at back.
         stamp = _record_time_ms(record)
         if stamp is not None and (newest_ms is None or stamp > newest_ms):
@@ -176,7 +184,9 @@ def build_subdir_index(
             # Still gets a shard, so clients that hold the name see it removed.
             group = groups[name] = ({}, {}, [])
         group[2].append(filename)
-    return _render(subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms, run_exports)
+    return _render(
+        subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms, run_exports, skipped
+    )
 
 
 def update_subdir_index(
@@ -196,10 +206,13 @@ def update_subdir_index(
     every other shard keeps its digest, and every other run_exports.json entry
     is taken from the published file. The files are byte-identical to
     ``build_subdir_index`` over the whole subdir, except that ``created_at``
-    never moves back when the newest record goes. Raises InvalidRequest when the
-    previous files are not a valid index of ``subdir`` (rebuild in full then).
+    never moves back when the newest record goes. A changed record clients would
+    reject is left out (as if unpublished) and named in ``skipped``. Raises
+    InvalidRequest when the previous files are not a valid index of ``subdir``
+    (rebuild in full then).
     """
     validate_subdir(subdir)
+    skipped: dict[str, str] = {}
     json_tar, json_conda, removed_set = _parse_repodata(subdir, previous_repodata_json)
     index_shards, newest_ms = _parse_shard_index(subdir, previous_shard_index)
     run_exports = _parse_run_exports_json(subdir, previous_run_exports_json)
@@ -216,7 +229,9 @@ def update_subdir_index(
             removed_set.add(filename)
         if record is None:
             continue
-        clean = _clean_record(filename, record)
+        clean = _checked_record(filename, record, skipped)
+        if clean is None:
+            continue
         entry = _run_exports_entry(record)
         if entry is not None:
             run_exports[filename] = entry
@@ -247,7 +262,15 @@ def update_subdir_index(
         if groups[name] == ({}, {}, []):
             del groups[name]  # nothing left under this name: no shard, as in a full build
     return _render(
-        subdir, json_tar, json_conda, removed_sorted, groups, index_shards, newest_ms, run_exports
+        subdir,
+        json_tar,
+        json_conda,
+        removed_sorted,
+        groups,
+        index_shards,
+        newest_ms,
+        run_exports,
+        skipped,
     )
 
 
@@ -260,6 +283,7 @@ def _render(
     kept_shards: Mapping[str, bytes],
     newest_ms: int | None,
     run_exports: Mapping[str, dict[str, Any]],
+    skipped: Mapping[str, str],
 ) -> SubdirIndex:
     """Serialise and compress: ``groups`` are rendered as shards, ``kept_shards`` (name ->
     digest) are referenced as they are; ``run_exports`` (filename -> entry) is
@@ -315,6 +339,7 @@ def _render(
         shards=shards,
         run_exports_json=run_exports_json,
         run_exports_json_zst=_compress_json(run_exports_json),
+        skipped=dict(skipped),
     )
 
 
@@ -347,6 +372,21 @@ def decode_shard(data: bytes) -> dict[str, Any]:
 
 
 # -- internals ---------------------------------------------------------------
+
+
+def _checked_record(
+    filename: str, record: Mapping[str, Any], skipped: dict[str, str]
+) -> dict[str, Any] | None:
+    """The clean record, or None after noting in ``skipped`` why it cannot be indexed."""
+    problem = metadata.record_problem(record, none_is_absent=True)
+    if problem is not None:
+        skipped[filename] = f"{problem.code}: {problem.message}"
+        return None
+    try:
+        return _clean_record(filename, record)
+    except (InvalidRequest, InvalidName) as exc:
+        skipped[filename] = f"{exc.code}: {exc.message}"
+        return None
 
 
 def _clean_record(filename: str, record: Mapping[str, Any]) -> dict[str, Any]:

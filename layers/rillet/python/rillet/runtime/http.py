@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from rillet import __version__
-from rillet.core import errors
+from rillet.core import errors, metadata
 from rillet.core.policy import Principal
 from rillet.runtime.observability import logger
 
@@ -94,15 +95,37 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
 
 
 def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
-    """Parse the request body as a JSON object; raise InvalidRequest otherwise."""
-    raw = app.current_event.decoded_body or ""
+    """Parse the request body as a JSON object; raise InvalidRequest otherwise.
+
+    Whatever a handler may store or echo must be representable everywhere after it
+    (DynamoDB, JSON responses, the audit log), so the limits of core.metadata apply:
+    finite numbers, 64-bit integers, valid Unicode, bounded depth and sizes.
+    """
+    invalid = errors.InvalidRequest("the request body is not valid JSON")
     try:
-        body = json.loads(raw) if raw else {}
-    except (ValueError, UnicodeDecodeError):
-        raise errors.InvalidRequest("the request body is not valid JSON") from None
+        raw = app.current_event.decoded_body or ""  # base64 and UTF-8 decoded
+    except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+        raise invalid from None
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw, parse_constant=_no_constant, parse_float=metadata.parse_float)
+    except metadata.FloatOutOfRange as exc:
+        raise errors.InvalidRequest(f"the request body: {exc.problem.message}") from None
+    except RecursionError:
+        raise errors.InvalidRequest("the request body nests too deep") from None
+    except ValueError:
+        raise invalid from None
     if not isinstance(body, dict):
         raise errors.InvalidRequest("the request body must be a JSON object")
+    problem = metadata.value_problem(body)
+    if problem is not None:
+        raise errors.InvalidRequest(f"the request body: {problem.message}")
     return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def principal(p: Principal | None) -> Principal:

@@ -68,6 +68,13 @@ DEFAULT_MAX_API_BODY_BYTES: Final = 4_000_000
 # one per arrival (each rewrites repodata.json, megabytes on a big subdir).
 DEFAULT_REINDEX_QUIET_MS: Final = 250
 DEFAULT_REINDEX_MAX_WAIT_MS: Final = 4000
+# How often a queue delivers a message before it goes to the dead-letter queue (the
+# stack's redrive policy); the validate handler's last attempt must end the upload.
+QUEUE_MAX_RECEIVES: Final = 5
+# Time a handler keeps after validating: the API writes the object and the record,
+# the validate function copies up to max_package_bytes within S3 and records it.
+API_VALIDATION_MARGIN_MS: Final = 6_000
+VALIDATE_MARGIN_MS: Final = 60_000
 
 
 class SettingsError(RuntimeError):

@@ -39,6 +39,8 @@ class ReindexResult:
     changes: int = 0  # changed filenames the rebuild took in
     waited_ms: int = 0  # settling before the rebuild
     stale: bool = False  # for a channel (incarnation) that is gone: nothing of it was kept
+    # (filename, reason) of records left out because clients could not read them
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,14 @@ def reindex(
         return _take_back(catalog, store, channel, subdir, incarnation, stats, now_ms)
     catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
     catalog.clear_changes(channel, subdir, pending)
+    skipped = tuple(sorted(index.skipped.items()))
+    for filename, reason in skipped:
+        # Left out, not fatal: the rest of the subdir publishes; the owner deletes or
+        # replaces the package (a full reindex reports it again until then).
+        logger.warning(
+            "record left out of the index",
+            extra={"channel": channel, "subdir": subdir, "package": filename, "reason": reason},
+        )
     return ReindexResult(
         channel,
         subdir,
@@ -213,6 +223,7 @@ def reindex(
         full=built is None,
         changes=len(pending),
         waited_ms=waited,
+        skipped=skipped,
     )
 
 

@@ -7,13 +7,22 @@ with the request body. Either way: nothing refused is recorded or served.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from rillet.core.accounts import AuditEvent, utc_iso
-from rillet.core.errors import Conflict, Forbidden, NotFound, PackageRejected, Unauthenticated
+from rillet.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PackageRejected,
+    RilletError,
+    Unauthenticated,
+    Unavailable,
+)
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
 from rillet.core.names import require_no_case_conflict
@@ -28,6 +37,12 @@ EXPIRED = "upload-expired"
 CHANNEL_GONE = "channel-not-found"
 NO_LONGER_AUTHORIZED = "uploader-no-longer-authorized"
 CHANNEL_REPLACED = "channel-replaced"
+# Validation failed for a reason that is not the package's (a bug, or a dependency that
+# kept failing until the last delivery): the upload ends rejected rather than stay
+# "validating" forever; the uploader may try again.
+VALIDATION_FAILED = "validation-failed"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -161,8 +176,15 @@ def ingest_staged(
     limits: Limits,
     now_ms: int,
     commit_ms: Callable[[], int] | None = None,
+    final_attempt: bool = False,
+    out_of_time: Callable[[], bool] | None = None,
 ) -> IngestOutcome:
-    """Process one object that landed in the staging bucket; safe to run twice."""
+    """Process one object that landed in the staging bucket; safe to run twice.
+
+    A permanent problem rejects the upload; a transient one raises (the queue delivers
+    again) unless this is the ``final_attempt``, which always ends in a final status.
+    ``out_of_time`` bounds validation (see core.package.read_package).
+    """
     upload_id = upload_id_from_staging_key(key)
     if upload_id is None:
         staging.delete(key)
@@ -210,12 +232,17 @@ def ingest_staged(
                 expected_sha256=upload.sha256,
                 expected_size=upload.size,
                 target_subdir=upload.subdir,
+                out_of_time=out_of_time,
             )
     except NotFound:
         # At-least-once delivery after we already cleaned up: the status says what happened.
         return IngestOutcome(upload_id, "ignored")
     except PackageRejected as exc:
         return reject(exc.code, exc.message)
+    except Exception as exc:
+        if _retry(exc, final_attempt, upload_id):
+            raise
+        return reject(VALIDATION_FAILED, _failure_message(exc))
 
     subdir = str(facts.index["subdir"])
     # Authority is checked again now, when the package is about to be published: the
@@ -227,6 +254,10 @@ def ingest_staged(
         return reject(CHANNEL_GONE, f"channel {upload.channel} no longer exists", subdir)
     except (Unauthenticated, Forbidden) as exc:
         return reject(NO_LONGER_AUTHORIZED, f"the uploader may no longer upload: {exc}", subdir)
+    except Exception as exc:  # a dependency failed: retried, and the last try ends final
+        if _retry(exc, final_attempt, upload_id):
+            raise
+        return reject(VALIDATION_FAILED, _failure_message(exc), subdir)
     name = str(facts.index["name"])  # the package's own word: authoritative for the limits
     try:
         require_publish(uploader, upload.channel, name, subdir)
@@ -254,5 +285,30 @@ def ingest_staged(
         )
     except (Conflict, NotFound) as exc:  # NotFound: the channel was deleted meanwhile
         return reject(exc.code, exc.message, subdir)
+    except Exception as exc:
+        if _retry(exc, final_attempt, upload_id):
+            raise
+        return reject(VALIDATION_FAILED, _failure_message(exc), subdir)
     staging.delete(key)
     return IngestOutcome(upload_id, "published", subdir=subdir)
+
+
+def _retry(exc: Exception, final_attempt: bool, upload_id: str) -> bool:
+    """Whether to let the queue deliver again: not for a permanent problem, nor the last time.
+
+    Our own typed errors other than Unavailable are permanent; anything else (a
+    dependency, the network, a bug) gets the queue's retries, then a final status.
+    """
+    permanent = isinstance(exc, RilletError) and not isinstance(exc, Unavailable)
+    logger.warning(
+        "validation failed",
+        exc_info=exc,
+        extra={"upload_id": upload_id, "permanent": permanent, "final_attempt": final_attempt},
+    )
+    return not permanent and not final_attempt
+
+
+def _failure_message(exc: Exception) -> str:
+    if isinstance(exc, RilletError):
+        return f"the upload could not be processed ({exc.code}: {exc.message}); try again"
+    return f"the upload could not be processed ({type(exc).__name__}); try again"

@@ -50,6 +50,7 @@ def upload_package(
     now_ms: int,
     now_iso: str,
     commit_ms: Callable[[], int] | None = None,
+    out_of_time: Callable[[], bool] | None = None,
 ) -> Published:
     """Validate and publish one package sent in the request body (same path as presigned).
 
@@ -64,6 +65,7 @@ def upload_package(
         limits,
         expected_sha256=declared_sha256.lower() if declared_sha256 else None,
         expected_size=len(body),
+        out_of_time=out_of_time,
     )
     subdir = str(facts.index["subdir"])
     name = str(facts.index["name"])

@@ -111,7 +111,7 @@ def remove_publisher(
 def _token_from_body(raw: bytes) -> str:
     try:
         body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise refuse(INVALID_PAYLOAD, "json") from None
     token = body.get("token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
