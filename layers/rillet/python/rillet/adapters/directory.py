@@ -36,6 +36,7 @@ def _key_from_item(item: dict[str, Any]) -> ApiKey:
         revoked=bool(item.get("revoked", False)),
         kind=item.get("kind", "api"),
         publish_limits=json.loads(limits) if limits else None,
+        suspended=bool(item.get("suspended", False)),
     )
 
 

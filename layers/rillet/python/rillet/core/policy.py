@@ -79,6 +79,8 @@ class Principal:
     # each channel's publisher limits (package-name patterns, subdirs).
     minted: bool = False
     publish_limits: Mapping[str, list[Mapping[str, list[str]]]] | None = None
+    # Signed in through the identity provider (no API key): the user's full power.
+    session: bool = False
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels

@@ -45,6 +45,8 @@ def authenticate(
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(user=ADMIN_USER, superuser=True)
     key = directory.key_by_hash(token_hash(token))
+    if key is not None and key.suspended and not key.revoked:
+        raise Unauthenticated("this account is suspended", code="account-suspended")
     if key is None or not key.active(now):
         raise Unauthenticated("unknown, revoked or expired token")
     return Principal(
