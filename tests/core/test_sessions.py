@@ -37,7 +37,11 @@ def keys(issuer: str, kid: str) -> Any:
 
 
 def access_token(
-    key: Any = RSA_KEY, alg: str = "RS256", kid: str = "r1", drop: tuple[str, ...] = (), **claims: Any
+    key: Any = RSA_KEY,
+    alg: str = "RS256",
+    kid: str = "r1",
+    drop: tuple[str, ...] = (),
+    **claims: Any,
 ) -> str:
     body = {
         "iss": ISSUER,
