@@ -15,11 +15,17 @@ import requests
 
 def sign_in(authorize_url: str, username: str, redirect_prefix: str) -> dict[str, str]:
     """The query parameters (code, state, iss) the provider sends to ``redirect_prefix``."""
+    url = follow(authorize_url, username, redirect_prefix)
+    return {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+def follow(authorize_url: str, username: str, redirect_prefix: str) -> str:
+    """The URL the provider finally redirects the browser to (under ``redirect_prefix``)."""
     browser = requests.Session()
     url = authorize_url
     for _ in range(20):
         if url.startswith(redirect_prefix):
-            return {k: v[-1] for k, v in parse_qs(urlparse(url).query).items()}
+            return url
         response = browser.get(url, allow_redirects=False, timeout=10)
         if response.is_redirect:
             url = urljoin(url, response.headers["location"])
