@@ -31,7 +31,7 @@ KEY_REVOKED: Final = "key.revoked"
 
 @dataclass(frozen=True)
 class Identity:
-    """A verified session: the provider's subject and the username, once chosen."""
+    """A verified session: ``<issuer>#<sub>`` and the username, once chosen."""
 
     sub: str
     user: str | None
@@ -54,7 +54,9 @@ def resolve_session(
     if config is None:
         raise sessions_disabled()
     claims = verify_access_token(token, config=config, key_for=key_for, now=now)
-    sub = str(claims["sub"])
+    # Subjects are unique per issuer only: a deployment moved to another provider must
+    # not hand an old account to whoever gets the same ``sub`` there.
+    sub = f"{config.issuer}#{claims['sub']}"
     user, new = accounts.sign_in(sub, now_iso)
     if new:
         accounts.append_event(AuditEvent("", now_iso, f"sub:{sub}", SIGNED_UP, {"sub": sub}))
