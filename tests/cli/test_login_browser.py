@@ -91,3 +91,18 @@ def test_login_with_a_token_still_works_without_a_browser(
     result = cli.run("login", stack.url, "--token", token, env=NO_ENV)
     assert result.exit_code == 0, result.output
     assert "as vera" in result.stdout
+
+
+def test_operator_searches_suspends_and_reinstates(
+    stack: LocalStack, admin_cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("webbrowser.open", Browser("wes.dev"))
+    cli = Cli(stack, tmp_path / "cfg")
+    logged = cli.run("login", stack.url, "--username", "wes", "--scope", "read", env=NO_ENV)
+    assert logged.exit_code == 0, logged.output
+    assert json.loads(admin_cli.run("user", "search", "WE", "--json").stdout) == {"users": ["wes"]}
+    assert admin_cli.ok("user", "suspend", "wes")
+    refused = cli.run("whoami", env=NO_ENV)
+    assert refused.exit_code == 1 and "account-suspended" in refused.output
+    assert admin_cli.ok("user", "reinstate", "wes")
+    assert json.loads(cli.run("whoami", "--json", env=NO_ENV).stdout)["name"] == "wes"

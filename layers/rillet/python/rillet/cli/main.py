@@ -972,5 +972,45 @@ def user_create(name: UserArg, json_out: JsonOpt = False) -> None:
     output.warn("Hand the secret over now: it is not shown again.")
 
 
+@user_app.command("search")
+@handled
+def user_search(
+    prefix: Annotated[str, typer.Argument(help="The start of a username.", show_default=False)],
+    json_out: JsonOpt = False,
+) -> None:
+    """Usernames starting with PREFIX (people who signed in), e.g. to add a member."""
+    with _api() as api:
+        found = api.get("/api/v1/users", q=prefix)
+    if json_out:
+        output.emit_json(found)
+        return
+    for name in found.get("users") or []:
+        output.say(str(name))
+
+
+@user_app.command("suspend")
+@handled
+def user_suspend(name: UserArg, json_out: JsonOpt = False) -> None:
+    """Suspend a user (operator): their sessions and keys stop working, API and edge."""
+    with _api() as api:
+        result = api.post(f"/api/v1/users/{segment(name)}/suspend", {})
+    if json_out:
+        output.emit_json(result)
+        return
+    output.say(f"Suspended {name}")
+
+
+@user_app.command("reinstate")
+@handled
+def user_reinstate(name: UserArg, json_out: JsonOpt = False) -> None:
+    """Undo a suspension (operator): sessions and still-valid keys work again."""
+    with _api() as api:
+        result = api.post(f"/api/v1/users/{segment(name)}/reinstate", {})
+    if json_out:
+        output.emit_json(result)
+        return
+    output.say(f"Reinstated {name}")
+
+
 if __name__ == "__main__":
     app()
