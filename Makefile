@@ -58,7 +58,7 @@ deploy: layer
 	$(CDK) deploy $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) cdk.out .mypy_cache .ruff_cache .pytest_cache $(OIDC_DIR)/node_modules
 
 ## Benchmarks on the local stack next to the anchors; writes docs/performance.md (bench/README.md).
 ## Extra flags via BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick` for a short smoke run.

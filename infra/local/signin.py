@@ -78,6 +78,7 @@ class LocalProvider:
             [node, "server.mjs"],
             cwd=OIDC_DIR,
             env=env,
+            stdin=subprocess.PIPE,  # closed when this process ends: the provider exits too
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -96,6 +97,8 @@ class LocalProvider:
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
+            if self._process.stdin is not None:
+                self._process.stdin.close()
             self._process.terminate()
             try:
                 self._process.wait(timeout=5)

@@ -164,6 +164,9 @@ server.on("request", (req, res) => {
 });
 
 process.stdout.write(`${JSON.stringify({ issuer, client_id: clientId, audience })}\n`);
+// The parent holds our stdin open: when it exits, however it dies, so do we.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
