@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The local OpenID Provider (oidc-provider on Node): installed from its lock file.
+OIDC_DIR := infra/local/oidc
+$(OIDC_DIR)/node_modules/.rillet-lock: $(OIDC_DIR)/package-lock.json
+	cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cp $(OIDC_DIR)/package-lock.json $@
+
+setup: $(STAMP) $(OIDC_DIR)/node_modules/.rillet-lock
 
 ## Start the local stack (moto-backed AWS + the real handlers) on 127.0.0.1:$${RILLET_PORT:-8787}.
 serve: setup
@@ -52,7 +58,7 @@ deploy: layer
 	$(CDK) deploy $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) cdk.out .mypy_cache .ruff_cache .pytest_cache $(OIDC_DIR)/node_modules
 
 ## Benchmarks on the local stack next to the anchors; writes docs/performance.md (bench/README.md).
 ## Extra flags via BENCH_ARGS, e.g. `make bench BENCH_ARGS=--quick` for a short smoke run.

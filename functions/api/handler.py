@@ -8,14 +8,15 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
-from rillet.core.errors import PayloadTooLarge
+from rillet import __version__
+from rillet.core.errors import PayloadTooLarge, Unauthenticated
 from rillet.core.policy import Principal, parse_role
 from rillet.runtime import http
 from rillet.runtime.observability import logger
 from rillet.runtime.prefix_upload import parse_upload_request
 from rillet.runtime.settings import API_VALIDATION_MARGIN_MS
 from rillet.runtime.wiring import Container, container
-from rillet.services import accounts, channels, members, packages, publishing, uploads
+from rillet.services import accounts, channels, identity, members, packages, publishing, uploads
 
 app = APIGatewayHttpResolver()
 http.install_error_handlers(app)
@@ -59,8 +60,85 @@ def create_user() -> Response[str]:
 
 @app.get("/api/v1/users/me")
 def whoami() -> Response[str]:
+    c = container()
+    signed_in = c.signed_in(app.current_event.headers.get("authorization"))
+    if signed_in is not None:  # a session, possibly before a username is chosen
+        return http.json_response(200, identity.me(signed_in))
     _, p = _ctx()
     return http.json_response(200, accounts.whoami(http.principal(p)))
+
+
+@app.post("/api/v1/users/me")
+def claim_username() -> Response[str]:
+    c = container()
+    signed_in = c.signed_in(app.current_event.headers.get("authorization"))
+    if signed_in is None:
+        raise Unauthenticated(
+            "choosing a username needs a sign-in token from the identity provider",
+            code="session-required",
+        )
+    user = identity.claim_name(c.accounts, signed_in, http.json_body(app), now_iso=c.clock.iso())
+    return http.json_response(201, identity.me(identity.Identity(signed_in.sub, user.name)))
+
+
+@app.get("/api/v1/users")
+def search_users() -> Response[str]:
+    c, p = _ctx()
+    return http.json_response(200, {"users": identity.search_users(c.accounts, p, _query("q"))})
+
+
+@app.post("/api/v1/users/<name>/suspend")
+def suspend_user(name: str) -> Response[str]:
+    c, p = _ctx()
+    return http.json_response(
+        200,
+        identity.suspend_user(
+            c.accounts, c.directory, http.principal(p), name, now_iso=c.clock.iso()
+        ),
+    )
+
+
+@app.post("/api/v1/users/<name>/reinstate")
+def reinstate_user(name: str) -> Response[str]:
+    c, p = _ctx()
+    return http.json_response(
+        200,
+        identity.reinstate_user(
+            c.accounts,
+            c.directory,
+            http.principal(p),
+            name,
+            now=c.clock.epoch(),
+            now_iso=c.clock.iso(),
+        ),
+    )
+
+
+@app.get("/api/v1/audit/accounts")
+def account_audit() -> Response[str]:
+    c, p = _ctx()
+    events, cursor = identity.read_account_audit(
+        c.accounts,
+        http.principal(p),
+        limit=http.int_param(_query("limit"), 100),
+        cursor=_query("cursor"),
+    )
+    body = {"events": [{**e.to_json()} for e in events], "cursor": cursor}
+    return http.json_response(200, body)
+
+
+@app.get("/api/v1/config")
+def public_config() -> Response[str]:
+    settings = container().settings
+    return http.json_response(
+        200,
+        identity.public_config(
+            settings.signin,
+            max_package_bytes=settings.max_package_bytes,
+            max_api_body_bytes=settings.max_api_body_bytes,
+            version=__version__,
+        ),
+    )
 
 
 @app.post("/api/v1/users/me/keys")
@@ -76,6 +154,9 @@ def create_key() -> Response[str]:
         secret=secret,
         key_id=key_id,
     )
+    identity.audit_key(
+        c.accounts, http.principal(p), identity.KEY_CREATED, key.key_id, now_iso=c.clock.iso()
+    )
     return http.json_response(201, {**key.to_json(), "secret": token})
 
 
@@ -90,9 +171,11 @@ def list_keys() -> Response[str]:
 @app.delete("/api/v1/users/me/keys/<key_id>")
 def revoke_key(key_id: str) -> Response[str]:
     c, p = _ctx()
-    return http.json_response(
-        200, accounts.revoke_key(c.directory, http.principal(p), key_id).to_json()
+    revoked = accounts.revoke_key(c.directory, http.principal(p), key_id)
+    identity.audit_key(
+        c.accounts, http.principal(p), identity.KEY_REVOKED, key_id, now_iso=c.clock.iso()
     )
+    return http.json_response(200, revoked.to_json())
 
 
 # -- channels -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from infra.aws.api import HttpApi
 from infra.aws.cdn import Cdn
 from infra.aws.config import StageConfig
 from infra.aws.functions import API, EDGE_SYNC, REINDEX, REINDEX_BATCH_SIZE, VALIDATE, Functions
+from infra.aws.identity import Identity, IdentityConfig
 from infra.aws.monitoring import Monitoring
 from infra.aws.nag import acknowledge, acknowledge_arn_wildcard
 from infra.aws.queues import Queues
@@ -42,7 +43,15 @@ KVS_WRITE = (
 
 
 class RilletStack(Stack):
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        identity: IdentityConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, description=f"Rillet conda channels ({config.stage})", **kwargs)
         self.storage = Storage(self, "Storage", config=config)
         self.table = Table(self, "Table", config=config).table
@@ -85,6 +94,21 @@ class RilletStack(Stack):
         self.functions[EDGE_SYNC.name].add_environment(
             s.EDGE_KVS_ARN, self.cdn.edge_store.key_value_store_arn
         )
+        self.identity: Identity | None = None
+        identity = identity or IdentityConfig()
+        if identity.enabled:
+            # Sign-in (issue 12): the API accepts this pool's access tokens.
+            self.identity = Identity(
+                self,
+                "Identity",
+                config=identity,
+                public_url=self.cdn.public_url,
+                stage=config.stage,
+                removal_policy=config.removal_policy,
+                log_retention=config.log_retention,
+            )
+            for name, value in self.identity.environment().items():
+                self.functions.add_environment(name, value)
         self._triggers(config)
         self._grants()
         monitoring = Monitoring(
@@ -118,6 +142,11 @@ class RilletStack(Stack):
         CfnOutput(self, "DistributionDomainName", value=self.cdn.distribution.domain_name)
         CfnOutput(self, "DistributionId", value=self.cdn.distribution.distribution_id)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        if self.identity is not None:
+            CfnOutput(self, "UserPoolId", value=self.identity.pool.user_pool_id)
+            CfnOutput(self, "SignInIssuer", value=self.identity.issuer)
+            CfnOutput(self, "SignInClientId", value=self.identity.client.user_pool_client_id)
+            CfnOutput(self, "SignInDomain", value=self.identity.domain.base_url())
 
     def _triggers(self, config: StageConfig) -> None:
         # Each reports partial batch failures: a bad message is retried on its own and
@@ -233,6 +262,7 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     """The app with the stack and the AwsSolutions checks (synth fails on a finding)."""
     app = App(context=dict(context or {}), outdir=outdir)
     config = StageConfig.from_context(app.node.try_get_context)
-    RilletStack(app, f"Rillet-{config.stage}", config=config)
+    identity = IdentityConfig.from_context(app.node.try_get_context)
+    RilletStack(app, f"Rillet-{config.stage}", config=config, identity=identity)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

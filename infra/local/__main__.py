@@ -16,8 +16,14 @@ Rillet local stack is up.
   API and channels   {url}
   channel URL form   {url}/<channel>            (subdirs: {url}/<channel>/<subdir>/...)
   admin token        {token}
+  sign-in (OpenID)   {issuer}   (development: any username, no password)
 
-Try it (copy-paste; needs a package file, e.g. one built by rattler-build):
+Sign in as a user (opens the sign-in page; pick any username there, then choose
+your Rillet username; the CLI stores an API key for this machine):
+
+  .venv/bin/rillet login {url}
+
+Or act as the operator (copy-paste; needs a package file, e.g. one built by rattler-build):
 
   .venv/bin/rillet login {url} --token {token}
   .venv/bin/rillet channel create demo
@@ -36,8 +42,10 @@ Ctrl-C stops it; state lives in memory only.
 def main() -> None:
     port = int(os.environ.get("RILLET_PORT", DEFAULT_PORT))
     token = os.environ.get("RILLET_ADMIN_TOKEN") or None
-    stack = LocalStack(port=port, admin_token=token).start()
-    print(EXAMPLE.format(url=stack.url, token=stack.admin_token), flush=True)
+    signin_port = int(os.environ.get("RILLET_SIGNIN_PORT", "0"))
+    stack = LocalStack(port=port, admin_token=token, signin=True, signin_port=signin_port).start()
+    issuer = stack.provider.issuer
+    print(EXAMPLE.format(url=stack.url, token=stack.admin_token, issuer=issuer), flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -55,6 +55,13 @@ class Provisioned:
             s.PUBLIC_URL: public_url,
             s.ADMIN_TOKEN: admin_token,
             s.S3_ENDPOINT_URL: f"{public_url}/_s3",
+            # No sign-in unless a local OpenID Provider is started (infra/local/signin.py):
+            # empty values also clear what an earlier stack in this process set.
+            s.SIGNIN_ISSUER: "",
+            s.SIGNIN_CLIENT_ID: "",
+            s.SIGNIN_AUDIENCE: "",
+            s.SIGNIN_SCOPES: "",
+            s.SIGNIN_CLI_REDIRECT_URI: "",
         }
 
 

@@ -103,8 +103,20 @@ def lambda_response(result: dict[str, Any]) -> Response:
 class LocalStack:
     """Everything ``make serve`` runs, usable from tests with an ephemeral port."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, admin_token: str | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        admin_token: str | None = None,
+        signin: bool = False,
+        signin_port: int = 0,
+    ):
         self.host = host
+        # signin: also run the local OpenID Provider (infra/local/signin.py) and let the
+        # API accept its access tokens, as a deployment accepts Cognito's.
+        self.signin = signin
+        self.signin_port = signin_port
+        self.provider: Any = None
         self.port = port
         if admin_token is None:
             from rillet.core.tokens import new_admin_token
@@ -139,6 +151,7 @@ class LocalStack:
         self._server = make_server(self.host, self.port, self.wsgi, threaded=True)
         self.port = self._server.server_port
         os.environ.update(self.provisioned.environment(self.url, self.admin_token))
+        self._start_signin()
         wiring.reset()
         self.api_handler = _import_handler("api")
         self._api_lock = threading.Lock()
@@ -155,7 +168,21 @@ class LocalStack:
         self._thread.start()
         return self
 
+    def _start_signin(self) -> None:
+        from infra.local.signin import SIGNIN_VARIABLES, LocalProvider
+
+        for name in SIGNIN_VARIABLES:  # a previous stack in this process may have set them
+            os.environ.pop(name, None)
+        if not self.signin:
+            return
+        # The web app (next issue) will be served here; `rillet login` uses any loopback port.
+        callbacks = [f"{self.url}/callback", "http://127.0.0.1/callback"]
+        self.provider = LocalProvider(f"{self.url}/api", callbacks, self.signin_port).start()
+        os.environ.update(self.provider.environment())
+
     def stop(self) -> None:
+        if self.provider:
+            self.provider.stop()
         if self.pump:
             self.pump.stop()
         if self._server:

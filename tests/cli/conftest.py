@@ -21,7 +21,7 @@ from rillet.cli.main import app
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0) as s:
+    with LocalStack(port=0, signin=True) as s:
         yield s
 
 

@@ -18,7 +18,7 @@ from tests.packages import build_package
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0) as s:
+    with LocalStack(port=0, signin=True) as s:
         yield s
 
 

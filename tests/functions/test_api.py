@@ -1604,7 +1604,7 @@ def test_unknown_route_is_json_404(world: World) -> None:
     routes = [
         ("GET", "/api/nope"),
         ("GET", "/api/v1"),
-        ("POST", "/api/v1/users/me"),
+        ("PUT", "/api/v1/users/me"),  # POST claims a username (issue 12)
         ("GET", "/api/v2/channels"),
     ]
     each(routes, lambda route: assert_error(world.operator.call(*route), 404, "no-route"))

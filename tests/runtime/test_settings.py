@@ -64,3 +64,18 @@ def test_operator_switches() -> None:
 def test_stage_names_the_deployment_in_metrics() -> None:
     assert s.Settings.from_env(BASE).stage == "local"
     assert s.Settings.from_env({**BASE, s.STAGE: "prod"}).stage == "prod"
+
+
+def test_sign_in_is_optional_and_validated() -> None:
+    assert s.Settings.from_env(BASE).signin is None
+    cognito = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+    signin = s.Settings.from_env(
+        {**BASE, s.SIGNIN_ISSUER: cognito, s.SIGNIN_CLIENT_ID: "app"}
+    ).signin
+    assert signin is not None
+    assert (signin.issuer, signin.client_id, signin.audience) == (cognito, "app", "")
+    assert signin.scopes == ("openid", "email", "profile")
+    with pytest.raises(s.SettingsError, match=s.SIGNIN_CLIENT_ID):
+        s.Settings.from_env({**BASE, s.SIGNIN_ISSUER: cognito})
+    with pytest.raises(s.SettingsError, match=s.SIGNIN_ISSUER):
+        s.Settings.from_env({**BASE, s.SIGNIN_ISSUER: "cognito", s.SIGNIN_CLIENT_ID: "app"})

@@ -45,6 +45,7 @@ def _key_from_item(item: dict[str, Any]) -> ApiKey:
         kind=item.get("kind", "api"),
         publish_limits=json.loads(limits) if limits else None,
         incarnations=json.loads(item["incarnations"]) if item.get("incarnations") else None,
+        suspended=bool(item.get("suspended", False)),
     )
 
 

@@ -37,6 +37,7 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
         and sk == "KEY"
         and item.get("kind") == "api"
         and not item.get("revoked")
+        and not item.get("suspended")  # a suspended user's keys read nothing
     ):
         return {access.token_key(pk[len("KEY#") :]): str(int(item.get("expires_at") or 0))}
     return {}

@@ -87,4 +87,4 @@ class JwksCache:
             keys = jwt.PyJWKSet.from_dict(self.fetch(jwks_uri)).keys
         except Exception:
             return {}
-        return {k.key_id: k.key for k in keys if k.key_id and k.key_type == "RSA"}
+        return {k.key_id: k.key for k in keys if k.key_id and k.key_type in ("RSA", "EC")}

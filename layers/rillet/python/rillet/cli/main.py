@@ -47,7 +47,8 @@ def _typer(help_text: str) -> typer.Typer:
 
 app = _typer(
     "Rillet: conda channels in your own AWS account.\n\n"
-    "Start with `rillet login URL --token TOKEN`, then `rillet upload -c CHANNEL FILE...`."
+    "Start with `rillet login URL` (browser sign-in; `--token TOKEN` for CI), then "
+    "`rillet upload -c CHANNEL FILE...`."
 )
 channel_app = _typer("Create, inspect, change and delete channels.")
 member_app = _typer("Who may read, upload to or administer a channel.")
@@ -155,9 +156,23 @@ def login(
     token: Annotated[
         str | None,
         typer.Option(
-            "--token", "-t", help="An API key. Prompted for when omitted; '-' reads stdin."
+            "--token",
+            "-t",
+            help="An API key ('-' reads stdin). Without it: sign in in the browser and "
+            "create a key for this machine (prompted for if the deployment has no sign-in).",
         ),
     ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option(
+            "--username",
+            help="On first sign-in: the username to choose (prompted for when omitted).",
+        ),
+    ] = None,
+    scope: Annotated[
+        str,
+        typer.Option("--scope", help="Scope of the key created by a browser sign-in."),
+    ] = "admin",
     rattler: Annotated[
         bool,
         typer.Option(
@@ -169,8 +184,10 @@ def login(
     rattler_auth_file: RattlerFileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Check a token against the deployment and store it (a file only you can read)."""
+    """Sign in (browser) or check a token, and store the key (a file only you can read)."""
     url = config.normalize_url(url)
+    if token is None:
+        token = _browser_login(url, username, scope)
     if token is None:
         token = typer.prompt("Token", hide_input=True)
     elif token == "-":  # noqa: S105 - the stdin convention, not a password
@@ -203,6 +220,30 @@ def login(
             output.say(f"rattler, pixi and rattler-build will send it to {host} ({auth_file})")
     if shadowed:
         output.warn(f"note: {' and '.join(shadowed)} set in the environment take precedence")
+
+
+def _browser_login(url: str, username: str | None, scope: str) -> str | None:
+    """Sign in, choose a username if this is the first time, create a key for this machine."""
+    import socket
+    import webbrowser
+
+    from rillet.cli.signin import browser_sign_in
+
+    session = browser_sign_in(url, open_browser=webbrowser.open, say=output.warn)
+    if session is None:
+        return None
+    with Api(url, session) as api:
+        me = api.get("/api/v1/users/me")
+        if me.get("needs_name"):
+            name = username or typer.prompt("Choose your username")
+            me = api.post("/api/v1/users/me", {"name": name.strip()})
+        machine = socket.gethostname() or "this machine"
+        key = api.post(
+            "/api/v1/users/me/keys",
+            {"scope": scope, "description": f"rillet login on {machine}"[:200]},
+        )
+    output.warn(f"Created API key {key.get('id')} for {machine}")
+    return str(key["secret"])
 
 
 @app.command()
@@ -987,6 +1028,46 @@ def user_create(name: UserArg, json_out: JsonOpt = False) -> None:
     output.say(f"Created user {user.get('name')} with key {user.get('key', {}).get('id')}")
     output.say(f"secret: {user.get('key', {}).get('secret')}")
     output.warn("Hand the secret over now: it is not shown again.")
+
+
+@user_app.command("search")
+@handled
+def user_search(
+    prefix: Annotated[str, typer.Argument(help="The start of a username.", show_default=False)],
+    json_out: JsonOpt = False,
+) -> None:
+    """Usernames starting with PREFIX (people who signed in), e.g. to add a member."""
+    with _api() as api:
+        found = api.get("/api/v1/users", q=prefix)
+    if json_out:
+        output.emit_json(found)
+        return
+    for name in found.get("users") or []:
+        output.say(str(name))
+
+
+@user_app.command("suspend")
+@handled
+def user_suspend(name: UserArg, json_out: JsonOpt = False) -> None:
+    """Suspend a user (operator): their sessions and keys stop working, API and edge."""
+    with _api() as api:
+        result = api.post(f"/api/v1/users/{segment(name)}/suspend", {})
+    if json_out:
+        output.emit_json(result)
+        return
+    output.say(f"Suspended {name}")
+
+
+@user_app.command("reinstate")
+@handled
+def user_reinstate(name: UserArg, json_out: JsonOpt = False) -> None:
+    """Undo a suspension (operator): sessions and still-valid keys work again."""
+    with _api() as api:
+        result = api.post(f"/api/v1/users/{segment(name)}/reinstate", {})
+    if json_out:
+        output.emit_json(result)
+        return
+    output.say(f"Reinstated {name}")
 
 
 if __name__ == "__main__":

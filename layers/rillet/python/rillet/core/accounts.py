@@ -12,7 +12,12 @@ from rillet.core.errors import InvalidName, InvalidRequest
 from rillet.core.policy import PublishLimits, Role, Scope, parse_scope
 
 _USER_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,37}[a-z0-9])?$")
-RESERVED_USERS: Final = frozenset({"admin", "me", "root", "system", "rillet", "anonymous"})
+# Besides system words, the web app's top-level paths: a username never shadows a page.
+RESERVED_USERS: Final = frozenset(
+    {"admin", "me", "root", "system", "rillet", "anonymous", "operator", "support", "security"}
+    | {"account", "api", "assets", "callback", "channels", "login", "logout", "signup"}
+    | {"settings", "static", "t", "users", "search", "new", "docs", "help", "well-known"}
+)
 MAX_DESCRIPTION: Final = 200
 MAX_KEY_CHANNELS: Final = 50
 
@@ -58,9 +63,14 @@ class ApiKey:
     # Minted tokens only: per channel, the incarnation it was minted for (None: minted
     # before incarnations were recorded; such tokens expire within the minted TTL).
     incarnations: Mapping[str, str] | None = None
+    suspended: bool = False  # its user is suspended: refused everywhere until reinstated
 
     def active(self, now: int) -> bool:
-        return not self.revoked and (self.expires_at is None or now < self.expires_at)
+        return (
+            not self.revoked
+            and not self.suspended
+            and (self.expires_at is None or now < self.expires_at)
+        )
 
     def reads(self, channel: str) -> bool:
         """Does this key carry read access to ``channel`` (given a role there)?"""

@@ -62,6 +62,11 @@ RESERVED_CHANNEL_NAMES: Final[frozenset[str]] = frozenset(
         "uploads",
         "staging",
         "channels",
+        # the web app's pages (issue 12): account settings, sign-in callback, users
+        "account",
+        "callback",
+        "users",
+        "settings",
         "robots.txt",
         "favicon.ico",
         "well-known",

@@ -91,6 +91,8 @@ class Principal:
     expires_at: int | None = None  # epoch seconds; None: the credential does not expire
     # A minted token's channel incarnations: it acts on no other creation of those names.
     incarnations: Mapping[str, str] | None = None
+    # Signed in through the identity provider (no API key): the user's full power.
+    session: bool = False
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels

@@ -317,3 +317,35 @@ class Cdn(Protocol):
     def invalidate(self, paths: list[str]) -> None:
         """Purge cached copies of these URL paths (``/channel/subdir/file``, ``/channel/*``)."""
         ...
+
+
+class Accounts(Protocol):
+    """Signed-in identities, username claims, suspension, search, account audit."""
+
+    def sign_in(self, sub: str, now_iso: str) -> tuple[str | None, bool]:
+        """(username or None, first sight of ``sub``)."""
+        ...
+
+    def claim_name(self, sub: str, user: User) -> None:
+        """Raises Conflict (username-taken, username-chosen)."""
+        ...
+
+    def user_state(self, name: str) -> dict[str, Any]:
+        """The user's stored attributes; raises NotFound."""
+        ...
+
+    def is_suspended(self, name: str) -> bool: ...
+
+    def set_suspended(self, name: str, suspended: bool) -> None: ...
+
+    def set_keys_suspended(
+        self, user: str, keys: Iterable[tuple[str, str]], suspended: bool
+    ) -> None: ...
+
+    def search(self, prefix: str, limit: int) -> list[str]: ...
+
+    def append_event(self, event: AuditEvent) -> None: ...
+
+    def list_events(
+        self, limit: int, cursor: str | None
+    ) -> tuple[list[AuditEvent], str | None]: ...

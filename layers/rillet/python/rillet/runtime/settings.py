@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from rillet.core.oidc import GITHUB_ISSUER, GITLAB_ISSUER, PROVIDERS, OidcConfig
 from rillet.core.package import Limits
+from rillet.core.sessions import SessionConfig
 
 LEGACY_AUDIENCE: Final = "prefix.dev"
 
@@ -34,6 +35,12 @@ OIDC_GITHUB_ISSUER: Final = "RILLET_OIDC_GITHUB_ISSUER"
 OIDC_GITLAB_ISSUERS: Final = "RILLET_OIDC_GITLAB_ISSUERS"  # comma-separated (self-managed too)
 OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switched off
 OIDC_LEGACY_AUDIENCE: Final = "RILLET_OIDC_LEGACY_AUDIENCE"  # "true": also accept "prefix.dev"
+# Sign-in (issue 12): the identity provider whose access tokens the API accepts.
+SIGNIN_ISSUER: Final = "RILLET_SIGNIN_ISSUER"  # unset: no sign-in, API keys only
+SIGNIN_CLIENT_ID: Final = "RILLET_SIGNIN_CLIENT_ID"  # the public app client (Cognito: required)
+SIGNIN_AUDIENCE: Final = "RILLET_SIGNIN_AUDIENCE"  # "aud" of access tokens (RFC 9068 providers)
+SIGNIN_SCOPES: Final = "RILLET_SIGNIN_SCOPES"  # space-separated, advertised in /api/v1/config
+SIGNIN_CLI_REDIRECT_URI: Final = "RILLET_SIGNIN_CLI_REDIRECT_URI"  # fixed loopback callback
 REINDEX_QUIET_MS: Final = "RILLET_REINDEX_QUIET_MS"  # rebuild once no change came for this long
 REINDEX_MAX_WAIT_MS: Final = "RILLET_REINDEX_MAX_WAIT_MS"  # ... or after waiting this long
 STAGE: Final = "RILLET_STAGE"  # the CDK stage: the Stage dimension of Rillet's own metrics
@@ -55,6 +62,11 @@ OPTIONAL: Final = (
     REINDEX_QUIET_MS,
     REINDEX_MAX_WAIT_MS,
     STAGE,
+    SIGNIN_ISSUER,
+    SIGNIN_CLIENT_ID,
+    SIGNIN_AUDIENCE,
+    SIGNIN_SCOPES,
+    SIGNIN_CLI_REDIRECT_URI,
     *ADMIN_TOKEN_SOURCES,
 )
 
@@ -103,6 +115,7 @@ class Settings:
     reindex_quiet_ms: int = DEFAULT_REINDEX_QUIET_MS
     reindex_max_wait_ms: int = DEFAULT_REINDEX_MAX_WAIT_MS
     stage: str = "local"
+    signin: SessionConfig | None = None
 
     @property
     def limits(self) -> Limits:
@@ -154,7 +167,28 @@ class Settings:
             reindex_quiet_ms=_count(env, REINDEX_QUIET_MS, DEFAULT_REINDEX_QUIET_MS),
             reindex_max_wait_ms=_count(env, REINDEX_MAX_WAIT_MS, DEFAULT_REINDEX_MAX_WAIT_MS),
             stage=env.get(STAGE) or "local",
+            signin=_signin(env),
         )
+
+
+def _signin(env: Mapping[str, str]) -> SessionConfig | None:
+    issuer = env.get(SIGNIN_ISSUER) or ""  # compared with "iss" exactly, as given
+    if not issuer:
+        return None
+    if urlparse(issuer).scheme not in ("https", "http"):
+        raise SettingsError(f"{SIGNIN_ISSUER} must be an http(s) URL, got {issuer!r}")
+    client_id = env.get(SIGNIN_CLIENT_ID) or ""
+    audience = env.get(SIGNIN_AUDIENCE) or ""
+    if not client_id:
+        raise SettingsError(f"{SIGNIN_ISSUER} is set: {SIGNIN_CLIENT_ID} is required too")
+    scopes = tuple((env.get(SIGNIN_SCOPES) or "openid email profile").split())
+    return SessionConfig(
+        issuer=issuer,
+        client_id=client_id,
+        audience=audience,
+        scopes=scopes,
+        cli_redirect_uri=env.get(SIGNIN_CLI_REDIRECT_URI) or "",
+    )
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

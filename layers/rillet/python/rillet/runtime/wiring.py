@@ -16,6 +16,7 @@ from typing import Any, Final
 import boto3
 from botocore.config import Config
 
+from rillet.adapters.accounts import DynamoAccounts
 from rillet.adapters.cdn import CloudFrontCdn, NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
@@ -28,9 +29,11 @@ from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.accounts import utc_iso
 from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
+from rillet.core.sessions import looks_like_jwt
 from rillet.core.tokens import SECRET_ALPHABET, SECRET_LENGTH
 from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
-from rillet.services.auth import authenticate
+from rillet.services import identity
+from rillet.services.auth import authenticate, credential
 
 
 def random_secret() -> str:
@@ -162,11 +165,34 @@ class Container:
             return self.settings.admin_token
         return self._admin_secret.get()
 
+    @cached_property
+    def accounts(self) -> DynamoAccounts:
+        return DynamoAccounts(self.dynamodb, self.settings.table_name)
+
+    def signed_in(self, authorization: str | None) -> identity.Identity | None:
+        """The signed-in identity behind a provider access token (None: not a session)."""
+        token = credential(authorization)
+        if token is None or not looks_like_jwt(token):
+            return None
+        return identity.resolve_session(
+            self.accounts,
+            token,
+            config=self.settings.signin,
+            key_for=self.jwks.key,
+            now=self.clock.epoch(),
+            now_iso=self.clock.iso(),
+        )
+
     def authenticate(self, authorization: str | None) -> Principal | None:
         """The caller behind an Authorization header (None: anonymous).
 
-        Raises Unauthenticated for a bad, revoked or expired token, or a minted one
-        whose trusted publishers were removed."""
+        A JWT is a sign-in session (its user must have chosen a name); anything else
+        is an API key or the operator token. Raises Unauthenticated for a bad,
+        revoked or expired credential, or a minted one whose trusted publishers were
+        removed."""
+        signed_in = self.signed_in(authorization)
+        if signed_in is not None:
+            return identity.session_principal(signed_in)
         return authenticate(
             self.directory,
             admin_token=self.admin_token,

@@ -65,6 +65,8 @@ def authenticate(
 def principal_for_key(key: ApiKey | None, publishers: PublisherLookup, now: int) -> Principal:
     """The caller behind a stored credential as it stands ``now``: used when a request
     arrives and again when a staged upload is validated. Raises Unauthenticated."""
+    if key is not None and key.suspended and not key.revoked:
+        raise Unauthenticated("this account is suspended", code="account-suspended")
     if key is None or not key.active(now):
         raise Unauthenticated("unknown, revoked or expired token")
     channels, limits = key.channels, key.publish_limits
