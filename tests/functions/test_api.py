@@ -1436,6 +1436,7 @@ def test_minted_token_is_worth_no_more_than_no_token_except_for_uploads(
     }
     params = {
         "user": "dave",
+        "name": "dave",
         "key_id": key_id,
         "publisher_id": publisher_id,
         "subdir": "noarch",

@@ -47,6 +47,8 @@ def ingest(world: World, key: str, *, staging: Any = None, final_attempt: bool =
         world.queue,
         world.audit,
         NoCdn(),
+        directory=world.directory,
+        publishers=world.publishers,
         key=key,
         limits=Limits(),
         now_ms=NOW_MS,
