@@ -34,6 +34,7 @@ NO_TOKEN: Final = "no-token"  # noqa: S105
 UNKNOWN_TOKEN: Final = "unknown-token"  # noqa: S105
 EXPIRED_TOKEN: Final = "expired-token"  # noqa: S105
 NO_ACCESS: Final = "no-access"
+NOT_FOUND: Final = "not-found"
 
 # Two challenges in one header value (RFC 9110 allows a list). Basic comes first because
 # some browsers read only the first challenge of a header line; conda and rattler ignore it.
@@ -46,6 +47,7 @@ _MESSAGES: Final[Mapping[str, str]] = {
     UNKNOWN_TOKEN: "unknown token",
     EXPIRED_TOKEN: "expired token",
     NO_ACCESS: "this token may not read this channel",
+    NOT_FOUND: "not found",
 }
 
 # RFC 6750 token characters without '/', so one rule fits the header and the path forms.
@@ -164,7 +166,14 @@ def _refuse(status: int, reason: str, uri: str) -> ReadDecision:
 
 
 def _forward(uri: str, reason: str) -> ReadDecision:
-    return ReadDecision(200, uri, {}, reason)
+    # S3 behind CloudFront decodes a literal '+' in the path as a space: send it encoded.
+    return ReadDecision(200, uri.replace("+", "%2B"), {}, reason)
+
+
+def _no_file(path: str) -> bool:
+    """Not ``/<channel>/.../<file>``: the origin could only answer it as a listing."""
+    segments = path.split("/")
+    return len(segments) < 3 or not segments[1] or not segments[-1]
 
 
 def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) -> ReadDecision:
@@ -180,6 +189,9 @@ def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) 
     if (uri == "/t" or uri.startswith("/t/")) and uri.find("/", 3) < 0:
         return _refuse(400, BAD_PATH, uri)
     token, path = extract_token(uri, headers)
+    if _no_file(path):
+        # '/', '/t/<token>/', '/acme/': never forwarded, whatever the store says.
+        return _refuse(404, NOT_FOUND, path)
     channel = path[1:].split("/", 1)[0]
     if "%" in channel:
         # S3 would decode '%61cme' to 'acme': the channel must be spelled literally.
