@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -19,14 +20,18 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, parse_qsl, quote, unquote
 
 import boto3
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from infra.local.pump import EventPump, LambdaContext, QueuePump
 from infra.local.resources import REGION, Provisioned, provision
+from rillet.core.layout import STAGING_PREFIX
 
 # API Gateway refuses larger bodies before the function runs (HTTP API: 10 MB).
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -205,22 +210,33 @@ class LocalStack:
         return lambda_response(result)
 
     def handle_s3_put(self, request: Request) -> Response:
-        """The presigned PUT: enforce what S3 enforces (expiry, signed checksum and type)."""
+        """The presigned PUT, refused as S3 (and the API role's IAM policy) would refuse it:
+        a bad or missing SigV4 signature, an expired URL, another bucket or key than the
+        staging uploads, or bytes other than the signed checksum. A refusal writes nothing."""
         if request.method != "PUT":
             return _s3_error(405, "MethodNotAllowed", "only presigned PUTs are served here")
+        assert self.provisioned is not None
+        raw_uri = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "")
+        refusal = verify_presigned(
+            request.method,
+            request.headers.get("host", ""),
+            raw_uri,
+            {k.lower(): v for k, v in request.headers.items()},
+            time.time(),
+            # The credentials the handlers sign with: the fake ones moto's mock provides.
+            self.session.get_credentials().get_frozen_credentials(),
+        )
+        if refusal is not None:
+            return refusal
         _, _, rest = request.path.partition("/_s3/")
         bucket, _, key = rest.partition("/")
-        args = request.args
-        if "X-Amz-Signature" not in args or "X-Amz-Date" not in args:
-            return _s3_error(403, "AccessDenied", "not a presigned request")
-        signed_at = datetime.strptime(args["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        if time.time() > signed_at.timestamp() + int(args.get("X-Amz-Expires", "0")):
-            return _s3_error(403, "AccessDenied", "Request has expired")
-        signed = set(args.get("X-Amz-SignedHeaders", "").split(";"))
-        for header in ("content-type", "x-amz-checksum-sha256", "content-length"):
-            if header in signed and header not in request.headers:
-                return _s3_error(403, "SignatureDoesNotMatch", f"missing signed header {header}")
+        # The API role may put only staging uploads: anything else is AccessDenied on AWS.
+        if bucket != self.provisioned.names.staging_bucket or not key.startswith(STAGING_PREFIX):
+            return _s3_error(403, "AccessDenied", "Access Denied")
         body = request.get_data(cache=False)
+        signed_length = request.headers.get("content-length")
+        if signed_length is not None and int(signed_length) != len(body):
+            return _s3_error(400, "IncompleteBody", "fewer bytes than Content-Length")
         expected = request.headers.get("x-amz-checksum-sha256")
         if expected and base64.b64encode(hashlib.sha256(body).digest()).decode() != expected:
             return _s3_error(
@@ -286,6 +302,85 @@ def _chunks(body: Any) -> Iterator[bytes]:
         yield from body.iter_chunks(chunk_size=1024 * 1024)
     finally:
         body.close()
+
+
+# S3's bounds on X-Amz-Expires, and its tolerance for a request dated in the future.
+_MAX_EXPIRES = 7 * 24 * 3600
+_CLOCK_SKEW = 15 * 60
+_AUTH_PARAMS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+
+
+def verify_presigned(
+    method: str, host: str, raw_uri: str, headers: dict[str, str], now: float, credentials: Any
+) -> Response | None:
+    """Check a SigV4 presigned request as S3 does; None if it holds, else S3's refusal.
+
+    The signature is recomputed with botocore's own signer over the request as received
+    (raw path, query without the signature, the signed headers), with the local stack's
+    fake credentials: a URL it did not sign, or any byte of one changed, fails.
+    """
+    path, _, query = raw_uri.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    args = dict(pairs)
+    if any(name not in args for name in _AUTH_PARAMS):
+        return _s3_error(403, "AccessDenied", "Query-string authentication is required")
+    if args["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256":
+        return _s3_error(400, "AuthorizationQueryParametersError", "unsupported algorithm")
+    access_key, _, scope = args["X-Amz-Credential"].partition("/")
+    if access_key != credentials.access_key:
+        return _s3_error(403, "InvalidAccessKeyId", "The AWS Access Key Id does not exist")
+    amz_date, expires = args["X-Amz-Date"], args["X-Amz-Expires"]
+    try:
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        lifetime = int(expires)
+    except ValueError:
+        return _s3_error(400, "AuthorizationQueryParametersError", "bad X-Amz-Date or Expires")
+    if scope != f"{amz_date[:8]}/{REGION}/s3/aws4_request":
+        return _s3_error(400, "AuthorizationQueryParametersError", "bad credential scope")
+    if not 0 <= lifetime <= _MAX_EXPIRES:
+        return _s3_error(400, "AuthorizationQueryParametersError", "bad X-Amz-Expires")
+    if now > signed_at.timestamp() + lifetime:
+        return _s3_error(403, "AccessDenied", "Request has expired")
+    if signed_at.timestamp() > now + _CLOCK_SKEW:
+        return _s3_error(403, "AccessDenied", "Request is not yet valid")
+    signed = args["X-Amz-SignedHeaders"].split(";")
+    if "host" not in signed:
+        return _s3_error(400, "AuthorizationQueryParametersError", "host must be signed")
+    for name in signed:
+        if name != "host" and name not in headers:
+            return _s3_error(403, "SignatureDoesNotMatch", f"missing signed header {name}")
+    unsigned_query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+        for k, v in pairs
+        if k != "X-Amz-Signature"
+    )
+    signer = S3SigV4QueryAuth(
+        Credentials(credentials.access_key, credentials.secret_key, credentials.token),
+        "s3",
+        REGION,
+        expires=lifetime,
+    )
+    to_sign = AWSRequest(
+        method=method,
+        url=f"http://{host}{path}?{unsigned_query}",
+        headers={name: headers[name] for name in signed if name != "host"},
+    )
+    to_sign.context["timestamp"] = amz_date
+    string_to_sign = signer.string_to_sign(to_sign, signer.canonical_request(to_sign))
+    if not hmac.compare_digest(signer.signature(string_to_sign, to_sign), args["X-Amz-Signature"]):
+        return _s3_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    return None
 
 
 def _s3_error(status: int, code: str, message: str) -> Response:
