@@ -19,10 +19,12 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, unquote
+from urllib.parse import parse_qs, parse_qsl, quote, unquote_plus
 
 import boto3
+import botocore.exceptions
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -267,34 +269,130 @@ class LocalStack:
         )
         if decision.status != 200:
             return Response(decision.body, status=decision.status, headers=dict(decision.headers))
-        key = unquote(decision.uri).lstrip("/")
+        # S3 decodes the path as a form would: a literal '+' is a space (hence the edge's %2B).
+        key = unquote_plus(decision.uri).lstrip("/")
         if not key or any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key:
             return Response("not found\n", status=404, content_type="text/plain")
         s3 = self.session.client("s3")
         assert self.provisioned is not None
+        bucket = self.provisioned.names.channels_bucket
         try:
-            obj = s3.get_object(Bucket=self.provisioned.names.channels_bucket, Key=key)
-        except s3.exceptions.NoSuchKey:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except botocore.exceptions.ClientError:
             # Never a 403 for a missing key: rattler caches a 404 but fails on a 403.
             return Response("not found\n", status=404, content_type="text/plain")
+        etag, size = str(head["ETag"]), int(head["ContentLength"])
+        modified = head["LastModified"].replace(microsecond=0)
         headers = {
-            "ETag": obj["ETag"],
-            "Content-Type": obj.get("ContentType") or "application/octet-stream",
-            "Last-Modified": obj["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "ETag": etag,
+            "Content-Type": head.get("ContentType") or "application/octet-stream",
+            "Last-Modified": http_date(modified),
+            "Accept-Ranges": "bytes",
         }
-        if obj.get("CacheControl"):
-            headers["Cache-Control"] = obj["CacheControl"]
-        inm = request.headers.get("If-None-Match")
-        if inm and obj["ETag"] in [t.strip() for t in inm.split(",")] + (
-            ["*"] if inm == "*" else []
-        ):
-            obj["Body"].close()
-            return Response(status=304, headers=headers)
-        headers["Content-Length"] = str(obj["ContentLength"])
+        if head.get("CacheControl"):
+            headers["Cache-Control"] = head["CacheControl"]
+        if not_modified(request.headers, etag, modified):
+            return NotModified(status=304, headers=headers)
+        span = byte_range(request.headers, etag, modified, size)
+        if isinstance(span, str):
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response("range not satisfiable\n", status=416, headers=headers)
+        status, extra, length = 200, {}, size
+        if span is not None:
+            first, last = span
+            status, length = 206, last - first + 1
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+            extra = {"Range": f"bytes={first}-{last}"}
+        headers["Content-Length"] = str(length)
         if request.method == "HEAD":
-            obj["Body"].close()
-            return Response(status=200, headers=headers)
-        return Response(_chunks(obj["Body"]), status=200, headers=headers, direct_passthrough=True)
+            return Response(status=status, headers=headers)
+        try:
+            obj = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag, **extra)
+        except botocore.exceptions.ClientError:
+            # Replaced or removed between the two calls: the client retries.
+            return Response("changed, retry\n", status=503, content_type="text/plain")
+        return Response(
+            _chunks(obj["Body"]), status=status, headers=headers, direct_passthrough=True
+        )
+
+
+class NotModified(Response):
+    """A 304 that keeps Last-Modified, as CloudFront's does (werkzeug drops it)."""
+
+    def get_wsgi_headers(self, environ: Any) -> Any:
+        headers = super().get_wsgi_headers(environ)
+        for name in ("Last-Modified", "Cache-Control"):
+            if name in self.headers and name not in headers:
+                headers[name] = self.headers[name]
+        return headers
+
+
+def http_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def not_modified(headers: Any, etag: str, modified: datetime) -> bool:
+    """RFC 9110 conditionals as CloudFront answers them: If-None-Match wins over
+    If-Modified-Since; a date that cannot be parsed is ignored."""
+    inm = headers.get("If-None-Match")
+    if inm is not None:
+        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+        return "*" in tags or etag in tags
+    since = parse_date(headers.get("If-Modified-Since"))
+    return since is not None and modified <= since
+
+
+def byte_range(
+    headers: Any, etag: str, modified: datetime, size: int
+) -> tuple[int, int] | str | None:
+    """The one byte range to serve (first, last), "unsatisfiable", or None for the whole.
+
+    A single ``bytes=`` range as S3 serves it; several ranges, a malformed header or an
+    If-Range that no longer matches get the whole object (200), as from CloudFront+S3.
+    """
+    value = headers.get("Range")
+    if not value:
+        return None
+    if_range = headers.get("If-Range")
+    if if_range is not None:
+        if if_range.startswith('"') or if_range.startswith("W/"):
+            if if_range != etag:
+                return None
+        elif parse_date(if_range) != modified:
+            return None
+    unit, _, spec = value.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first_s, dash, last_s = spec.strip().partition("-")
+    if (
+        not dash
+        or not (first_s.isdigit() or first_s == "")
+        or not (last_s.isdigit() or last_s == "")
+    ):
+        return None
+    if first_s == "":
+        if last_s == "":
+            return None
+        suffix = int(last_s)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(size - suffix, 0), size - 1
+    first = int(first_s)
+    if last_s and int(last_s) < first:
+        return None
+    if first >= size:
+        return "unsatisfiable"
+    return first, min(int(last_s) if last_s else size - 1, size - 1)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _chunks(body: Any) -> Iterator[bytes]:
