@@ -31,6 +31,7 @@ from botocore.credentials import Credentials
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from infra.local import moto_limits
 from infra.local.pump import EventPump, LambdaContext, QueuePump
 from infra.local.resources import REGION, Provisioned, provision
 from rillet.core.layout import STAGING_PREFIX
@@ -133,6 +134,7 @@ class LocalStack:
         from rillet.runtime import wiring
 
         os.environ.update(FAKE_AWS_ENV)
+        moto_limits.install()
         self._mock = mock_aws()
         self._mock.start()
         self.session = boto3.session.Session(region_name=REGION)
@@ -256,7 +258,7 @@ class LocalStack:
     def handle_cdn(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return Response("method not allowed\n", status=405, content_type="text/plain")
-        from rillet.core.access import decide_read
+        from rillet.core.access import decide_read, viewer_cache_control
         from rillet.runtime.wiring import container
 
         # The viewer-request rule, exactly as CloudFront runs it (infra/edge), on the raw URI.
@@ -264,9 +266,8 @@ class LocalStack:
             request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
         )
         headers = {k.lower(): v for k, v in request.headers.items()}
-        decision = decide_read(
-            raw_uri.split("?", 1)[0], headers, container().edge_view, int(time.time())
-        )
+        edge = container().edge_view
+        decision = decide_read(raw_uri.split("?", 1)[0], headers, edge, int(time.time()))
         if decision.status != 200:
             return Response(decision.body, status=decision.status, headers=dict(decision.headers))
         # S3 decodes the path as a form would: a literal '+' is a space (hence the edge's %2B).
@@ -289,8 +290,10 @@ class LocalStack:
             "Last-Modified": http_date(modified),
             "Accept-Ranges": "bytes",
         }
-        if head.get("CacheControl"):
-            headers["Cache-Control"] = head["CacheControl"]
+        # What infra/edge/viewer_response.js does on AWS: private channels' files are private.
+        cache_control = viewer_cache_control(decision.uri, head.get("CacheControl"), edge)
+        if cache_control or head.get("CacheControl"):
+            headers["Cache-Control"] = cache_control or head["CacheControl"]
         if not_modified(request.headers, etag, modified):
             return NotModified(status=304, headers=headers)
         span = byte_range(request.headers, etag, modified, size)

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import aws_cloudfront as cloudfront
 
 from infra.aws import build_layer
-from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST
+from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST, VIEWER_RESPONSE
 from infra.aws.functions import SPECS
 from rillet.adapters import schema
 from rillet.core import layout, repodata
@@ -404,6 +404,13 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
     assert _refs(association["KeyValueStoreARN"]) == {
         synthesis.logical_id(synthesis.stack.cdn.edge_store)
     }
+    # Private channels' files leave as Cache-Control: private (same store, same rule).
+    response_id = synthesis.logical_id(synthesis.stack.cdn.node.find_child("ViewerResponse"))
+    response = synthesis.resources[response_id]["Properties"]
+    assert response["FunctionCode"] == VIEWER_RESPONSE.read_text()
+    assert response["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    (store,) = response["FunctionConfig"]["KeyValueStoreAssociations"]
+    assert _refs(store["KeyValueStoreARN"]) == _refs(association["KeyValueStoreARN"])
     behaviors = _behaviors(synthesis)
     assert set(behaviors) == {"default", "/api/*", *IMMUTABLE_PATHS}
     for path, behavior in behaviors.items():
@@ -413,7 +420,11 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
             {
                 "EventType": "viewer-request",
                 "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]},
-            }
+            },
+            {
+                "EventType": "viewer-response",
+                "FunctionARN": {"Fn::GetAtt": [response_id, "FunctionARN"]},
+            },
         ], path
 
 

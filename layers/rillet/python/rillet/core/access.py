@@ -217,3 +217,30 @@ def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) 
     if grant is False or known is False:
         return _refuse(401, EXPIRED_TOKEN, path)
     return _refuse(401, UNKNOWN_TOKEN, path)
+
+
+# Cache-Control directives that let a shared cache store or serve a response.
+_SHARED_RE: Final = re.compile(r"public|private|s-maxage=.*|proxy-revalidate", re.IGNORECASE)
+
+
+def _channel_of(uri: str) -> str:
+    if uri.startswith("/t/"):
+        end = uri.find("/", 3)
+        uri = uri[end:] if end >= 0 else ""
+    return uri[1:].split("/", 1)[0]
+
+
+def viewer_cache_control(uri: str, cache_control: str | None, data: EdgeData) -> str | None:
+    """The Cache-Control a viewer gets for ``uri`` (None: the origin's, unchanged).
+
+    Files of private channels are ``private``: no shared cache may keep them. The edge's
+    viewer-response function (infra/edge/viewer_response.js) applies the same rule.
+    """
+    channel = _channel_of(uri)
+    if not _CHANNEL_RE.fullmatch(channel):
+        return None
+    visibility = data.get(visibility_key(channel))
+    if visibility is None or visibility == "public":
+        return None
+    kept = [d.strip() for d in (cache_control or "").split(",")]
+    return ", ".join(["private", *(d for d in kept if d and not _SHARED_RE.fullmatch(d))])
