@@ -75,9 +75,10 @@ def test_memory_stays_bounded_over_many_transactions(ddb: Any) -> None:
         tracemalloc.stop()
     growth_mb = (current - filled) / 2**20
     print(f"{TRANSACTIONS // 2} more transactions: {growth_mb:+.2f} MB")
-    # Unpatched moto keeps every Item it ever made, including its copy of the whole
-    # table before each transaction: about +15 MB here, growing without bound.
-    assert growth_mb < 1
+    # Measured: about +0.5 MB here. Unpatched moto keeps every Item it ever made,
+    # including its copy of the whole table (and stream) before each transaction:
+    # about +300 MB for these 300 transactions, growing quadratically.
+    assert growth_mb < 5
 
 
 def test_a_cancelled_transaction_changes_nothing(ddb: Any) -> None:
