@@ -8,6 +8,7 @@ Keys and values are those ``rillet.core.access`` (and ``infra/edge``) read:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,46 @@ from rillet.adapters.errors import error_code, unavailable
 from rillet.core import access
 
 _KVS_BATCH = 50  # UpdateKeys accepts at most 50 puts + deletes per call
+# CloudFront KeyValueStore's limit for the whole store (keys + values); past it every
+# write fails, edge_sync's stream stalls and no change reaches the edge.
+KVS_MAX_BYTES = 5 * 1024 * 1024
+METRIC_NAMESPACE = "Rillet"
+SIZE_METRIC = "EdgeStoreBytes"
+ITEMS_METRIC = "EdgeStoreItems"
+
+
+def entry_bytes(entries: Mapping[str, str]) -> int:
+    """What entries cost against the store's 5 MB: UTF-8 bytes of keys and values."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in entries.items())
+
+
+def _publish_size(result: Mapping[str, Any]) -> None:
+    """Emit the store's size as a CloudWatch metric (embedded metric format in the log:
+    no API call, no extra permission). infra/aws/monitoring alarms on it before 5 MB."""
+    if "TotalSizeInBytes" not in result:
+        return
+    print(
+        json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": int(time.time() * 1000),
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": METRIC_NAMESPACE,
+                            "Dimensions": [[]],
+                            "Metrics": [
+                                {"Name": SIZE_METRIC, "Unit": "Bytes"},
+                                {"Name": ITEMS_METRIC, "Unit": "Count"},
+                            ],
+                        }
+                    ],
+                },
+                SIZE_METRIC: int(result["TotalSizeInBytes"]),
+                ITEMS_METRIC: int(result.get("ItemCount", 0)),
+            }
+        ),
+        flush=True,
+    )
 
 
 def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
@@ -28,6 +69,10 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     pk, sk = str(item.get("pk", "")), str(item.get("sk", ""))
     if pk.startswith("CHANNEL#") and sk == "CHANNEL":
+        # Public channels have no entry: the read rule forwards an unknown channel, and the
+        # store stays small (5 MB for everything).
+        if item.get("visibility") == "public":
+            return {}
         return {access.visibility_key(str(item["name"])): str(item["visibility"])}
     if pk.startswith("GRANT#"):
         return {access.grant_key(pk[len("GRANT#") :], sk): str(int(item.get("expires_at") or 0))}
@@ -49,7 +94,22 @@ def changes(
     before, after = entries_for_item(old), entries_for_item(new)
     puts = {k: v for k, v in after.items() if before.get(k) != v}
     deletes = [k for k in before if k not in after]
+    if _is_channel(old) and new is None:
+        # A deleted private channel keeps its 'private' entry (a tombstone): whatever of its
+        # files a racing write leaves behind stays unreadable. Re-creating the name as
+        # public removes it (below); as private, it is rewritten.
+        deletes = [k for k in deletes if not k.startswith("c:")]
+    if _is_channel(new) and new is not None and new.get("visibility") == "public":
+        key = access.visibility_key(str(new["name"]))
+        if key not in deletes:
+            deletes.append(key)  # a flip, or a tombstone from an earlier life of the name
     return puts, deletes
+
+
+def _is_channel(item: Mapping[str, Any] | None) -> bool:
+    if not item:
+        return False
+    return str(item.get("pk", "")).startswith("CHANNEL#") and item.get("sk") == "CHANNEL"
 
 
 class KvsEdgeStore:
@@ -67,9 +127,23 @@ class KvsEdgeStore:
         return sorted([*puts, *deletes])
 
     def apply(self, puts: Mapping[str, str], deletes: list[str]) -> None:
+        # Only delete what is there: a public channel's delete of its (maybe absent) entry
+        # must not fail the batch and stall the stream.
+        deletes = [k for k in deletes if self._exists(k)]
         items = [("put", k, v) for k, v in puts.items()] + [("del", k, "") for k in deletes]
         for start in range(0, len(items), _KVS_BATCH):
             self._update(items[start : start + _KVS_BATCH])
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.get_key(KvsARN=self.arn, Key=key)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return False
+            raise unavailable(exc, "KeyValueStore GetKey") from exc
+        except BotoCoreError as exc:
+            raise unavailable(exc, "KeyValueStore GetKey") from exc
+        return True
 
     def _update(self, batch: list[tuple[str, str, str]]) -> None:
         for attempt in range(5):
@@ -82,7 +156,8 @@ class KvsEdgeStore:
                     args["Puts"] = puts
                 if deletes:
                     args["Deletes"] = deletes
-                self.client.update_keys(**args)
+                result = self.client.update_keys(**args)
+                _publish_size(result)
                 return
             except ClientError as exc:
                 # Another writer moved the store's ETag: read it again and retry.
