@@ -2,7 +2,7 @@
 read view with the same keys for the local stack.
 
 Keys and values are those ``rillet.core.access`` (and ``infra/edge``) read:
-``c:<channel>`` -> visibility, ``r:<channel>:<token sha256>`` -> expiry,
+``c:<channel>`` -> ``private`` (private channels only), ``r:<channel>:<token sha256>`` -> expiry,
 ``t:<token sha256>`` -> expiry of a known read-capable token (0 = none).
 """
 

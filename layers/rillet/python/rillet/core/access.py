@@ -7,7 +7,8 @@ function.
 
 Edge data (the CloudFront KeyValueStore; here any mapping-like ``EdgeData``):
 
-- ``c:<channel>`` -> ``public`` | ``private``
+- ``c:<channel>`` -> ``private`` (public channels have no entry: absent = public or
+  unknown; any value but ``public`` is private)
 - ``r:<channel>:<sha256 hex of token>`` -> expiry, epoch seconds in decimal, ``0`` = never
 - ``t:<sha256 hex of token>`` -> expiry (optional): the token is a known read credential.
   Only used to answer 403 (valid token, no grant) instead of 401 (unknown token).
