@@ -322,6 +322,7 @@ def test_each_function_holds_only_its_own_grants(synthesis: Synthesis) -> None:
     actions = {spec.name: _role_actions(synthesis, spec.name) for spec in SPECS}
     assert "secretsmanager:GetSecretValue" in actions["api"]
     assert "cloudfront-keyvaluestore:UpdateKeys" in actions["edge_sync"]
+    assert "cloudfront-keyvaluestore:GetKey" in actions["edge_sync"]
     assert "dynamodb:PutItem" in actions["validate"]
     assert "sqs:SendMessage" in actions["validate"]
     for name, allowed in actions.items():

@@ -4,6 +4,7 @@ cancelled transaction still changes nothing (infra/local/moto_limits.py)."""
 from __future__ import annotations
 
 import tracemalloc
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,8 @@ from infra.local import moto_limits
 from infra.local.resources import REGION
 from rillet.adapters import schema
 
-TABLE = "memory-bench"
+# Unique: moto's backend is shared with any other mock in the process (the e2e stack).
+TABLE = f"memory-bench-{uuid.uuid4().hex[:8]}"
 PAYLOAD = "x" * 1024
 TRANSACTIONS = 600
 
@@ -37,6 +39,7 @@ def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(**schema.table_definition(TABLE))
         yield client
+        client.delete_table(TableName=TABLE)
 
 
 def put(pk: str, sk: str, **extra: str) -> dict[str, Any]:
