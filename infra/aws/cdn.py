@@ -20,6 +20,7 @@ from infra.aws.functions import ROOT
 from infra.aws.nag import acknowledge
 
 VIEWER_REQUEST = ROOT / "infra" / "edge" / "viewer_request.js"
+VIEWER_RESPONSE = ROOT / "infra" / "edge" / "viewer_response.js"
 # Written once under a name that never changes bytes: packages and content-addressed shards.
 IMMUTABLE_PATHS = ("*.conda", "*.tar.bz2", "*/shards/*")
 # repodata*.json(.zst) and the shard index are rewritten in place; their objects say
@@ -59,13 +60,30 @@ class Cdn(Construct):
             key_value_store=self.edge_store,
             comment="rillet: private channel reads",
         )
+        # Files of private channels leave as Cache-Control: private (objects say public so
+        # that CloudFront's own cache, guarded by the viewer-request function, keeps them).
+        viewer_response = cloudfront.Function(
+            self,
+            "ViewerResponse",
+            code=cloudfront.FunctionCode.from_file(file_path=str(VIEWER_RESPONSE)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            key_value_store=self.edge_store,
+            comment="rillet: private channel files are not for shared caches",
+        )
         edge = [
             cloudfront.FunctionAssociation(
                 function=viewer_request, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
-            )
+            ),
+            cloudfront.FunctionAssociation(
+                function=viewer_response, event_type=cloudfront.FunctionEventType.VIEWER_RESPONSE
+            ),
         ]
         # LIST lets S3 answer 404 for a missing key instead of 403, which clients treat
-        # as fatal rather than "not there".
+        # as fatal rather than "not there". It cannot become a listing: S3 lists only for a
+        # request to the bucket root, and the viewer-request function answers 404 itself for
+        # any URI without /<channel>/.../<file>, and no behaviour forwards query strings.
+        # (Without LIST, mapping 403 to 404 would need a distribution-wide custom error
+        # response, which would also rewrite the API's own 403s.)
         bucket = origins.S3BucketOrigin.with_origin_access_control(
             channels,
             origin_access_control=cloudfront.S3OriginAccessControl(

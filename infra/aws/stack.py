@@ -38,6 +38,8 @@ DELETE = ("s3:DeleteObject",)
 ABORT = ("s3:AbortMultipartUpload",)
 KVS_WRITE = (
     "cloudfront-keyvaluestore:DescribeKeyValueStore",
+    # Deletes are sent only for keys that exist (GetKey first): see adapters/edge.py.
+    "cloudfront-keyvaluestore:GetKey",
     "cloudfront-keyvaluestore:UpdateKeys",
 )
 

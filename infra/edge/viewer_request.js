@@ -13,8 +13,9 @@ const MESSAGES = {
   'unknown-token': 'unknown token',
   'expired-token': 'expired token',
   'no-access': 'this token may not read this channel',
+  'not-found': 'not found',
 };
-const TEXTS = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' };
+const TEXTS = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' };
 const TOKEN = /^[A-Za-z0-9._~+=-]{1,256}$/;
 const AUTHORIZATION = /^[ \t]*([A-Za-z]+)[ \t]+([^ \t]+)[ \t]*$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -82,8 +83,15 @@ function refuse(status, reason, uri) {
   return { status, uri, reason, headers, body: reason + ': ' + MESSAGES[reason] + '\n' };
 }
 
+// S3 behind CloudFront decodes a literal '+' in the path as a space: send it encoded.
 function forward(uri, reason) {
-  return { status: 200, uri, reason, headers: {}, body: '' };
+  return { status: 200, uri: uri.replace(/\+/g, '%2B'), reason, headers: {}, body: '' };
+}
+
+// Not /<channel>/.../<file>: the origin could only answer it as a listing.
+function noFile(path) {
+  const segs = path.split('/');
+  return segs.length < 3 || !segs[1] || !segs[segs.length - 1];
 }
 
 async function decide(uri, auth, now) {
@@ -99,6 +107,7 @@ async function decide(uri, auth, now) {
     path = uri.slice(end);
   }
   if (token === null) token = headerToken(auth);
+  if (noFile(path)) return refuse(404, 'not-found', path);
   const channel = path.slice(1).split('/')[0];
   // S3 would decode '%61cme' to 'acme': the channel must be spelled literally.
   if (channel.indexOf('%') >= 0) return refuse(400, 'bad-path', uri);

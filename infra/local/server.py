@@ -11,21 +11,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, parse_qsl, quote, unquote_plus
 
 import boto3
+import botocore.exceptions
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from infra.local import moto_limits
 from infra.local.pump import EventPump, LambdaContext, QueuePump
 from infra.local.resources import REGION, Provisioned, provision
+from rillet.core.layout import STAGING_PREFIX
 
 # API Gateway refuses larger bodies before the function runs (HTTP API: 10 MB).
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -143,6 +151,7 @@ class LocalStack:
         from rillet.runtime import wiring
 
         os.environ.update(FAKE_AWS_ENV)
+        moto_limits.install()
         self._mock = mock_aws()
         self._mock.start()
         self.session = boto3.session.Session(region_name=REGION)
@@ -237,22 +246,33 @@ class LocalStack:
         return lambda_response(result)
 
     def handle_s3_put(self, request: Request) -> Response:
-        """The presigned PUT: enforce what S3 enforces (expiry, signed checksum and type)."""
+        """The presigned PUT, refused as S3 (and the API role's IAM policy) would refuse it:
+        a bad or missing SigV4 signature, an expired URL, another bucket or key than the
+        staging uploads, or bytes other than the signed checksum. A refusal writes nothing."""
         if request.method != "PUT":
             return _s3_error(405, "MethodNotAllowed", "only presigned PUTs are served here")
+        assert self.provisioned is not None
+        raw_uri = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "")
+        refusal = verify_presigned(
+            request.method,
+            request.headers.get("host", ""),
+            raw_uri,
+            {k.lower(): v for k, v in request.headers.items()},
+            time.time(),
+            # The credentials the handlers sign with: the fake ones moto's mock provides.
+            self.session.get_credentials().get_frozen_credentials(),
+        )
+        if refusal is not None:
+            return refusal
         _, _, rest = request.path.partition("/_s3/")
         bucket, _, key = rest.partition("/")
-        args = request.args
-        if "X-Amz-Signature" not in args or "X-Amz-Date" not in args:
-            return _s3_error(403, "AccessDenied", "not a presigned request")
-        signed_at = datetime.strptime(args["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        if time.time() > signed_at.timestamp() + int(args.get("X-Amz-Expires", "0")):
-            return _s3_error(403, "AccessDenied", "Request has expired")
-        signed = set(args.get("X-Amz-SignedHeaders", "").split(";"))
-        for header in ("content-type", "x-amz-checksum-sha256", "content-length"):
-            if header in signed and header not in request.headers:
-                return _s3_error(403, "SignatureDoesNotMatch", f"missing signed header {header}")
+        # The API role may put only staging uploads: anything else is AccessDenied on AWS.
+        if bucket != self.provisioned.names.staging_bucket or not key.startswith(STAGING_PREFIX):
+            return _s3_error(403, "AccessDenied", "Access Denied")
         body = request.get_data(cache=False)
+        signed_length = request.headers.get("content-length")
+        if signed_length is not None and int(signed_length) != len(body):
+            return _s3_error(400, "IncompleteBody", "fewer bytes than Content-Length")
         expected = request.headers.get("x-amz-checksum-sha256")
         if expected and base64.b64encode(hashlib.sha256(body).digest()).decode() != expected:
             return _s3_error(
@@ -270,7 +290,7 @@ class LocalStack:
     def handle_cdn(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return Response("method not allowed\n", status=405, content_type="text/plain")
-        from rillet.core.access import decide_read
+        from rillet.core.access import decide_read, viewer_cache_control
         from rillet.runtime.wiring import container
 
         # The viewer-request rule, exactly as CloudFront runs it (infra/edge), on the raw URI.
@@ -278,39 +298,136 @@ class LocalStack:
             request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
         )
         headers = {k.lower(): v for k, v in request.headers.items()}
-        decision = decide_read(
-            raw_uri.split("?", 1)[0], headers, container().edge_view, int(time.time())
-        )
+        edge = container().edge_view
+        decision = decide_read(raw_uri.split("?", 1)[0], headers, edge, int(time.time()))
         if decision.status != 200:
             return Response(decision.body, status=decision.status, headers=dict(decision.headers))
-        key = unquote(decision.uri).lstrip("/")
+        # S3 decodes the path as a form would: a literal '+' is a space (hence the edge's %2B).
+        key = unquote_plus(decision.uri).lstrip("/")
         if not key or any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key:
             return Response("not found\n", status=404, content_type="text/plain")
         s3 = self.session.client("s3")
         assert self.provisioned is not None
+        bucket = self.provisioned.names.channels_bucket
         try:
-            obj = s3.get_object(Bucket=self.provisioned.names.channels_bucket, Key=key)
-        except s3.exceptions.NoSuchKey:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except botocore.exceptions.ClientError:
             # Never a 403 for a missing key: rattler caches a 404 but fails on a 403.
             return Response("not found\n", status=404, content_type="text/plain")
+        etag, size = str(head["ETag"]), int(head["ContentLength"])
+        modified = head["LastModified"].replace(microsecond=0)
         headers = {
-            "ETag": obj["ETag"],
-            "Content-Type": obj.get("ContentType") or "application/octet-stream",
-            "Last-Modified": obj["LastModified"].strftime("%a, %d %b %Y %H:%M:%S GMT"),
+            "ETag": etag,
+            "Content-Type": head.get("ContentType") or "application/octet-stream",
+            "Last-Modified": http_date(modified),
+            "Accept-Ranges": "bytes",
         }
-        if obj.get("CacheControl"):
-            headers["Cache-Control"] = obj["CacheControl"]
-        inm = request.headers.get("If-None-Match")
-        if inm and obj["ETag"] in [t.strip() for t in inm.split(",")] + (
-            ["*"] if inm == "*" else []
-        ):
-            obj["Body"].close()
-            return Response(status=304, headers=headers)
-        headers["Content-Length"] = str(obj["ContentLength"])
+        # What infra/edge/viewer_response.js does on AWS: private channels' files are private.
+        cache_control = viewer_cache_control(decision.uri, head.get("CacheControl"), edge)
+        if cache_control or head.get("CacheControl"):
+            headers["Cache-Control"] = cache_control or head["CacheControl"]
+        if not_modified(request.headers, etag, modified):
+            return NotModified(status=304, headers=headers)
+        span = byte_range(request.headers, etag, modified, size)
+        if isinstance(span, str):
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response("range not satisfiable\n", status=416, headers=headers)
+        status, extra, length = 200, {}, size
+        if span is not None:
+            first, last = span
+            status, length = 206, last - first + 1
+            headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+            extra = {"Range": f"bytes={first}-{last}"}
+        headers["Content-Length"] = str(length)
         if request.method == "HEAD":
-            obj["Body"].close()
-            return Response(status=200, headers=headers)
-        return Response(_chunks(obj["Body"]), status=200, headers=headers, direct_passthrough=True)
+            return Response(status=status, headers=headers)
+        try:
+            obj = s3.get_object(Bucket=bucket, Key=key, IfMatch=etag, **extra)
+        except botocore.exceptions.ClientError:
+            # Replaced or removed between the two calls: the client retries.
+            return Response("changed, retry\n", status=503, content_type="text/plain")
+        return Response(
+            _chunks(obj["Body"]), status=status, headers=headers, direct_passthrough=True
+        )
+
+
+class NotModified(Response):
+    """A 304 that keeps Last-Modified, as CloudFront's does (werkzeug drops it)."""
+
+    def get_wsgi_headers(self, environ: Any) -> Any:
+        headers = super().get_wsgi_headers(environ)
+        for name in ("Last-Modified", "Cache-Control"):
+            if name in self.headers and name not in headers:
+                headers[name] = self.headers[name]
+        return headers
+
+
+def http_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+def not_modified(headers: Any, etag: str, modified: datetime) -> bool:
+    """RFC 9110 conditionals as CloudFront answers them: If-None-Match wins over
+    If-Modified-Since; a date that cannot be parsed is ignored."""
+    inm = headers.get("If-None-Match")
+    if inm is not None:
+        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+        return "*" in tags or etag in tags
+    since = parse_date(headers.get("If-Modified-Since"))
+    return since is not None and modified <= since
+
+
+def byte_range(
+    headers: Any, etag: str, modified: datetime, size: int
+) -> tuple[int, int] | str | None:
+    """The one byte range to serve (first, last), "unsatisfiable", or None for the whole.
+
+    A single ``bytes=`` range as S3 serves it; several ranges, a malformed header or an
+    If-Range that no longer matches get the whole object (200), as from CloudFront+S3.
+    """
+    value = headers.get("Range")
+    if not value:
+        return None
+    if_range = headers.get("If-Range")
+    if if_range is not None:
+        if if_range.startswith('"') or if_range.startswith("W/"):
+            if if_range != etag:
+                return None
+        elif parse_date(if_range) != modified:
+            return None
+    unit, _, spec = value.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first_s, dash, last_s = spec.strip().partition("-")
+    if (
+        not dash
+        or not (first_s.isdigit() or first_s == "")
+        or not (last_s.isdigit() or last_s == "")
+    ):
+        return None
+    if first_s == "":
+        if last_s == "":
+            return None
+        suffix = int(last_s)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(size - suffix, 0), size - 1
+    first = int(first_s)
+    if last_s and int(last_s) < first:
+        return None
+    if first >= size:
+        return "unsatisfiable"
+    return first, min(int(last_s) if last_s else size - 1, size - 1)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _chunks(body: Any) -> Iterator[bytes]:
@@ -318,6 +435,85 @@ def _chunks(body: Any) -> Iterator[bytes]:
         yield from body.iter_chunks(chunk_size=1024 * 1024)
     finally:
         body.close()
+
+
+# S3's bounds on X-Amz-Expires, and its tolerance for a request dated in the future.
+_MAX_EXPIRES = 7 * 24 * 3600
+_CLOCK_SKEW = 15 * 60
+_AUTH_PARAMS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+
+
+def verify_presigned(
+    method: str, host: str, raw_uri: str, headers: dict[str, str], now: float, credentials: Any
+) -> Response | None:
+    """Check a SigV4 presigned request as S3 does; None if it holds, else S3's refusal.
+
+    The signature is recomputed with botocore's own signer over the request as received
+    (raw path, query without the signature, the signed headers), with the local stack's
+    fake credentials: a URL it did not sign, or any byte of one changed, fails.
+    """
+    path, _, query = raw_uri.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    args = dict(pairs)
+    if any(name not in args for name in _AUTH_PARAMS):
+        return _s3_error(403, "AccessDenied", "Query-string authentication is required")
+    if args["X-Amz-Algorithm"] != "AWS4-HMAC-SHA256":
+        return _s3_error(400, "AuthorizationQueryParametersError", "unsupported algorithm")
+    access_key, _, scope = args["X-Amz-Credential"].partition("/")
+    if access_key != credentials.access_key:
+        return _s3_error(403, "InvalidAccessKeyId", "The AWS Access Key Id does not exist")
+    amz_date, expires = args["X-Amz-Date"], args["X-Amz-Expires"]
+    try:
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        lifetime = int(expires)
+    except ValueError:
+        return _s3_error(400, "AuthorizationQueryParametersError", "bad X-Amz-Date or Expires")
+    if scope != f"{amz_date[:8]}/{REGION}/s3/aws4_request":
+        return _s3_error(400, "AuthorizationQueryParametersError", "bad credential scope")
+    if not 0 <= lifetime <= _MAX_EXPIRES:
+        return _s3_error(400, "AuthorizationQueryParametersError", "bad X-Amz-Expires")
+    if now > signed_at.timestamp() + lifetime:
+        return _s3_error(403, "AccessDenied", "Request has expired")
+    if signed_at.timestamp() > now + _CLOCK_SKEW:
+        return _s3_error(403, "AccessDenied", "Request is not yet valid")
+    signed = args["X-Amz-SignedHeaders"].split(";")
+    if "host" not in signed:
+        return _s3_error(400, "AuthorizationQueryParametersError", "host must be signed")
+    for name in signed:
+        if name != "host" and name not in headers:
+            return _s3_error(403, "SignatureDoesNotMatch", f"missing signed header {name}")
+    unsigned_query = "&".join(
+        f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
+        for k, v in pairs
+        if k != "X-Amz-Signature"
+    )
+    signer = S3SigV4QueryAuth(
+        Credentials(credentials.access_key, credentials.secret_key, credentials.token),
+        "s3",
+        REGION,
+        expires=lifetime,
+    )
+    to_sign = AWSRequest(
+        method=method,
+        url=f"http://{host}{path}?{unsigned_query}",
+        headers={name: headers[name] for name in signed if name != "host"},
+    )
+    to_sign.context["timestamp"] = amz_date
+    string_to_sign = signer.string_to_sign(to_sign, signer.canonical_request(to_sign))
+    if not hmac.compare_digest(signer.signature(string_to_sign, to_sign), args["X-Amz-Signature"]):
+        return _s3_error(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    return None
 
 
 def _s3_error(status: int, code: str, message: str) -> Response:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,6 +19,7 @@ from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.edge import KvsEdgeStore, changes, entries_for_item
 from rillet.core.access import decide_read
 from rillet.runtime import wiring
+from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import Settings
 
 
@@ -172,7 +175,8 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
         now_iso="t",
     )
     stream.pump()
-    assert store.get("c:vault") == "public" and status(None) == 200
+    # A public channel has no entry at all: the store holds private channels only.
+    assert store.get("c:vault") is None and status(None) == 200
     # The edge store and the table view the local stack reads agree on every key.
     for key, value in store.data.items():
         assert container.edge_view.get(key) == value, key
@@ -194,7 +198,21 @@ def test_entries_for_items() -> None:
     assert changes({"pk": "GRANT#a", "sk": h, "expires_at": 0}, None) == ({}, [f"r:a:{h}"])
 
 
-def test_kvs_writes_use_the_store_etag() -> None:
+def test_public_channels_have_no_entry_and_deleted_private_ones_stay_private() -> None:
+    def channel(visibility: str) -> dict[str, str]:
+        return {"pk": "CHANNEL#a", "sk": "CHANNEL", "name": "a", "visibility": visibility}
+
+    assert entries_for_item(channel("public")) == {}
+    assert changes(None, channel("public")) == ({}, ["c:a"])  # clears any tombstone
+    assert changes(None, channel("private")) == ({"c:a": "private"}, [])
+    assert changes(channel("private"), channel("public")) == ({}, ["c:a"])
+    assert changes(channel("public"), channel("private")) == ({"c:a": "private"}, [])
+    # Deleted: the entry stays, so files a racing write leaves behind are never public.
+    assert changes(channel("private"), None) == ({}, [])
+    assert changes(channel("public"), None) == ({}, [])
+
+
+def test_kvs_writes_use_the_store_etag(capsys: pytest.CaptureFixture[str]) -> None:
     client = boto3.client(
         "cloudfront-keyvaluestore",
         region_name="us-east-1",
@@ -202,8 +220,20 @@ def test_kvs_writes_use_the_store_etag() -> None:
         aws_secret_access_key="t",
     )
     arn = "arn:aws:cloudfront::123456789012:key-value-store/abc"
-    store = KvsEdgeStore(client, arn)
+    sizes: list[tuple[int, int]] = []
+    store = KvsEdgeStore(client, arn, on_size=lambda size, items: sizes.append((size, items)))
     with Stubber(client) as stub:
+        stub.add_response(
+            "get_key",
+            {"Key": "c:b", "Value": "private", "ItemCount": 1, "TotalSizeInBytes": 10},
+            {"KvsARN": arn, "Key": "c:b"},
+        )
+        stub.add_client_error(
+            "get_key",
+            service_error_code="ResourceNotFoundException",
+            http_status_code=404,
+            expected_params={"KvsARN": arn, "Key": "c:gone"},
+        )
         stub.add_response(
             "describe_key_value_store",
             {
@@ -225,5 +255,20 @@ def test_kvs_writes_use_the_store_etag() -> None:
                 "Deletes": [{"Key": "c:b"}],
             },
         )
-        store.apply({"c:a": "public"}, ["c:b"])
+        # "c:gone" is not in the store: deleting it must not fail (nor be sent).
+        store.apply({"c:a": "public"}, ["c:b", "c:gone"])
         stub.assert_no_pending_responses()
+    # The store's size after the write goes to the observer (the runtime's metric).
+    assert sizes == [(10, 1)]
+
+
+def test_the_edge_store_size_is_the_metric_the_alarm_watches() -> None:
+    """Namespace, name and dimensions exactly as infra/aws/monitoring's alarm expects."""
+    out = io.StringIO()
+    put_edge_store_size(10, 1, stage="prod", out=out)
+    docs = [json.loads(line) for line in out.getvalue().splitlines()]
+    bytes_doc = next(d for d in docs if "EdgeStoreBytes" in d)
+    assert bytes_doc["EdgeStoreBytes"] == 10 and bytes_doc["Stage"] == "prod"
+    (directive,) = bytes_doc["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Rillet" and directive["Dimensions"] == [["Stage"]]
+    assert any(d.get("EdgeStoreItems") == 1 for d in docs)

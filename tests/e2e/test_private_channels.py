@@ -139,7 +139,17 @@ def test_every_file_needs_the_token(api: Api, private: dict[str, str]) -> None:
             == 200
         )
         token_url = f"{api.stack.url}/t/{private['mo']}/{CHANNEL}/linux-64/{name}"
-        assert requests.get(token_url, timeout=10).status_code == 200, name
+        got = requests.get(token_url, timeout=10)
+        assert got.status_code == 200, name
+        # No shared cache may keep a private file and hand it to someone else.
+        cache_control = got.headers["Cache-Control"]
+        assert cache_control.startswith("private"), (name, cache_control)
+        assert "public" not in cache_control and "s-maxage" not in cache_control, name
+        revalidated = requests.get(
+            token_url, headers={"If-None-Match": got.headers["ETag"]}, timeout=10
+        )
+        assert revalidated.status_code == 304
+        assert revalidated.headers["Cache-Control"] == cache_control, name
 
 
 def test_revoked_key_stops_reading(

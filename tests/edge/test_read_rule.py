@@ -40,6 +40,7 @@ REASONS = {
     "unknown-token",
     "expired-token",
     "no-access",
+    "not-found",
 }
 
 

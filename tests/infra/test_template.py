@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import aws_cloudfront as cloudfront
 
 from infra.aws import build_layer
-from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST
+from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST, VIEWER_RESPONSE
 from infra.aws.functions import REINDEX_REBUILD_BUDGET, SPECS
 from rillet.adapters import schema
 from rillet.core import layout, repodata
@@ -323,6 +323,7 @@ def test_each_function_holds_only_its_own_grants(synthesis: Synthesis) -> None:
     actions = {spec.name: _role_actions(synthesis, spec.name) for spec in SPECS}
     assert "secretsmanager:GetSecretValue" in actions["api"]
     assert "cloudfront-keyvaluestore:UpdateKeys" in actions["edge_sync"]
+    assert "cloudfront-keyvaluestore:GetKey" in actions["edge_sync"]
     assert "dynamodb:PutItem" in actions["validate"]
     assert "sqs:SendMessage" in actions["validate"]
     for name, allowed in actions.items():
@@ -405,6 +406,13 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
     assert _refs(association["KeyValueStoreARN"]) == {
         synthesis.logical_id(synthesis.stack.cdn.edge_store)
     }
+    # Private channels' files leave as Cache-Control: private (same store, same rule).
+    response_id = synthesis.logical_id(synthesis.stack.cdn.node.find_child("ViewerResponse"))
+    response = synthesis.resources[response_id]["Properties"]
+    assert response["FunctionCode"] == VIEWER_RESPONSE.read_text()
+    assert response["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    (store,) = response["FunctionConfig"]["KeyValueStoreAssociations"]
+    assert _refs(store["KeyValueStoreARN"]) == _refs(association["KeyValueStoreARN"])
     behaviors = _behaviors(synthesis)
     assert set(behaviors) == {"default", "/api/*", *IMMUTABLE_PATHS}
     for path, behavior in behaviors.items():
@@ -414,7 +422,11 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
             {
                 "EventType": "viewer-request",
                 "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]},
-            }
+            },
+            {
+                "EventType": "viewer-response",
+                "FunctionARN": {"Fn::GetAtt": [response_id, "FunctionARN"]},
+            },
         ], path
 
 

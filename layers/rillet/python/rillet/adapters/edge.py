@@ -2,14 +2,14 @@
 read view with the same keys for the local stack.
 
 Keys and values are those ``rillet.core.access`` (and ``infra/edge``) read:
-``c:<channel>`` -> visibility, ``r:<channel>:<token sha256>`` -> expiry,
+``c:<channel>`` -> ``private`` (private channels only), ``r:<channel>:<token sha256>`` -> expiry,
 ``t:<token sha256>`` -> expiry of a known read-capable token (0 = none).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,6 +20,17 @@ from rillet.adapters.errors import error_code, unavailable
 from rillet.core import access
 
 _KVS_BATCH = 50  # UpdateKeys accepts at most 50 puts + deletes per call
+# CloudFront KeyValueStore's limit for the whole store (keys + values); past it every
+# write fails, edge_sync's stream stalls and no change reaches the edge.
+KVS_MAX_BYTES = 5 * 1024 * 1024
+# Told the store's size after every write: (total bytes, item count). The runtime
+# publishes it as the metric infra/aws/monitoring alarms on before the 5 MB limit.
+SizeObserver = Callable[[int, int], None]
+
+
+def entry_bytes(entries: Mapping[str, str]) -> int:
+    """What entries cost against the store's 5 MB: UTF-8 bytes of keys and values."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in entries.items())
 
 
 def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
@@ -28,6 +39,10 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     pk, sk = str(item.get("pk", "")), str(item.get("sk", ""))
     if pk.startswith("CHANNEL#") and sk == "CHANNEL":
+        # Public channels have no entry: the read rule forwards an unknown channel, and the
+        # store stays small (5 MB for everything).
+        if item.get("visibility") == "public":
+            return {}
         return {access.visibility_key(str(item["name"])): str(item["visibility"])}
     if pk.startswith("GRANT#"):
         return {access.grant_key(pk[len("GRANT#") :], sk): str(int(item.get("expires_at") or 0))}
@@ -50,15 +65,31 @@ def changes(
     before, after = entries_for_item(old), entries_for_item(new)
     puts = {k: v for k, v in after.items() if before.get(k) != v}
     deletes = [k for k in before if k not in after]
+    if _is_channel(old) and new is None:
+        # A deleted private channel keeps its 'private' entry (a tombstone): whatever of its
+        # files a racing write leaves behind stays unreadable. Re-creating the name as
+        # public removes it (below); as private, it is rewritten.
+        deletes = [k for k in deletes if not k.startswith("c:")]
+    if _is_channel(new) and new is not None and new.get("visibility") == "public":
+        key = access.visibility_key(str(new["name"]))
+        if key not in deletes:
+            deletes.append(key)  # a flip, or a tombstone from an earlier life of the name
     return puts, deletes
+
+
+def _is_channel(item: Mapping[str, Any] | None) -> bool:
+    if not item:
+        return False
+    return str(item.get("pk", "")).startswith("CHANNEL#") and item.get("sk") == "CHANNEL"
 
 
 class KvsEdgeStore:
     """Writes to the CloudFront KeyValueStore (needs awscrt for SigV4A)."""
 
-    def __init__(self, client: Any, kvs_arn: str) -> None:
+    def __init__(self, client: Any, kvs_arn: str, on_size: SizeObserver | None = None) -> None:
         self.client = client
         self.arn = kvs_arn
+        self.on_size = on_size
 
     def mirror(self, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
         """Bring the store in step with one changed table item; return the keys touched."""
@@ -68,9 +99,23 @@ class KvsEdgeStore:
         return sorted([*puts, *deletes])
 
     def apply(self, puts: Mapping[str, str], deletes: list[str]) -> None:
+        # Only delete what is there: a public channel's delete of its (maybe absent) entry
+        # must not fail the batch and stall the stream.
+        deletes = [k for k in deletes if self._exists(k)]
         items = [("put", k, v) for k, v in puts.items()] + [("del", k, "") for k in deletes]
         for start in range(0, len(items), _KVS_BATCH):
             self._update(items[start : start + _KVS_BATCH])
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.get_key(KvsARN=self.arn, Key=key)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return False
+            raise unavailable(exc, "KeyValueStore GetKey") from exc
+        except BotoCoreError as exc:
+            raise unavailable(exc, "KeyValueStore GetKey") from exc
+        return True
 
     def _update(self, batch: list[tuple[str, str, str]]) -> None:
         for attempt in range(5):
@@ -83,7 +128,9 @@ class KvsEdgeStore:
                     args["Puts"] = puts
                 if deletes:
                     args["Deletes"] = deletes
-                self.client.update_keys(**args)
+                result = self.client.update_keys(**args)
+                if self.on_size is not None and "TotalSizeInBytes" in result:
+                    self.on_size(int(result["TotalSizeInBytes"]), int(result.get("ItemCount", 0)))
                 return
             except ClientError as exc:
                 # Another writer moved the store's ETag: read it again and retry.

@@ -7,7 +7,8 @@ function.
 
 Edge data (the CloudFront KeyValueStore; here any mapping-like ``EdgeData``):
 
-- ``c:<channel>`` -> ``public`` | ``private``
+- ``c:<channel>`` -> ``private`` (public channels have no entry: absent = public or
+  unknown; any value but ``public`` is private)
 - ``r:<channel>:<sha256 hex of token>`` -> expiry, epoch seconds in decimal, ``0`` = never
 - ``t:<sha256 hex of token>`` -> expiry (optional): the token is a known read credential.
   Only used to answer 403 (valid token, no grant) instead of 401 (unknown token).
@@ -34,6 +35,7 @@ NO_TOKEN: Final = "no-token"  # noqa: S105
 UNKNOWN_TOKEN: Final = "unknown-token"  # noqa: S105
 EXPIRED_TOKEN: Final = "expired-token"  # noqa: S105
 NO_ACCESS: Final = "no-access"
+NOT_FOUND: Final = "not-found"
 
 # Two challenges in one header value (RFC 9110 allows a list). Basic comes first because
 # some browsers read only the first challenge of a header line; conda and rattler ignore it.
@@ -46,6 +48,7 @@ _MESSAGES: Final[Mapping[str, str]] = {
     UNKNOWN_TOKEN: "unknown token",
     EXPIRED_TOKEN: "expired token",
     NO_ACCESS: "this token may not read this channel",
+    NOT_FOUND: "not found",
 }
 
 # RFC 6750 token characters without '/', so one rule fits the header and the path forms.
@@ -164,7 +167,14 @@ def _refuse(status: int, reason: str, uri: str) -> ReadDecision:
 
 
 def _forward(uri: str, reason: str) -> ReadDecision:
-    return ReadDecision(200, uri, {}, reason)
+    # S3 behind CloudFront decodes a literal '+' in the path as a space: send it encoded.
+    return ReadDecision(200, uri.replace("+", "%2B"), {}, reason)
+
+
+def _no_file(path: str) -> bool:
+    """Not ``/<channel>/.../<file>``: the origin could only answer it as a listing."""
+    segments = path.split("/")
+    return len(segments) < 3 or not segments[1] or not segments[-1]
 
 
 def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) -> ReadDecision:
@@ -180,6 +190,9 @@ def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) 
     if (uri == "/t" or uri.startswith("/t/")) and uri.find("/", 3) < 0:
         return _refuse(400, BAD_PATH, uri)
     token, path = extract_token(uri, headers)
+    if _no_file(path):
+        # '/', '/t/<token>/', '/acme/': never forwarded, whatever the store says.
+        return _refuse(404, NOT_FOUND, path)
     channel = path[1:].split("/", 1)[0]
     if "%" in channel:
         # S3 would decode '%61cme' to 'acme': the channel must be spelled literally.
@@ -205,3 +218,30 @@ def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) 
     if grant is False or known is False:
         return _refuse(401, EXPIRED_TOKEN, path)
     return _refuse(401, UNKNOWN_TOKEN, path)
+
+
+# Cache-Control directives that let a shared cache store or serve a response.
+_SHARED_RE: Final = re.compile(r"public|private|s-maxage=.*|proxy-revalidate", re.IGNORECASE)
+
+
+def _channel_of(uri: str) -> str:
+    if uri.startswith("/t/"):
+        end = uri.find("/", 3)
+        uri = uri[end:] if end >= 0 else ""
+    return uri[1:].split("/", 1)[0]
+
+
+def viewer_cache_control(uri: str, cache_control: str | None, data: EdgeData) -> str | None:
+    """The Cache-Control a viewer gets for ``uri`` (None: the origin's, unchanged).
+
+    Files of private channels are ``private``: no shared cache may keep them. The edge's
+    viewer-response function (infra/edge/viewer_response.js) applies the same rule.
+    """
+    channel = _channel_of(uri)
+    if not _CHANNEL_RE.fullmatch(channel):
+        return None
+    visibility = data.get(visibility_key(channel))
+    if visibility is None or visibility == "public":
+        return None
+    kept = [d.strip() for d in (cache_control or "").split(",")]
+    return ", ".join(["private", *(d for d in kept if d and not _SHARED_RE.fullmatch(d))])

@@ -21,6 +21,7 @@ STAGE_DIMENSION: Final = "Stage"
 # Bytes the CloudFront KeyValueStore holds (DescribeKeyValueStore's TotalSizeInBytes),
 # published by edge_sync; alarmed before the store's 5 MB limit.
 EDGE_STORE_BYTES: Final = "EdgeStoreBytes"
+EDGE_STORE_ITEMS: Final = "EdgeStoreItems"
 
 
 def put_metric(
@@ -56,3 +57,9 @@ def put_metric(
 
 def put_edge_store_bytes(size: int, *, stage: str, out: TextIO | None = None) -> None:
     put_metric(EDGE_STORE_BYTES, size, stage=stage, unit="Bytes", out=out)
+
+
+def put_edge_store_size(size: int, items: int, *, stage: str, out: TextIO | None = None) -> None:
+    """What edge_sync reports after every write to the store (bytes alarmed, items shown)."""
+    put_edge_store_bytes(size, stage=stage, out=out)
+    put_metric(EDGE_STORE_ITEMS, items, stage=stage, unit="Count", out=out)

@@ -31,6 +31,7 @@ from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
 from rillet.core.sessions import looks_like_jwt
 from rillet.core.tokens import SECRET_ALPHABET, SECRET_LENGTH
+from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
 from rillet.services import identity
 from rillet.services.auth import authenticate, credential
@@ -139,8 +140,11 @@ class Container:
             raise SettingsError(
                 f"{EDGE_KVS_ARN} is not set: this function cannot write the edge store"
             )
+        stage = self.settings.stage
         return KvsEdgeStore(
-            self.session.client("cloudfront-keyvaluestore"), self.settings.edge_kvs_arn
+            self.session.client("cloudfront-keyvaluestore"),
+            self.settings.edge_kvs_arn,
+            on_size=lambda size, items: put_edge_store_size(size, items, stage=stage),
         )
 
     @cached_property
