@@ -61,7 +61,7 @@ def test_login_in_the_browser_creates_a_key_for_this_machine(
     assert len(browser.opened) == 1 and "code_challenge_method=S256" in browser.opened[0]
     assert browser.opened[0] in result.output  # the URL is printed for when no browser opens
     stored = json.loads((tmp_path / "cfg" / "rillet" / "credentials.json").read_text())
-    assert stored["url"] == stack.url and stored["token"].startswith("rlt_")
+    assert stored["url"] == stack.url and stored["token"].startswith("rillet-key-")
     assert json.loads(auth.read_text()) == {"127.0.0.1": {"BearerToken": stored["token"]}}
 
     me = json.loads(cli.run("whoami", "--json", env=NO_ENV).stdout)
