@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
 from infra.local.resources import REGION, Resources, provision
+from rillet.adapters.accounts import DynamoAccounts
 from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
@@ -482,3 +483,31 @@ def test_minted_token_sees_only_its_own_upload_status(
         uploads.upload_status(
             svc.catalog, svc.directory, svc.principal(svc.mint()), "chan", mine.id
         )
+
+
+def test_a_session_upload_of_a_user_suspended_before_the_put_publishes_nothing(
+    svc: Svc, pkgs: Pkgs, team: dict[str, str]
+) -> None:
+    """A sign-in session records no key: the user's own standing is checked again."""
+    data = pkgs.widget.read_bytes()
+    ticket = uploads.request_upload(
+        svc.catalog,
+        svc.directory,
+        svc.presigner,
+        Principal("bob", session=True),
+        "chan",
+        {
+            "filename": pkgs.widget.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        },
+        upload_id=secrets.token_hex(16),
+        now_iso=ISO,
+        now_epoch=NOW,
+        max_package_bytes=10**8,
+        ttl_seconds=900,
+    )
+    assert not ticket.upload.key_hash  # judged by the user, not by a key
+    DynamoAccounts(svc.catalog.client, svc.catalog.table).set_suspended("bob", True)
+    outcome = svc.put_and_validate(ticket.upload, pkgs.widget)
+    svc.assert_rejected(outcome, "uploader-no-longer-authorized", "chan", pkgs.widget)

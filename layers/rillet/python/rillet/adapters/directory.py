@@ -83,7 +83,12 @@ class DynamoDirectory(DynamoTable):
         item = self._get(schema.user_key(name))
         if item is None:
             raise NotFound(f"no user named {name}", code="user-not-found")
-        return User(item["name"], item.get("created_at", ""), item.get("created_by", ""))
+        return User(
+            item["name"],
+            item.get("created_at", ""),
+            item.get("created_by", ""),
+            suspended=bool(item.get("suspended", False)),
+        )
 
     # -- keys -------------------------------------------------------------------
     def put_key(self, key: ApiKey, ttl: int | None = None) -> None:

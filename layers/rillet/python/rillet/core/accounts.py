@@ -39,6 +39,7 @@ class User:
     name: str
     created_at: str
     created_by: str
+    suspended: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "created_at": self.created_at, "created_by": self.created_by}

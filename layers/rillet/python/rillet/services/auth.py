@@ -185,8 +185,14 @@ def upload_authority(
     elif upload.created_by == ADMIN_USER:  # a reserved name: no user is called so
         principal = Principal(user=ADMIN_USER, superuser=True)
     else:
-        # An intent that names no credential (one recorded before credentials were kept):
-        # its user's role on the channel decides.
+        # An intent that names no credential (a sign-in session's, or one recorded before
+        # credentials were kept): its user's standing and role on the channel decide.
+        try:
+            suspended = directory.get_user(upload.created_by).suspended
+        except NotFound:
+            suspended = False  # no user item: the role check below refuses a stranger
+        if suspended:
+            raise Unauthenticated("this account is suspended", code="account-suspended")
         principal = Principal(user=upload.created_by, scope=Scope.UPLOAD)
     check_upload_allowed(catalog, directory, principal, upload.channel, upload.force)
     return principal
