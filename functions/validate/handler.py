@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from rillet.runtime.observability import logger
+from rillet.runtime.s3_events import created_keys
 from rillet.runtime.settings import QUEUE_MAX_RECEIVES, VALIDATE_MARGIN_MS
 from rillet.runtime.wiring import container
 from rillet.services.ingest import ingest_staged
@@ -36,12 +35,8 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
         # Refuse rather than be killed by the timeout (which would retry the same work).
         return context is not None and context.get_remaining_time_in_millis() < VALIDATE_MARGIN_MS
 
-    if "Records" not in body:  # s3:TestEvent sent when the notification is configured
-        return
     c = container()
-    for s3_record in S3Event(body).records:
-        if not s3_record.event_name.startswith("ObjectCreated"):
-            continue
+    for key in created_keys(body):
         outcome = ingest_staged(
             c.catalog,
             c.staging,
@@ -51,7 +46,7 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
             c.cdn,
             directory=c.directory,
             publishers=c.publishers,
-            key=unquote_plus(s3_record.s3.get_object.key),  # keys arrive URL-encoded
+            key=key,
             limits=c.settings.limits,
             now_ms=c.clock.now_ms(),
             commit_ms=c.clock.now_ms,

@@ -51,7 +51,13 @@ REINDEX_REBUILD_BUDGET = Duration.minutes(3)
 EDGE_SYNC = FunctionSpec(
     "edge_sync", "Mirror channel access into the edge KeyValueStore", 256, Duration.minutes(1)
 )
-SPECS = (API, VALIDATE, REINDEX, EDGE_SYNC)
+# Consumes the validate DLQ: a table read and write and a delete per message.
+VALIDATE_DEAD = FunctionSpec(
+    "validate_dead", "End uploads whose validation died", 256, Duration.seconds(30)
+)
+# Dead letters are rare and each is a few calls; 2 is the SQS trigger's minimum.
+VALIDATE_DEAD_CONCURRENCY = 2
+SPECS = (API, VALIDATE, REINDEX, EDGE_SYNC, VALIDATE_DEAD)
 
 
 class Functions(Construct):
@@ -70,6 +76,8 @@ class Functions(Construct):
             VALIDATE.name: config.validate_concurrency,
             REINDEX.name: config.reindex_concurrency,
             EDGE_SYNC.name: config.edge_sync_concurrency,
+            # Reserved where the stage reserves for validate (0 there: none here either).
+            VALIDATE_DEAD.name: VALIDATE_DEAD_CONCURRENCY if config.validate_concurrency else 0,
         }
         architecture = ARCHITECTURES[_built_deps_architecture()]
 

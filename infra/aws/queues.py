@@ -27,11 +27,15 @@ class Queues(Construct):
         *,
         staging: s3.Bucket,
         validate_timeout: Duration,
+        validate_dead_timeout: Duration,
         reindex_timeout: Duration,
     ) -> None:
         super().__init__(scope, id)
         # S3 cannot notify a FIFO queue: staging -> standard queue -> validate -> FIFO.
-        self.validate_dlq = _queue(self, "ValidateDLQ", retention=DLQ_RETENTION)
+        # Consumed by validate_dead, which ends the uploads whose validation died.
+        self.validate_dlq = _queue(
+            self, "ValidateDLQ", visibility=validate_dead_timeout, retention=DLQ_RETENTION
+        )
         self.validate = _queue(self, "Validate", visibility=validate_timeout, dlq=self.validate_dlq)
         # One index writer per subdir (message group = channel/subdir); duplicate
         # {channel, subdir, seq} messages collapse by content.

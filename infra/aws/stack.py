@@ -18,7 +18,15 @@ from infra.aws.admin import AdminToken
 from infra.aws.api import HttpApi
 from infra.aws.cdn import Cdn
 from infra.aws.config import StageConfig
-from infra.aws.functions import API, EDGE_SYNC, REINDEX, REINDEX_BATCH_SIZE, VALIDATE, Functions
+from infra.aws.functions import (
+    API,
+    EDGE_SYNC,
+    REINDEX,
+    REINDEX_BATCH_SIZE,
+    VALIDATE,
+    VALIDATE_DEAD,
+    Functions,
+)
 from infra.aws.identity import Identity, IdentityConfig
 from infra.aws.monitoring import Monitoring
 from infra.aws.nag import acknowledge, acknowledge_arn_wildcard
@@ -62,6 +70,7 @@ class RilletStack(Stack):
             "Queues",
             staging=self.storage.staging,
             validate_timeout=VALIDATE.timeout,
+            validate_dead_timeout=VALIDATE_DEAD.timeout,
             reindex_timeout=REINDEX.timeout,
         )
         admin = AdminToken(self, "AdminToken", config=config)
@@ -118,12 +127,14 @@ class RilletStack(Stack):
             "Monitoring",
             config=config,
             functions=list(self.functions.items()),
+            # The validate DLQ is drained by validate_dead: a dead letter that waits there
+            # is one validate_dead could not process (its OldestMessage alarm).
             work_queues=[
                 (VALIDATE.name, self.queues.validate),
                 (REINDEX.name, self.queues.reindex),
+                (VALIDATE_DEAD.name, self.queues.validate_dlq),
             ],
             dead_letter_queues=[
-                (VALIDATE.name, self.queues.validate_dlq),
                 (REINDEX.name, self.queues.reindex_dlq),
                 (EDGE_SYNC.name, self.queues.edge_sync_dlq),
             ],
@@ -163,6 +174,14 @@ class RilletStack(Stack):
                 max_concurrency=config.validate_concurrency or None,
             )
         )
+        self.functions[VALIDATE_DEAD.name].add_event_source(
+            sources.SqsEventSource(
+                self.queues.validate_dlq,
+                batch_size=10,
+                report_batch_item_failures=True,
+                max_concurrency=self.functions.reserved[VALIDATE_DEAD.name] or None,
+            )
+        )
         self.functions[REINDEX.name].add_event_source(
             sources.SqsEventSource(
                 self.queues.reindex,
@@ -191,6 +210,7 @@ class RilletStack(Stack):
         channels, staging = self.storage.channels, self.storage.staging
         api, validate = self.functions[API.name], self.functions[VALIDATE.name]
         reindex, edge_sync = self.functions[REINDEX.name], self.functions[EDGE_SYNC.name]
+        validate_dead = self.functions[VALIDATE_DEAD.name]
 
         _grant_table(api, self.table)
         _grant_objects(api, channels, READ + WRITE + DELETE, listing=True)
@@ -206,6 +226,10 @@ class RilletStack(Stack):
         _grant_objects(validate, channels, READ + WRITE + ABORT, listing=True)
         self.queues.reindex.grant_send_messages(validate)
         self.cdn.distribution.grant_create_invalidation(validate)
+
+        # Reads the upload, rejects it, removes its staged object: nothing else.
+        _grant_table(validate_dead, self.table)
+        _grant_objects(validate_dead, staging, DELETE, prefix=STAGING_PREFIX)
 
         _grant_table(reindex, self.table)
         _grant_objects(reindex, channels, READ + WRITE, listing=True)

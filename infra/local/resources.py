@@ -44,6 +44,7 @@ class Provisioned:
     names: Resources
     validate_queue_url: str
     reindex_queue_url: str
+    validate_dlq_url: str  # consumed by validate_dead, as on AWS
 
     def environment(self, public_url: str, admin_token: str) -> dict[str, str]:
         """The function environment, exactly as infra/aws sets it (plus local-only values)."""
@@ -65,7 +66,8 @@ class Provisioned:
         }
 
 
-def _queue_with_dlq(sqs: Any, name: str, fifo: bool) -> str:
+def _queue_with_dlq(sqs: Any, name: str, fifo: bool) -> tuple[str, str]:
+    """(queue URL, its dead-letter queue's URL)."""
     attrs: dict[str, str] = {"FifoQueue": "true"} if fifo else {}
     dlq_name = name.replace(".fifo", "-dlq.fifo") if fifo else f"{name}-dlq"
     dlq_url = sqs.create_queue(QueueName=dlq_name, Attributes=attrs)["QueueUrl"]
@@ -81,7 +83,7 @@ def _queue_with_dlq(sqs: Any, name: str, fifo: bool) -> str:
     }
     if fifo:
         queue_attrs["ContentBasedDeduplication"] = "true"
-    return str(sqs.create_queue(QueueName=name, Attributes=queue_attrs)["QueueUrl"])
+    return str(sqs.create_queue(QueueName=name, Attributes=queue_attrs)["QueueUrl"]), str(dlq_url)
 
 
 def provision(session: Any, names: Resources | None = None) -> Provisioned:
@@ -93,8 +95,8 @@ def provision(session: Any, names: Resources | None = None) -> Provisioned:
     ddb.create_table(**schema.table_definition(names.table))
     s3.create_bucket(Bucket=names.channels_bucket)
     s3.create_bucket(Bucket=names.staging_bucket)
-    validate_url = _queue_with_dlq(sqs, names.validate_queue, fifo=False)
-    reindex_url = _queue_with_dlq(sqs, names.reindex_queue, fifo=True)
+    validate_url, validate_dlq_url = _queue_with_dlq(sqs, names.validate_queue, fifo=False)
+    reindex_url, _ = _queue_with_dlq(sqs, names.reindex_queue, fifo=True)
     validate_arn = sqs.get_queue_attributes(QueueUrl=validate_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
@@ -113,4 +115,9 @@ def provision(session: Any, names: Resources | None = None) -> Provisioned:
             ]
         },
     )
-    return Provisioned(names=names, validate_queue_url=validate_url, reindex_queue_url=reindex_url)
+    return Provisioned(
+        names=names,
+        validate_queue_url=validate_url,
+        reindex_queue_url=reindex_url,
+        validate_dlq_url=validate_dlq_url,
+    )

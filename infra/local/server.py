@@ -171,7 +171,15 @@ class LocalStack:
         self.reindex_pump = QueuePump(
             sqs, self.provisioned.reindex_queue_url, _import_handler("reindex"), "reindex"
         )
-        self.pump = EventPump([self.validate_pump, self.reindex_pump])
+        # Messages past max receives move to the validate DLQ (moto applies the redrive
+        # policy); validate_dead ends their uploads, as on AWS.
+        self.validate_dead_pump = QueuePump(
+            sqs,
+            self.provisioned.validate_dlq_url,
+            _import_handler("validate_dead"),
+            "validate_dead",
+        )
+        self.pump = EventPump([self.validate_pump, self.reindex_pump, self.validate_dead_pump])
         self.pump.start()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -224,7 +224,11 @@ def test_queue_triggers_outlast_their_function_and_report_item_failures(
     mappings = synthesis.of_type("AWS::Lambda::EventSourceMapping").values()
     queues = {
         synthesis.logical_id(q): q
-        for q in (synthesis.stack.queues.validate, synthesis.stack.queues.reindex)
+        for q in (
+            synthesis.stack.queues.validate,
+            synthesis.stack.queues.reindex,
+            synthesis.stack.queues.validate_dlq,
+        )
     }
     seen = set()
     for mapping in mappings:
@@ -239,6 +243,29 @@ def test_queue_triggers_outlast_their_function_and_report_item_failures(
         # AWS's guidance for SQS triggers: at least six times the function timeout.
         assert synthesis.resources[source]["Properties"]["VisibilityTimeout"] >= 6 * timeout
     assert seen == set(queues), "a queue has no consumer"
+
+
+def test_validate_dead_consumes_the_validate_dlq_with_only_what_it_needs(
+    synthesis: Synthesis,
+) -> None:
+    """Uploads whose validation died (timeout, out of memory) are ended, not left validating."""
+    mapping = _mapping_of(synthesis, "validate_dead")
+    assert _refs(mapping["EventSourceArn"]) == {
+        synthesis.logical_id(synthesis.stack.queues.validate_dlq)
+    }
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    actions = _role_actions(synthesis, "validate_dead")
+    assert {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:DeleteObject"} <= actions
+    # It never reads or writes packages, sends reindex work or purges the CDN.
+    assert not actions & {"s3:GetObject", "s3:PutObject", "sqs:SendMessage"}
+    assert not any(a.startswith("cloudfront:") for a in actions)
+    staging_objects = [
+        s["Resource"]
+        for s in _statements(synthesis, ("AWS::IAM::Policy",))
+        if "s3:DeleteObject" in _as_list(s["Action"])
+        and synthesis.logical_id(synthesis.stack.storage.staging) in _refs(s["Resource"])
+    ]
+    assert staging_objects, "validate_dead cannot delete staged objects"
 
 
 def test_edge_sync_reads_the_table_stream_with_a_failure_destination(
@@ -458,11 +485,12 @@ def test_alarms_cover_dead_letters_queues_functions_the_stream_and_the_api(
         assert ("AWS/Lambda", "Errors", function_id) in watched, spec.name
         assert ("AWS/Lambda", "Throttles", function_id) in watched, spec.name
     queues = synthesis.stack.queues
-    for dlq in (queues.validate_dlq, queues.reindex_dlq, queues.edge_sync_dlq):
+    for dlq in (queues.reindex_dlq, queues.edge_sync_dlq):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", synthesis.logical_id(dlq)) in (
             watched
         )
-    for queue in (queues.validate, queues.reindex):
+    # validate_dead drains the validate DLQ: a dead letter that waits is one it failed on.
+    for queue in (queues.validate, queues.reindex, queues.validate_dlq):
         assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", synthesis.logical_id(queue)) in (
             watched
         )
@@ -572,14 +600,14 @@ def test_reindex_is_sized_for_a_100k_record_subdir(synthesis: Synthesis) -> None
 def test_queue_consumers_have_reserved_concurrency_and_are_never_throttled_by_it(
     synthesis: Synthesis,
 ) -> None:
-    expected = {"validate": 10, "reindex": 4, "edge_sync": 2}
+    expected = {"validate": 10, "reindex": 4, "edge_sync": 2, "validate_dead": 2}
     for name, reserved in expected.items():
         _, props = _function(synthesis, name)
         assert props["ReservedConcurrentExecutions"] == reserved, name
     _, api = _function(synthesis, "api")
     assert "ReservedConcurrentExecutions" not in api
     # The SQS pollers stop at the reservation: a throttled delivery counts as a receive.
-    for name in ("validate", "reindex"):
+    for name in ("validate", "reindex", "validate_dead"):
         assert _mapping_of(synthesis, name)["ScalingConfig"] == {
             "MaximumConcurrency": expected[name]
         }

@@ -293,6 +293,38 @@ def ingest_staged(
     return IngestOutcome(upload_id, "published", subdir=subdir)
 
 
+ABANDONED_MESSAGE = (
+    "the validator could not finish this package (it was stopped every time it tried); "
+    "try again or contact the operator"
+)
+
+
+def abandon_staged(catalog: Catalog, staging: ObjectStore, *, key: str) -> IngestOutcome:
+    """End an upload whose validation died on every delivery (its message is a dead letter).
+
+    Timeouts, out-of-memory and crashes kill the invocation before ``ingest_staged`` can
+    end the upload, so the validate DLQ's consumer does it here. Safe to replay: an
+    upload already final (or unknown) is left as it is.
+    """
+    upload_id = upload_id_from_staging_key(key)
+    if upload_id is None:
+        staging.delete(key)
+        return IngestOutcome(None, "ignored")
+    try:
+        upload = catalog.get_upload(upload_id)
+    except NotFound:
+        staging.delete(key)
+        return IngestOutcome(upload_id, "ignored")
+    if upload.status.final:
+        staging.delete(key)  # a published upload's object was copied out already
+        return IngestOutcome(upload_id, "replayed", upload.reason, upload.subdir)
+    # reject_upload never demotes a published upload, should one finish meanwhile.
+    catalog.reject_upload(upload_id, VALIDATION_FAILED, ABANDONED_MESSAGE)
+    staging.delete(key)
+    logger.warning("upload abandoned after its validation died", extra={"upload_id": upload_id})
+    return IngestOutcome(upload_id, "rejected", VALIDATION_FAILED)
+
+
 def _retry(exc: Exception, final_attempt: bool, upload_id: str) -> bool:
     """Whether to let the queue deliver again: not for a permanent problem, nor the last time.
 
