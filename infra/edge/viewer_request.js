@@ -21,6 +21,8 @@ const AUTHORIZATION = /^[ \t]*([A-Za-z]+)[ \t]+([^ \t]+)[ \t]*$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const CHANNEL = /^[a-z0-9][a-z0-9_-]{0,49}$/;
 const EXPIRY = /^[0-9]{1,15}$/;
+// A superset of the user-name rule (a corrupt u: value names no one).
+const USER = /^[a-z0-9][a-z0-9_-]{0,38}$/;
 
 // get() throws for a missing key; any other failure must surface (CloudFront answers 503)
 // rather than read as "absent", which would let a private channel through.
@@ -77,6 +79,15 @@ function live(expiry, now) {
   return v === 0 || now < v;
 }
 
+// A u: value '<expiry>:<user>': [liveness as live(), user]; [null, null] if unreadable.
+function userOf(value, now) {
+  if (value === null) return [null, null];
+  const i = value.indexOf(':');
+  if (i < 0 || !USER.test(value.slice(i + 1))) return [null, null];
+  const l = live(value.slice(0, i), now);
+  return [l, l === null ? null : value.slice(i + 1)];
+}
+
 function refuse(status, reason, uri) {
   const headers = { 'content-type': 'text/plain; charset=utf-8' };
   if (status === 401) headers['www-authenticate'] = CHALLENGE;
@@ -121,9 +132,16 @@ async function decide(uri, auth, now) {
   const digest = sha256(token);
   const grant = live(await lookup('r:' + channel + ':' + digest), now);
   if (grant) return forward(path, 'ok');
+  // A key not limited to channels reads where its user is a member (u: + m:).
+  const [holder, user] = userOf(await lookup('u:' + digest), now);
+  if (holder && user !== null && (await lookup('m:' + channel + ':' + user)) !== null) {
+    return forward(path, 'ok');
+  }
   const known = live(await lookup('t:' + digest), now);
-  if (known) return refuse(403, 'no-access', path);
-  if (grant === false || known === false) return refuse(401, 'expired-token', path);
+  if (known || holder) return refuse(403, 'no-access', path);
+  if (grant === false || known === false || holder === false) {
+    return refuse(401, 'expired-token', path);
+  }
   return refuse(401, 'unknown-token', path);
 }
 

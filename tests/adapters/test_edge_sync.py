@@ -182,6 +182,81 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
         assert container.edge_view.get(key) == value, key
 
 
+def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: Any) -> None:
+    """Two keys of bob read vault through one membership entry (no per-key grant); his
+    key limited to another channel keeps per-key grants and is not widened by it."""
+    from rillet.services import accounts, channels, identity, members
+
+    container, store, session = env
+    stream = StreamEmulator(session, container.settings.table_name)
+    admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
+    _, _, ann_token = accounts.create_user(
+        container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1"
+    )
+    _, _, bob_token = accounts.create_user(
+        container.directory, admin, {"name": "bob"}, now_iso="t", secret="b" * 43, key_id="k2"
+    )
+    ann, bob = (container.authenticate(f"Bearer {t}") for t in (ann_token, bob_token))
+    for name in ("vault", "other"):
+        channels.create_channel(
+            container.catalog,
+            container.channels,
+            {"name": name, "visibility": "private"},
+            principal=ann,
+            now_iso="t",
+            now=1,
+            directory=container.directory,
+        )
+        members.set_member(
+            container.catalog,
+            container.directory,
+            container.audit,
+            ann,
+            name,
+            "bob",
+            members.Role.MEMBER,
+            now=1,
+            now_iso="t",
+        )
+    _, second = accounts.create_key(
+        container.directory, bob, {}, now=1, now_iso="t", secret="c" * 43, key_id="k3"
+    )
+    _, limited = accounts.create_key(
+        container.directory,
+        bob,
+        {"channels": ["other"]},
+        now=1,
+        now_iso="t",
+        secret="d" * 43,
+        key_id="k4",
+    )
+    stream.pump()
+
+    def status(token: str, channel: str = "vault") -> int:
+        headers = {"authorization": f"Bearer {token}"}
+        return decide_read(f"/{channel}/noarch/repodata.json", headers, store, now=100).status
+
+    grants = sorted(k for k in store.data if k.startswith("r:"))
+    assert grants == [f"r:other:{hashlib.sha256(limited.encode()).hexdigest()}"]
+    assert store.get("m:vault:bob") == "member" and store.get("m:other:bob") == "member"
+    assert (status(bob_token), status(second), status(limited, "other")) == (200, 200, 200)
+    assert status(limited) == 403  # limited to 'other': bob's membership of vault is not its
+
+    members.remove_member(
+        container.catalog, container.directory, container.audit, ann, "vault", "bob", now_iso="t"
+    )
+    stream.pump()
+    assert store.get("m:vault:bob") is None
+    assert (status(bob_token), status(second)) == (403, 403)
+    assert status(bob_token, "other") == 200
+
+    identity.suspend_user(container.accounts, container.directory, admin, "bob", now_iso="t")
+    stream.pump()
+    assert [status(t, "other") for t in (bob_token, second, limited)] == [401, 401, 401]
+    for key, value in store.data.items():
+        assert container.edge_view.get(key) == value, key
+
+
 def test_entries_for_items() -> None:
     h = hashlib.sha256(b"x").hexdigest()
     assert entries_for_item(
@@ -194,7 +269,16 @@ def test_entries_for_items() -> None:
     # Minted upload tokens and revoked keys never read.
     assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "minted"}) == {}
     assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "revoked": True}) == {}
-    assert entries_for_item({"pk": "CHANNEL#a", "sk": "MEMBER#b", "role": "owner"}) == {}
+    # Per user and channel: a key not limited to channels names its user (u:), and each
+    # membership is one entry (m:); a channel-limited key has no u: (it reads via r:).
+    key = {"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "user": "bob", "expires_at": 99}
+    assert entries_for_item(key) == {f"t:{h}": "99", f"u:{h}": "99:bob"}
+    assert entries_for_item({**key, "channels": ["a"]}) == {f"t:{h}": "99"}
+    assert entries_for_item({**key, "suspended": True}) == {}
+    assert entries_for_item({"pk": "CHANNEL#a", "sk": "MEMBER#b", "role": "owner"}) == {
+        "m:a:b": "owner"
+    }
+    assert entries_for_item({"pk": "USER#b", "sk": "MEMBEROF#a", "role": "owner"}) == {}
     assert changes({"pk": "GRANT#a", "sk": h, "expires_at": 0}, None) == ({}, [f"r:a:{h}"])
 
 

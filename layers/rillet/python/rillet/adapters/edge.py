@@ -3,7 +3,11 @@ read view with the same keys for the local stack.
 
 Keys and values are those ``rillet.core.access`` (and ``infra/edge``) read:
 ``c:<channel>`` -> ``private`` (private channels only), ``r:<channel>:<token sha256>`` -> expiry,
-``t:<token sha256>`` -> expiry of a known read-capable token (0 = none).
+``t:<token sha256>`` -> expiry of a known read-capable token (0 = none),
+``u:<token sha256>`` -> ``<expiry>:<user>`` for a key not limited to channels, and
+``m:<channel>:<user>`` -> role per membership: such keys read through their user's
+memberships, so they cost one entry per key plus one per membership, not one per
+key x membership. Channel-limited keys keep per-key ``r:`` grants (GRANT items).
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
         if item.get("visibility") == "public":
             return {}
         return {access.visibility_key(str(item["name"])): str(item["visibility"])}
+    if pk.startswith("CHANNEL#") and sk.startswith("MEMBER#"):
+        channel, user = pk[len("CHANNEL#") :], sk[len("MEMBER#") :]
+        return {access.member_key(channel, user): str(item.get("role") or "member")}
     if pk.startswith("GRANT#"):
         return {access.grant_key(pk[len("GRANT#") :], sk): str(int(item.get("expires_at") or 0))}
     # Only API keys read; minted trusted-publishing tokens are upload-only.
@@ -54,7 +61,12 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
         and not item.get("revoked")
         and not item.get("suspended")  # a suspended user's keys read nothing
     ):
-        return {access.token_key(pk[len("KEY#") :]): str(int(item.get("expires_at") or 0))}
+        token_hash, expiry = pk[len("KEY#") :], item.get("expires_at")
+        entries = {access.token_key(token_hash): str(int(expiry or 0))}
+        if item.get("channels") is None and item.get("user"):
+            # Not limited to channels: reads wherever its user is a member (m: entries).
+            entries[access.user_key(token_hash)] = access.user_value(expiry, str(item["user"]))
+        return entries
     return {}
 
 
@@ -149,10 +161,13 @@ class DynamoEdgeView(DynamoTable):
         kind, _, rest = key.partition(":")
         if kind == "c":
             item = self._get(schema.channel_key(rest))
+        elif kind == "m":
+            channel, _, user = rest.partition(":")
+            item = self._get(schema.member_key(channel, user))
         elif kind == "r":
             channel, _, token_hash = rest.partition(":")
             item = self._get(schema.grant_key(channel, token_hash))
-        elif kind == "t":
+        elif kind in ("t", "u"):
             item = self._get(schema.token_key(rest))
         else:
             return None

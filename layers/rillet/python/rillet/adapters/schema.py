@@ -16,7 +16,8 @@ resources, and by ``infra/aws`` to declare them. Single-table design:
     USER#<name>             MEMBEROF#<channel>  reverse of MEMBER#, for "my channels" and grants
     USER#<name>             KEY#<key id>        an API key's public metadata (never the secret)
     KEY#<sha256 of token>   KEY                 what authenticates a token: user, scope, expiry
-    GRANT#<channel>         <sha256 of token>   a read grant, mirrored to the edge store (ttl)
+    GRANT#<channel>         <sha256 of token>   a channel-limited key's read grant, mirrored to
+                                                the edge store (ttl)
     AUDIT#<channel>#<inc>   <iso time>#<id>     an incarnation's append-only audit log
     SUB#<provider sub>      SUB                 a signed-in identity -> username (accounts.py)
     ACCOUNTAUDIT            <iso time>#<id>     account events: sign-up, claims, suspension, keys
@@ -25,8 +26,8 @@ GSI ``gsi1`` (gsi1pk, gsi1sk) is sparse: channel items carry gsi1pk = "CHANNELS"
 that every channel can be listed without a scan; signed-in users' items carry
 gsi1pk = "USERNAMES#<first letter>", gsi1sk = name, for prefix search. The table
 streams NEW_AND_OLD_IMAGES:
-``functions/edge_sync`` mirrors channel visibility and GRANT items to the CloudFront
-KeyValueStore that the viewer-request function reads.
+``functions/edge_sync`` mirrors channel visibility, GRANT, MEMBER and key items to the
+CloudFront KeyValueStore that the viewer-request function reads (adapters/edge.py).
 """
 
 from __future__ import annotations

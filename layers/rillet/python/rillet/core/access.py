@@ -12,6 +12,11 @@ Edge data (the CloudFront KeyValueStore; here any mapping-like ``EdgeData``):
 - ``r:<channel>:<sha256 hex of token>`` -> expiry, epoch seconds in decimal, ``0`` = never
 - ``t:<sha256 hex of token>`` -> expiry (optional): the token is a known read credential.
   Only used to answer 403 (valid token, no grant) instead of 401 (unknown token).
+- ``u:<sha256 hex of token>`` -> ``<expiry>:<user>``: a key that reads every channel its
+  user is a member of (not limited to channels); with
+- ``m:<channel>:<user>`` -> role: a membership. Together they grant per user and channel,
+  so the store grows with memberships, not keys x memberships. Channel-limited keys keep
+  per-key ``r:`` grants (their reach is not their user's memberships).
 
 Tokens are never stored: only their sha256 as lower-case hex.
 """
@@ -62,6 +67,8 @@ _BASE64_RE: Final = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 # is passed to the origin without a store lookup (and 404s there).
 _CHANNEL_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
 _EXPIRY_RE: Final = re.compile(r"[0-9]{1,15}")
+# A superset of core.accounts' user-name rule (a corrupt u: value names no one).
+_USER_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,38}")
 # Encoded '/', '\' and NUL: the origin (S3) decodes them into the key.
 _BANNED_ESCAPES: Final = ("%2f", "%5c", "%00")
 
@@ -95,6 +102,18 @@ def grant_key(channel: str, token_hash: str) -> str:
 
 def token_key(token_hash: str) -> str:
     return f"t:{token_hash}"
+
+
+def user_key(token_hash: str) -> str:
+    return f"u:{token_hash}"
+
+
+def user_value(expires_at: int | None, user: str) -> str:
+    return f"{int(expires_at or 0)}:{user}"
+
+
+def member_key(channel: str, user: str) -> str:
+    return f"m:{channel}:{user}"
 
 
 def _valid_token(candidate: str) -> str | None:
@@ -159,6 +178,17 @@ def _live(expiry: str | None, now: int) -> bool | None:
     return value == 0 or now < value
 
 
+def _user_of(value: str | None, now: int) -> tuple[bool | None, str | None]:
+    """A ``u:`` value: (liveness as ``_live``, user); (None, None) if absent or unreadable."""
+    if value is None:
+        return None, None
+    expiry, colon, user = value.partition(":")
+    if not colon or not _USER_RE.fullmatch(user):
+        return None, None
+    live = _live(expiry, now)
+    return live, (user if live is not None else None)
+
+
 def _refuse(status: int, reason: str, uri: str) -> ReadDecision:
     headers = {"content-type": _TEXT}
     if status == 401:
@@ -212,10 +242,13 @@ def decide_read(uri: str, headers: Mapping[str, str], data: EdgeData, now: int) 
     grant = _live(data.get(grant_key(channel, digest)), now)
     if grant:
         return _forward(path, OK)
+    holder, user = _user_of(data.get(user_key(digest)), now)
+    if holder and user is not None and data.get(member_key(channel, user)) is not None:
+        return _forward(path, OK)
     known = _live(data.get(token_key(digest)), now)
-    if known:
+    if known or holder:
         return _refuse(403, NO_ACCESS, path)
-    if grant is False or known is False:
+    if grant is False or known is False or holder is False:
         return _refuse(401, EXPIRED_TOKEN, path)
     return _refuse(401, UNKNOWN_TOKEN, path)
 

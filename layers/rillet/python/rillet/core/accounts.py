@@ -119,12 +119,16 @@ class Grant:
 
 
 def grants_for(keys: Iterable[ApiKey], channels: Iterable[str], now: int) -> list[Grant]:
-    """Every (channel, key) read grant for a user with a role on ``channels``."""
+    """Every (channel, key) read grant for a user with a role on ``channels``.
+
+    Only channel-limited keys need per-key grants: a key not limited to channels reads
+    through its user's memberships at the edge (``u:`` + ``m:`` entries, adapters/edge.py).
+    """
     channel_list = sorted(set(channels))
     return [
         Grant(c, k.token_hash, k.expires_at, k.user, k.key_id)
         for k in keys
-        if k.active(now)
+        if k.active(now) and k.channels is not None
         for c in channel_list
         if k.reads(c)
     ]
