@@ -2,10 +2,11 @@
 //
 //   node tests/edge/run_edge.mjs <viewer_request.js> <cases.json>
 //
-// The `cloudfront` module exists only inside CloudFront, so its import line is replaced by a
-// stub whose KeyValueStore serves the current case's `data` (get() throws for a missing key,
-// as the real one does). `now` is injected through Date.now. One process runs every case.
+// The `cloudfront` module is stubbed (load_edge_function.mjs) with each case's `data` as the
+// KeyValueStore; `now` is injected through Date.now. One process runs every case.
 import { readFileSync } from 'node:fs';
+
+import { loadEdgeFunction, setStore } from './load_edge_function.mjs';
 
 const [functionPath, casesPath] = process.argv.slice(2);
 if (!functionPath || !casesPath) {
@@ -13,36 +14,12 @@ if (!functionPath || !casesPath) {
   process.exit(2);
 }
 
-const IMPORT_LINE = "import cf from 'cloudfront';";
-const source = readFileSync(functionPath, 'utf8');
-if (!source.includes(IMPORT_LINE)) {
-  console.error(`${functionPath} does not contain the line: ${IMPORT_LINE}`);
-  process.exit(2);
-}
-
-let current = {};
-const has = (key) => Object.prototype.hasOwnProperty.call(current, key);
-globalThis.__rilletCloudfront = {
-  kvs: () => ({
-    async get(key) {
-      if (!has(key)) throw new Error(`Key ${key} not found`);
-      return current[key];
-    },
-    async exists(key) {
-      return has(key);
-    },
-  }),
-};
-
-const patched =
-  source.replace(IMPORT_LINE, 'const cf = globalThis.__rilletCloudfront;') +
-  '\nexport { handler, decide };\n';
-const mod = await import('data:text/javascript;base64,' + Buffer.from(patched).toString('base64'));
+const mod = await loadEdgeFunction(functionPath, ['handler', 'decide']);
 
 const realNow = Date.now;
 const results = [];
 for (const c of JSON.parse(readFileSync(casesPath, 'utf8'))) {
-  current = c.data;
+  setStore(c.data);
   Date.now = () => c.now * 1000;
   const headers = {};
   for (const [name, value] of Object.entries(c.request.headers || {})) {

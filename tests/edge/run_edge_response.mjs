@@ -3,36 +3,16 @@
 //   node tests/edge/run_edge_response.mjs <viewer_response.js> <cases.json>
 //
 // Each case: {name, data, uri, cache_control (or null)}; result: {name, cache_control}.
-// The `cloudfront` module is stubbed as in run_edge.mjs.
+// The `cloudfront` module is stubbed by load_edge_function.mjs.
 import { readFileSync } from 'node:fs';
 
+import { loadEdgeFunction, setStore } from './load_edge_function.mjs';
+
 const [functionPath, casesPath] = process.argv.slice(2);
-const IMPORT_LINE = "import cf from 'cloudfront';";
-const source = readFileSync(functionPath, 'utf8');
-if (!source.includes(IMPORT_LINE)) {
-  console.error(`${functionPath} does not contain the line: ${IMPORT_LINE}`);
-  process.exit(2);
-}
-let current = {};
-const has = (key) => Object.prototype.hasOwnProperty.call(current, key);
-globalThis.__rilletCloudfront = {
-  kvs: () => ({
-    async get(key) {
-      if (!has(key)) throw new Error(`Key ${key} not found`);
-      return current[key];
-    },
-    async exists(key) {
-      return has(key);
-    },
-  }),
-};
-const patched =
-  source.replace(IMPORT_LINE, 'const cf = globalThis.__rilletCloudfront;') +
-  '\nexport { handler };\n';
-const mod = await import('data:text/javascript;base64,' + Buffer.from(patched).toString('base64'));
+const mod = await loadEdgeFunction(functionPath, ['handler']);
 const results = [];
 for (const c of JSON.parse(readFileSync(casesPath, 'utf8'))) {
-  current = c.data;
+  setStore(c.data);
   const headers = { 'content-type': { value: 'application/json' } };
   if (c.cache_control !== null) headers['cache-control'] = { value: c.cache_control };
   const event = {
