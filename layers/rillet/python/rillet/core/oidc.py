@@ -452,7 +452,7 @@ _FIELD_RE: Final = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,200}$")
 _ID_RE: Final = re.compile(r"^[0-9]{1,20}$")
 
 
-def parse_publisher(
+def parse_publisher(  # noqa: PLR0913 - to be grouped with the Google issuer (wt-release)
     body: Mapping[str, Any],
     *,
     channel: str,

@@ -272,10 +272,10 @@ def inspect_package(
     expected_sha256: str | None = None,
     expected_size: int | None = None,
     target_subdir: str | None = None,
-    out_of_time: Callable[[], bool] | None = None,
 ) -> PackageFacts:
-    """read_package then check_package; raise PackageRejected."""
-    facts = read_package(stream, filename, limits, out_of_time=out_of_time)
+    """read_package then check_package; raise PackageRejected. (A caller with a deadline
+    calls the two itself: read_package takes ``out_of_time``.)"""
+    facts = read_package(stream, filename, limits)
     check_package(
         facts,
         expected_sha256=expected_sha256,

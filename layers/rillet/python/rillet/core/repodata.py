@@ -185,7 +185,17 @@ def build_subdir_index(
             group = groups[name] = ({}, {}, [])
         group[2].append(filename)
     return _render(
-        subdir, json_tar, json_conda, removed_sorted, groups, {}, newest_ms, run_exports, skipped
+        _Parts(
+            subdir,
+            json_tar,
+            json_conda,
+            removed_sorted,
+            groups,
+            {},
+            newest_ms,
+            run_exports,
+            skipped,
+        )
     )
 
 
@@ -262,32 +272,42 @@ def update_subdir_index(
         if groups[name] == ({}, {}, []):
             del groups[name]  # nothing left under this name: no shard, as in a full build
     return _render(
-        subdir,
-        json_tar,
-        json_conda,
-        removed_sorted,
-        groups,
-        index_shards,
-        newest_ms,
-        run_exports,
-        skipped,
+        _Parts(
+            subdir,
+            json_tar,
+            json_conda,
+            removed_sorted,
+            groups,
+            index_shards,
+            newest_ms,
+            run_exports,
+            skipped,
+        )
     )
 
 
-def _render(
-    subdir: str,
-    json_tar: dict[str, Any],
-    json_conda: dict[str, Any],
-    removed_sorted: list[str],
-    groups: Mapping[str, tuple[dict[str, Any], dict[str, Any], list[str]]],
-    kept_shards: Mapping[str, bytes],
-    newest_ms: int | None,
-    run_exports: Mapping[str, dict[str, Any]],
-    skipped: Mapping[str, str],
-) -> SubdirIndex:
+@dataclass(frozen=True)
+class _Parts:
+    """A subdir index before serialisation (what a full and an incremental build agree on)."""
+
+    subdir: str
+    json_tar: dict[str, Any]
+    json_conda: dict[str, Any]
+    removed_sorted: list[str]
+    groups: Mapping[str, tuple[dict[str, Any], dict[str, Any], list[str]]]
+    kept_shards: Mapping[str, bytes]
+    newest_ms: int | None
+    run_exports: Mapping[str, dict[str, Any]]
+    skipped: Mapping[str, str]
+
+
+def _render(parts: _Parts) -> SubdirIndex:
     """Serialise and compress: ``groups`` are rendered as shards, ``kept_shards`` (name ->
     digest) are referenced as they are; ``run_exports`` (filename -> entry) is
     run_exports.json."""
+    subdir, json_tar, json_conda = parts.subdir, parts.json_tar, parts.json_conda
+    removed_sorted, groups, kept_shards = parts.removed_sorted, parts.groups, parts.kept_shards
+    newest_ms, run_exports, skipped = parts.newest_ms, parts.run_exports, parts.skipped
     repodata: dict[str, Any] = {
         "info": {"subdir": subdir},
         "packages": json_tar,

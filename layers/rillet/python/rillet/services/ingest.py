@@ -27,7 +27,7 @@ from rillet.core.errors import (
 from rillet.core.layout import package_object_key, upload_id_from_staging_key
 from rillet.core.models import StoredPackage, UploadStatus
 from rillet.core.names import require_no_case_conflict
-from rillet.core.package import Limits, PackageFacts, inspect_package
+from rillet.core.package import Limits, PackageFacts, check_package, read_package
 from rillet.core.policy import require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
@@ -230,15 +230,13 @@ class Ingest:
         catalog.start_validation(upload_id)
         try:
             with staging.open(key) as stream:
-                facts = inspect_package(
-                    stream,
-                    upload.filename,
-                    self.limits,
-                    expected_sha256=upload.sha256,
-                    expected_size=upload.size,
-                    target_subdir=upload.subdir,
-                    out_of_time=out_of_time,
-                )
+                facts = read_package(stream, upload.filename, self.limits, out_of_time=out_of_time)
+            check_package(
+                facts,
+                expected_sha256=upload.sha256,
+                expected_size=upload.size,
+                target_subdir=upload.subdir,
+            )
         except NotFound:
             # At-least-once delivery after we already cleaned up: the status says what happened.
             return IngestOutcome(upload_id, "ignored")

@@ -13,7 +13,7 @@ from rillet.core.errors import Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import package_object_key
 from rillet.core.models import StoredPackage, Upload, UploadStatus, Yank, validate_yank_reason
 from rillet.core.names import validate_subdir
-from rillet.core.package import Limits, inspect_package
+from rillet.core.package import Limits, check_package, read_package
 from rillet.core.policy import Action, Principal, allowed, require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL
@@ -88,13 +88,11 @@ class Packages:
         """
         actor, target, role = self.guard.acting(principal, channel, Action.UPLOAD)
         filename, body = request.filename, request.body
-        facts = inspect_package(
-            io.BytesIO(body),
-            filename,
-            self.limits,
+        facts = read_package(io.BytesIO(body), filename, self.limits, out_of_time=out_of_time)
+        check_package(
+            facts,
             expected_sha256=request.sha256.lower() if request.sha256 else None,
             expected_size=len(body),
-            out_of_time=out_of_time,
         )
         subdir = str(facts.index["subdir"])
         name = str(facts.index["name"])
