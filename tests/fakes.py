@@ -8,6 +8,7 @@ from typing import Any
 from rillet.core.accounts import utc_iso
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
+from rillet.services.indexing import Indexing
 
 
 class FixedClock(wiring.Clock):
@@ -84,10 +85,8 @@ class CallableClock(wiring.Clock):
 
 def indexing(
     catalog: Any, store: Any, *, settle: Any = None, now_ms: Any = None, clock: Any = None
-) -> Any:
+) -> Indexing:
     """An Indexing service over these ports (``now_ms``: a function of the test's time)."""
-    from rillet.services.indexing import Indexing
-
     if now_ms is not None:
         clock = CallableClock(now_ms)
     return Indexing(catalog=catalog, store=store, clock=clock or wiring.Clock(), settle=settle)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel
 
+from functions.api.handler import lambda_handler
 from infra.local.pump import LambdaContext
 from rillet.api import request
 from rillet.api.app import build_app
@@ -42,9 +43,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     def greet(greeting: Annotated[Greeting, Body()]) -> dict[str, Any]:
         return {"hello": greeting.name, "times": greeting.times, "caller": request.caller(router)}
 
-    resolver = build_app()
-    resolver.include_router(router)
-    yield resolver
+    yield build_app([router])  # the API's own routers stay with functions/api/handler.py
     wiring.reset()
 
 
@@ -97,3 +96,24 @@ def test_model_bodies_keep_the_json_limits(app: Any, body: str, problem: str) ->
     status, refusal = post(app, body)
     assert (status, refusal["error"]) == (400, "invalid-request")
     assert problem in refusal["message"], refusal
+
+
+def test_another_resolver_leaves_the_api_answering_through_its_own(app: Any) -> None:
+    """Routers answer through the last resolver that included them: a second resolver in
+    the process (this test's) must not take the API's routes' requests away from it."""
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/api/v1/users/me",
+        "rawQueryString": "",
+        "headers": {"authorization": "Bearer rlt_admin_app_test_token_0123456789"},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/api/v1/users/me", "sourceIp": "127.0.0.1"},
+            "requestId": "r2",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    result = lambda_handler(event, LambdaContext("api"))
+    assert result["statusCode"] == 200, result
+    assert json.loads(result["body"])["superuser"] is True

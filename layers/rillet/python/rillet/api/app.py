@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.api_gateway import Response
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
 from rillet.api import request
 from rillet.api.routes import channels, keys, members, meta, packages, publishers, uploads, users
@@ -12,8 +14,13 @@ from rillet.runtime import http
 ROUTERS = (users, keys, channels, members, packages, uploads, publishers, meta)
 
 
-def build_app() -> APIGatewayHttpResolver:
-    """A resolver with every router, the error table and the authentication middleware."""
+def build_app(routers: Iterable[Router] | None = None) -> APIGatewayHttpResolver:
+    """A resolver with every router (or just ``routers``), the error table and the
+    authentication middleware.
+
+    A Router answers through the last resolver that included it: build the API's once per
+    process (functions/api/handler.py); a test resolver gets routers of its own.
+    """
     app = APIGatewayHttpResolver(
         enable_validation=True,
         # Request models parse bodies under the same limits as json_body (core.metadata).
@@ -21,8 +28,8 @@ def build_app() -> APIGatewayHttpResolver:
     )
     http.install_error_handlers(app)
     app.use([request.authenticate])
-    for module in ROUTERS:
-        app.include_router(module.router)
+    for router in routers if routers is not None else (m.router for m in ROUTERS):
+        app.include_router(router)
 
     @app.get("/api/openapi.json")
     def openapi() -> Response[str]:
