@@ -26,8 +26,6 @@ from rillet.core.errors import Conflict, InvalidRequest, NotFound
 from rillet.core.models import LEGACY_INCARNATION, Channel
 from rillet.core.policy import Role, Scope
 
-_BATCH = 25  # BatchWriteItem's limit
-
 
 def _key_from_item(item: dict[str, Any]) -> ApiKey:
     channels = item.get("channels")
@@ -112,7 +110,7 @@ class DynamoDirectory(DynamoTable):
         return _key_from_item(item) if item else None
 
     def list_keys(self, user: str) -> list[ApiKey]:
-        return [_key_from_item(i) for i in self._query(f"USER#{user}", "KEY#")]
+        return [_key_from_item(i) for i in self._query(*schema.KEY_REF.query(user=user))]
 
     def revoke_key(self, user: str, key_id: str) -> ApiKey:
         ref = self._get(schema.user_key_ref(user, key_id))
@@ -139,11 +137,13 @@ class DynamoDirectory(DynamoTable):
             Member(
                 channel, i["user"], Role(i["role"]), i.get("added_by", ""), i.get("added_at", "")
             )
-            for i in self._query(f"CHANNEL#{channel}", "MEMBER#")
+            for i in self._query(*schema.MEMBER.query(channel=channel))
         ]
 
     def memberships(self, user: str) -> dict[str, Role]:
-        return {i["channel"]: Role(i["role"]) for i in self._query(f"USER#{user}", "MEMBEROF#")}
+        return {
+            i["channel"]: Role(i["role"]) for i in self._query(*schema.MEMBERSHIP.query(user=user))
+        }
 
     def put_member(
         self, member: Member, *, expect_role: Role | bool | None = False, owner_delta: int = 0
@@ -216,10 +216,10 @@ class DynamoDirectory(DynamoTable):
             if g.expires_at:
                 item[schema.TTL_ATTRIBUTE] = g.expires_at
             requests.append({"PutRequest": {"Item": _item(item)}})
-        self._batch(requests)
+        self._batch_write(requests)
 
     def delete_grants(self, grants: Iterable[tuple[str, str]]) -> None:
-        self._batch(
+        self._batch_write(
             [{"DeleteRequest": {"Key": _item(schema.grant_key(c, h))}} for c, h in set(grants)]
         )
 
@@ -227,30 +227,13 @@ class DynamoDirectory(DynamoTable):
         return [
             Grant(
                 channel,
-                i["sk"],
+                schema.GRANT.decode(i[schema.PK], i[schema.SK])["token_hash"],
                 int(i["expires_at"]) or None,
                 i.get("user", ""),
                 i.get("key_id", ""),
             )
-            for i in self._query(f"GRANT#{channel}", "")
+            for i in self._query(*schema.GRANT.query(channel=channel))
         ]
-
-    def _batch(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), _BATCH):
-            pending: dict[str, Any] = {self.table: requests[start : start + _BATCH]}
-            for _ in range(8):
-                try:
-                    response = self.client.batch_write_item(RequestItems=pending)
-                except ClientError as exc:
-                    raise unavailable(exc, "DynamoDB BatchWriteItem") from exc
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-            else:
-                raise unavailable(
-                    ClientError({"Error": {"Code": "Unprocessed"}}, "BatchWriteItem"),
-                    "DynamoDB BatchWriteItem",
-                )
 
     # -- channels ---------------------------------------------------------------
     def list_channels(self) -> Iterator[Channel]:
@@ -291,28 +274,30 @@ class DynamoDirectory(DynamoTable):
     def delete_channel_records(self, channel: str, incarnation: str) -> int:
         """Everything of ``channel`` but its item (which the caller turns into a tombstone)."""
         keys: list[dict[str, Any]] = []
-        for subdir in [
-            i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")
-        ]:
+        subdirs = self._query(*schema.SUBDIR.query(channel=channel))
+        for subdir in [schema.SUBDIR.decode(i[schema.PK], i[schema.SK])["subdir"] for i in subdirs]:
             for pk in (schema.packages_pk(channel, subdir), schema.changes_pk(channel, subdir)):
-                keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "")]
+                keys += [schema.item_key(i) for i in self._query(pk, "")]
         for member in self.list_members(channel):
             keys.append(schema.membership_key(member.user, channel))
         # Trusted publishers are also found by claim through a lookup item outside the
         # channel's partition: it must go too, or a channel re-created under this name
         # would inherit a stranger's publisher.
-        keys += [json.loads(i["ref"]) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
+        publishers = self._query(*schema.PUBLISHER.query(channel=channel))
+        keys += [json.loads(i["ref"]) for i in publishers]
         for pk in (
-            f"GRANT#{channel}",
+            schema.grants_pk(channel),
             schema.audit_pk(channel, incarnation),
-            f"CHANNEL#{channel}",
+            schema.CHANNEL.partition(channel=channel),
         ):
-            # The channel item itself (pk CHANNEL#, sk CHANNEL) stays: the name is freed
-            # only when everything else that belonged to it is gone.
+            # The channel item itself stays: the name is freed only when everything else
+            # that belonged to it is gone.
             keys += [
-                {"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "") if i["sk"] != "CHANNEL"
+                schema.item_key(i)
+                for i in self._query(pk, "")
+                if schema.CHANNEL.parse(i[schema.PK], i[schema.SK]) is None
             ]
-        self._batch([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
+        self._batch_write([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
         return len(keys)
 
 
@@ -333,8 +318,8 @@ class DynamoAuditLog(DynamoTable):
         if incarnation is None:
             return  # the channel is gone, and its log with it
         item = {
-            "pk": schema.audit_pk(event.channel, incarnation),
-            "sk": f"{event.at}#{secrets.token_hex(4)}",
+            schema.PK: schema.audit_pk(event.channel, incarnation),
+            schema.SK: schema.audit_sk(event.at, secrets.token_hex(4)),
             "kind": "audit",
             "at": event.at,
             "actor": event.actor,
