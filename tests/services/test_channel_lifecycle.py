@@ -440,7 +440,7 @@ def test_an_interrupted_delete_never_sticks_the_name(world: World, pkgs: Path) -
     world.catalog.begin_delete("chan", inc, NOW)  # ... and the API function died here
     with pytest.raises(NotFound):
         world.c.services.channels.get(ALICE, "chan")
-    assert "chan" not in [c.name for c in world.directory.list_channels()]
+    assert "chan" not in [c.name for c in world.catalog.list_channels()]
     with pytest.raises(Conflict):  # not while the delete may still be running
         world.create("chan", BOB)
     # The owner may finish it ...

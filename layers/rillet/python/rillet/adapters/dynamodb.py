@@ -442,6 +442,72 @@ class DynamoCatalog(DynamoTable):
                 ),
             )
 
+    def list_channels(self) -> Iterator[Channel]:
+        paginator = self.client.get_paginator("query")
+        try:
+            for page in paginator.paginate(
+                TableName=self.table,
+                IndexName=schema.GSI1,
+                KeyConditionExpression="gsi1pk = :p",
+                ExpressionAttributeValues=_item({":p": schema.CHANNELS_GSI_PK}),
+            ):
+                for raw in page.get("Items", []):
+                    yield channel_from_item(_plain(raw))
+        except (ClientError, BotoCoreError) as exc:
+            raise unavailable(exc, "DynamoDB Query") from exc
+
+    def update_channel(self, channel: Channel) -> None:
+        live, names, values = live_channel_condition(channel.incarnation)
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.channel_key(channel.name)),
+                UpdateExpression="SET description = :d, logo_url = :l, visibility = :v, #o = :o",
+                ConditionExpression=live,
+                ExpressionAttributeNames={"#o": "owner", **names},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":d": channel.description,
+                        ":l": channel.logo_url,
+                        ":v": channel.visibility.value,
+                        ":o": channel.owner,
+                        **values,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            raise NotFound(f"no channel named {channel.name}", code="channel-not-found") from exc
+
+    def delete_channel_records(self, channel: str, incarnation: str) -> int:
+        """Everything of ``channel`` but its item (which the caller turns into a tombstone)."""
+        keys: list[dict[str, Any]] = []
+        subdirs = self._query(*schema.SUBDIR.query(channel=channel))
+        for subdir in [schema.SUBDIR.decode(i[schema.PK], i[schema.SK])["subdir"] for i in subdirs]:
+            for pk in (schema.packages_pk(channel, subdir), schema.changes_pk(channel, subdir)):
+                keys += [schema.item_key(i) for i in self._query(pk, "")]
+        for member in self._query(*schema.MEMBER.query(channel=channel)):
+            user = schema.MEMBER.decode(member[schema.PK], member[schema.SK])["user"]
+            keys.append(schema.membership_key(user, channel))
+        # Trusted publishers are also found by claim through a lookup item outside the
+        # channel's partition: it must go too, or a channel re-created under this name
+        # would inherit a stranger's publisher.
+        publishers = self._query(*schema.PUBLISHER.query(channel=channel))
+        keys += [json.loads(i["ref"]) for i in publishers]
+        for pk in (
+            schema.grants_pk(channel),
+            schema.audit_pk(channel, incarnation),
+            schema.CHANNEL.partition(channel=channel),
+        ):
+            # The channel item itself stays: the name is freed only when everything else
+            # that belonged to it is gone.
+            keys += [
+                schema.item_key(i)
+                for i in self._query(pk, "")
+                if schema.CHANNEL.parse(i[schema.PK], i[schema.SK]) is None
+            ]
+        self._batch_write([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
+        return len(keys)
+
     # -- uploads ----------------------------------------------------------------
     def put_upload(self, upload: Upload) -> None:
         item = {
