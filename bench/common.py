@@ -547,7 +547,7 @@ def seed_catalog(stack: Any, channel: str, subdir: str, entries: Sequence[PoolEn
 
     Exactly the package items ingest leaves behind (record JSON, state, upload_id,
     sha256, indexed_timestamp), then the subdir's change counter moves on by
-    len(entries), so the next reindex rebuilds. No change marks (``CHANGES#`` items) are written:
+    len(entries), so the next reindex rebuilds. No change marks (CHANGE items) are written:
     the first index after seeding must read the whole subdir (``reindex(full=True)``).
     Returns the seconds it took.
     """
@@ -556,14 +556,17 @@ def seed_catalog(stack: Any, channel: str, subdir: str, entries: Sequence[PoolEn
     started = time.perf_counter()
     ddb = stack.session.client("dynamodb")
     table = stack.provisioned.names.table
-    pk = schema.packages_pk(channel, subdir)
     for start in range(0, len(entries), 25):
         batch = [
             {
                 "PutRequest": {
                     "Item": {
-                        "pk": {"S": pk},
-                        "sk": {"S": f"PKG#{e.filename}"},
+                        **{
+                            attr: {"S": value}
+                            for attr, value in schema.package_key(
+                                channel, subdir, e.filename
+                            ).items()
+                        },
                         "record": {"S": json.dumps(e.record, sort_keys=True)},
                         "state": {"S": "published"},
                         "upload_id": {"S": f"seed{start + k:07d}"},

@@ -1046,7 +1046,7 @@ def analysis(result: dict[str, Any]) -> str:
         "### Reading the reindex numbers",
         "",
         "**What a rebuild does now.** Ingest leaves a change mark (an item in the "
-        "subdir's `CHANGES#` partition) with every publish, so the rebuild after one "
+        "subdir's change partition) with every publish, so the rebuild after one "
         "package Queries the marks, GETs the "
         f"published repodata.json and shard index ({fmt_bytes(inc['bytes_read'])} at {n}), "
         "batch-gets the one changed record, parses the two files, re-renders the changed "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
+from rillet.adapters import schema
 from rillet.adapters.edge import KVS_MAX_BYTES, entries_for_item, entry_bytes
 from rillet.core.accounts import ApiKey, grants_for
 from rillet.core.policy import Scope
@@ -22,14 +23,10 @@ def _items(
     (``grants_for``). ``limited``: every key is limited to its user's channels."""
     items: list[dict] = []
     channels = [f"team-ch{c:05d}" for c in range(private)]
-    items += [
-        {"pk": f"CHANNEL#{c}", "sk": "CHANNEL", "name": c, "visibility": "private"}
-        for c in channels
-    ]
+    items += [{**schema.channel_key(c), "name": c, "visibility": "private"} for c in channels]
     items += [
         {
-            "pk": f"CHANNEL#pub{c:05d}",
-            "sk": "CHANNEL",
+            **schema.channel_key(f"pub{c:05d}"),
             "name": f"pub{c:05d}",
             "visibility": "public",
         }
@@ -39,18 +36,18 @@ def _items(
         user = f"user{u:04d}"
         mine = [channels[(u * per_user + i) % private] for i in range(per_user)]
         for c in mine:
-            items.append({"pk": f"CHANNEL#{c}", "sk": f"MEMBER#{user}", "role": "member"})
-            items.append({"pk": f"USER#{user}", "sk": f"MEMBEROF#{c}", "role": "member"})
+            items.append({**schema.member_key(c, user), "role": "member"})
+            items.append({**schema.membership_key(user, c), "role": "member"})
         for k in range(keys):
             digest = hashlib.sha256(f"{user}-key{k}".encode()).hexdigest()
             scope = sorted(mine) if limited else None
-            item = {"pk": f"KEY#{digest}", "sk": "KEY", "kind": "api", "user": user}
+            item = {**schema.token_key(digest), "kind": "api", "user": user}
             items.append({**item, "expires_at": 0, "channels": scope})
             key = ApiKey(
                 f"k{k}", user, digest, Scope.READ, "", frozenset(mine) if limited else None
             )
             items += [
-                {"pk": f"GRANT#{g.channel}", "sk": g.token_hash, "expires_at": 1900000000}
+                {**schema.grant_key(g.channel, g.token_hash), "expires_at": 1900000000}
                 for g in grants_for([key], mine, 0)
             ]
     return items

@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from infra.local.pump import LambdaContext
 from infra.local.resources import REGION, Resources, provision
+from rillet.adapters import schema
 from rillet.adapters.edge import KvsEdgeStore, changes, entries_for_item
 from rillet.core.access import decide_read
 from rillet.core.policy import Role
@@ -197,32 +198,30 @@ def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: An
 
 def test_entries_for_items() -> None:
     h = hashlib.sha256(b"x").hexdigest()
-    assert entries_for_item(
-        {"pk": "CHANNEL#a", "sk": "CHANNEL", "name": "a", "visibility": "private"}
-    ) == {"c:a": "private"}
-    assert entries_for_item({"pk": "GRANT#a", "sk": h, "expires_at": 0}) == {f"r:a:{h}": "0"}
-    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "expires_at": 99}) == {
+    assert entries_for_item({**schema.channel_key("a"), "name": "a", "visibility": "private"}) == {
+        "c:a": "private"
+    }
+    assert entries_for_item({**schema.grant_key("a", h), "expires_at": 0}) == {f"r:a:{h}": "0"}
+    assert entries_for_item({**schema.token_key(h), "kind": "api", "expires_at": 99}) == {
         f"t:{h}": "99"
     }
     # Minted upload tokens and revoked keys never read.
-    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "minted"}) == {}
-    assert entries_for_item({"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "revoked": True}) == {}
+    assert entries_for_item({**schema.token_key(h), "kind": "minted"}) == {}
+    assert entries_for_item({**schema.token_key(h), "kind": "api", "revoked": True}) == {}
     # Per user and channel: a key not limited to channels names its user (u:), and each
     # membership is one entry (m:); a channel-limited key has no u: (it reads via r:).
-    key = {"pk": f"KEY#{h}", "sk": "KEY", "kind": "api", "user": "bob", "expires_at": 99}
+    key = {**schema.token_key(h), "kind": "api", "user": "bob", "expires_at": 99}
     assert entries_for_item(key) == {f"t:{h}": "99", f"u:{h}": "99:bob"}
     assert entries_for_item({**key, "channels": ["a"]}) == {f"t:{h}": "99"}
     assert entries_for_item({**key, "suspended": True}) == {}
-    assert entries_for_item({"pk": "CHANNEL#a", "sk": "MEMBER#b", "role": "owner"}) == {
-        "m:a:b": "owner"
-    }
-    assert entries_for_item({"pk": "USER#b", "sk": "MEMBEROF#a", "role": "owner"}) == {}
-    assert changes({"pk": "GRANT#a", "sk": h, "expires_at": 0}, None) == ({}, [f"r:a:{h}"])
+    assert entries_for_item({**schema.member_key("a", "b"), "role": "owner"}) == {"m:a:b": "owner"}
+    assert entries_for_item({**schema.membership_key("b", "a"), "role": "owner"}) == {}
+    assert changes({**schema.grant_key("a", h), "expires_at": 0}, None) == ({}, [f"r:a:{h}"])
 
 
 def test_public_channels_have_no_entry_and_deleted_private_ones_stay_private() -> None:
     def channel(visibility: str) -> dict[str, str]:
-        return {"pk": "CHANNEL#a", "sk": "CHANNEL", "name": "a", "visibility": visibility}
+        return {**schema.channel_key("a"), "name": "a", "visibility": visibility}
 
     assert entries_for_item(channel("public")) == {}
     assert changes(None, channel("public")) == ({}, ["c:a"])  # clears any tombstone

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from functions.api.handler import app
+from rillet.adapters import schema
 from rillet.core.tokens import token_hash
 from rillet.runtime.settings import MAX_API_BODY_BYTES, MAX_PACKAGE_BYTES
 from tests.functions.conftest import (
@@ -28,6 +29,7 @@ from tests.functions.conftest import (
     World,
     invoke,
 )
+from tests.table_items import keys_naming
 
 # Requests captured from the real upload clients (old raw body, current multipart).
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upload"
@@ -563,15 +565,9 @@ def test_delete_channel_leaves_no_records(world: World, team: Team, pkgs: Packag
     # perhaps someone else's, must not inherit members, grants, records or publishers.
     ddb = world.session.client("dynamodb")
     items = ddb.scan(TableName=world.provisioned.names.table)["Items"]
-    leftovers = sorted(
-        (i["pk"]["S"], i["sk"]["S"])
-        for i in items
-        if not i["pk"]["S"].startswith("UPLOAD#")  # upload intents expire by TTL
-        and "chan" in i["pk"]["S"].split("#") + i["sk"]["S"].split("#")
-    )
     # Only the channel's tombstone: private at the edge, re-creatable, removed by TTL.
-    assert leftovers == [("CHANNEL#chan", "CHANNEL")]
-    (tomb,) = [i for i in items if i["pk"]["S"] == "CHANNEL#chan"]
+    assert keys_naming(items, "chan") == [schema.channel_key("chan")]
+    (tomb,) = [i for i in items if i["pk"]["S"] == schema.channel_key("chan")["pk"]]
     assert tomb["lifecycle"]["S"] == "deleted" and tomb["visibility"]["S"] == "private"
     assert "ttl" in tomb and "gsi1pk" not in tomb and "owner_count" not in tomb
     assert team.owner.get("/api/v1/channels/chan").status == 404

@@ -57,15 +57,17 @@ def _transactions(client: Any, start: int, count: int) -> None:
     for n in range(start, start + count):
         client.transact_write_items(
             TransactItems=[
-                put(f"PKGS#c#{n % 7}", f"PKG#{n % 50}", n=str(n)),
-                put("CHANNEL#c", f"SUBDIR#{n % 5}", n=str(n)),
+                put(**schema.package_key("c", str(n % 7), str(n % 50)), n=str(n)),
+                put(**schema.subdir_key("c", str(n % 5)), n=str(n)),
             ]
         )
 
 
 def test_memory_stays_bounded_over_many_transactions(ddb: Any) -> None:
     for i in range(50):  # a small table, as a session's channels and packages make it
-        ddb.put_item(TableName=TABLE, Item=put(f"PKGS#c#{i % 7}", f"PKG#{i}")["Put"]["Item"])
+        ddb.put_item(
+            TableName=TABLE, Item=put(**schema.package_key("c", str(i % 7), str(i)))["Put"]["Item"]
+        )
     tracemalloc.start()
     try:
         # The first round fills the table's stream to what it keeps ...

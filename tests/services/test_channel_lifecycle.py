@@ -19,6 +19,7 @@ import pytest
 from moto import mock_aws
 
 from infra.local.resources import REGION, Resources, provision
+from rillet.adapters import schema
 from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
@@ -39,6 +40,7 @@ from rillet.services.indexing import ReindexResult
 from rillet.services.packages import PackageUpload
 from tests import fakes
 from tests.packages import build_package
+from tests.table_items import keys_naming
 
 NOW = 1_790_000_000
 NOW_MS = NOW * 1000
@@ -134,14 +136,9 @@ class World:
         assert found is not None
         return dict(json.loads(found[0]))
 
-    def items(self, channel: str) -> list[tuple[str, str]]:
-        raw = self.ddb.scan(TableName=self.table)["Items"]
-        return sorted(
-            (i["pk"]["S"], i["sk"]["S"])
-            for i in raw
-            if not i["pk"]["S"].startswith("UPLOAD#")
-            and channel in i["pk"]["S"].split("#") + i["sk"]["S"].split("#")
-        )
+    def items(self, channel: str) -> list[dict[str, str]]:
+        """The keys of every item that names ``channel`` (upload intents aside)."""
+        return keys_naming(self.ddb.scan(TableName=self.table)["Items"], channel)
 
     def anonymous_read(self, path: str) -> int:
         view = DynamoEdgeView(self.ddb, self.table)
@@ -235,7 +232,7 @@ def test_an_upload_racing_the_delete_is_refused_and_leaves_no_file(
         del catalog.claim_package
     assert (outcome.status, outcome.reason) == ("rejected", "channel-not-found")
     assert world.keys("chan/") == []  # the copied file was taken back
-    assert world.items("chan") == [("CHANNEL#chan", "CHANNEL")]  # the tombstone only
+    assert world.items("chan") == [schema.channel_key("chan")]  # the tombstone only
     world.create("chan", BOB)  # the name is free
     assert world.catalog.get_package("chan", "noarch", path.name) is None
 
@@ -264,7 +261,7 @@ def test_audit_of_a_recreated_channel_shows_only_its_own_entries(world: World, p
     }
     world.audit.append(AuditEvent("other", "t", "x", "y", {}))  # no such channel: dropped
     forged = json.loads(base64.urlsafe_b64decode(cursor))
-    forged["pk"] = {"S": "AUDIT#chan"}  # the log of the channel's first incarnation
+    forged["pk"] = {"S": schema.audit_pk("chan")}  # the log of the channel's first incarnation
     with pytest.raises(InvalidRequest):
         world.audit.list("chan", 2, base64.urlsafe_b64encode(json.dumps(forged).encode()).decode())
 
@@ -350,7 +347,7 @@ def test_a_reindex_after_the_delete_writes_nothing_and_blocks_no_name(
     late = [*pending, {**pending[0], "full": True}, {**pending[0], "subdir": "linux-64"}]
     assert all(world.run(b).stale for b in late)
     assert world.keys("chan/") == []
-    assert world.items("chan") == [("CHANNEL#chan", "CHANNEL")]  # no counters came back
+    assert world.items("chan") == [schema.channel_key("chan")]  # no counters came back
     assert world.anonymous_read("/chan/noarch/repodata.json") == 401  # not forwarded
     # The name is free, and its index is its own.
     world.create("chan", BOB, visibility="public")
@@ -443,7 +440,7 @@ def test_an_interrupted_delete_never_sticks_the_name(world: World, pkgs: Path) -
     world.catalog.begin_delete("chan", inc, NOW)  # ... and the API function died here
     with pytest.raises(NotFound):
         world.c.services.channels.get(ALICE, "chan")
-    assert "chan" not in [c.name for c in world.directory.list_channels()]
+    assert "chan" not in [c.name for c in world.catalog.list_channels()]
     with pytest.raises(Conflict):  # not while the delete may still be running
         world.create("chan", BOB)
     # The owner may finish it ...
@@ -508,7 +505,10 @@ def test_a_publisher_added_while_the_channel_is_replaced_is_not_inherited(world:
             {"provider": "github", "owner": "o", "repository": "r", "workflow": "w.yml"},
         )
     assert publishers.for_channel("chan") == []
-    assert [i for i in world.items("chan") if "PUBLISHER" in i[0] + i[1]] == []
+    publisher_kinds = (schema.PUBLISHER, schema.PUBLISHER_LOOKUP)
+    assert [
+        k for k in world.items("chan") if schema.kind_of(k["pk"], k["sk"]) in publisher_kinds
+    ] == []
 
 
 def test_a_prefix_upload_racing_a_recreation_publishes_nothing(world: World, pkgs: Path) -> None:

@@ -1,14 +1,12 @@
 """DynamoDB side of sign-in accounts: provider subjects, username claims, suspension,
 member search and the account audit log (the ``Accounts`` port).
 
-    pk                      sk                  item
-    SUB#<provider sub>      SUB                 a signed-in identity -> its username (once chosen)
-    USER#<name>             USER                + sub, suspended; gsi1pk USERNAMES#<first char>
-    ACCOUNTAUDIT            <iso time>#<id>     account events (sign-up, claim, suspend, keys)
+Items (keys in schema.py): SUB (a signed-in identity -> its username once chosen),
+USER (+ sub, suspended, and the username index attributes), ACCOUNT_AUDIT.
 
 Search uses the sparse ``gsi1``: only users who signed in and chose a name, and are
-not suspended, carry ``gsi1pk = USERNAMES#<first letter>``, ``gsi1sk = <name>``; a
-prefix query reads at most one page of that shard (never a scan).
+not suspended, carry ``schema.username_gsi``; a prefix query reads at most one page of
+that shard (never a scan).
 """
 
 from __future__ import annotations
@@ -26,33 +24,26 @@ from rillet.adapters.dynamodb import DynamoTable, _cancelled_for_condition, _ite
 from rillet.core.accounts import AuditEvent, User
 from rillet.core.errors import Conflict, InvalidRequest, NotFound
 
-ACCOUNT_AUDIT_PK: Final = "ACCOUNTAUDIT"
-USERNAMES_GSI_PREFIX: Final = "USERNAMES#"
-
-
-def sub_key(sub: str) -> dict[str, str]:
-    return {schema.PK: f"SUB#{sub}", schema.SK: "SUB"}
-
-
-def username_shard(name: str) -> str:
-    return USERNAMES_GSI_PREFIX + name[:1]
+ACCOUNT_AUDIT_PK: Final = schema.account_audit_pk()
 
 
 class DynamoAccounts(DynamoTable):
     # -- provider subjects ------------------------------------------------------
     def sign_in(self, sub: str, now_iso: str) -> tuple[str | None, bool]:
         """(username or None, first sight of this subject)."""
-        item = self._get(sub_key(sub))
+        item = self._get(schema.sub_key(sub))
         if item is not None:
             return item.get("user"), False
         try:
             self._call(
                 "put_item",
-                Item=_item({**sub_key(sub), "kind": "sub", "sub": sub, "created_at": now_iso}),
+                Item=_item(
+                    {**schema.sub_key(sub), "kind": "sub", "sub": sub, "created_at": now_iso}
+                ),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError:  # a concurrent first request won: read its answer
-            again = self._get(sub_key(sub)) or {}
+            again = self._get(schema.sub_key(sub)) or {}
             return again.get("user"), False
         return None, True
 
@@ -64,8 +55,7 @@ class DynamoAccounts(DynamoTable):
             **user.to_json(),
             "sub": sub,
             "suspended": False,
-            schema.GSI1_PK: username_shard(user.name),
-            schema.GSI1_SK: user.name,
+            **schema.username_gsi(user.name),
         }
         try:
             self._transact(
@@ -78,7 +68,7 @@ class DynamoAccounts(DynamoTable):
                     },
                     {
                         "Update": {
-                            "Key": _item(sub_key(sub)),
+                            "Key": _item(schema.sub_key(sub)),
                             "UpdateExpression": "SET #u = :n",
                             "ConditionExpression": (
                                 "attribute_exists(pk) AND attribute_not_exists(#u)"
@@ -114,7 +104,7 @@ class DynamoAccounts(DynamoTable):
             values: dict[str, Any] = {":s": True}
         elif state.get("sub"):
             expression = "SET suspended = :s, #g = :g, #gs = :n"
-            values = {":s": False, ":g": username_shard(name), ":n": name}
+            values = {":s": False, ":g": schema.username_shard(name), ":n": name}
         else:
             expression = "SET suspended = :s"
             values = {":s": False}
@@ -153,7 +143,7 @@ class DynamoAccounts(DynamoTable):
             "query",
             IndexName=schema.GSI1,
             KeyConditionExpression="gsi1pk = :p AND begins_with(gsi1sk, :q)",
-            ExpressionAttributeValues=_item({":p": username_shard(prefix), ":q": prefix}),
+            ExpressionAttributeValues=_item({":p": schema.username_shard(prefix), ":q": prefix}),
             Limit=limit,
         )
         return [str(_plain(i)["gsi1sk"]) for i in response.get("Items", [])]
@@ -161,8 +151,8 @@ class DynamoAccounts(DynamoTable):
     # -- audit ------------------------------------------------------------------
     def append_event(self, event: AuditEvent) -> None:
         item = {
-            "pk": ACCOUNT_AUDIT_PK,
-            "sk": f"{event.at}#{secrets.token_hex(4)}",
+            schema.PK: ACCOUNT_AUDIT_PK,
+            schema.SK: schema.audit_sk(event.at, secrets.token_hex(4)),
             "kind": "audit",
             "at": event.at,
             "actor": event.actor,

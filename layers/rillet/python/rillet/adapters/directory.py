@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,17 +16,14 @@ from rillet.adapters.dynamodb import (
     _item,
     _plain,
     channel_check,
-    channel_from_item,
     live_channel_condition,
     member_puts,
 )
-from rillet.adapters.errors import error_code, unavailable
+from rillet.adapters.errors import error_code
 from rillet.core.accounts import ApiKey, AuditEvent, Grant, Member, User
 from rillet.core.errors import Conflict, InvalidRequest, NotFound
-from rillet.core.models import LEGACY_INCARNATION, Channel
+from rillet.core.models import LEGACY_INCARNATION
 from rillet.core.policy import Role, Scope
-
-_BATCH = 25  # BatchWriteItem's limit
 
 
 def _key_from_item(item: dict[str, Any]) -> ApiKey:
@@ -112,7 +109,7 @@ class DynamoDirectory(DynamoTable):
         return _key_from_item(item) if item else None
 
     def list_keys(self, user: str) -> list[ApiKey]:
-        return [_key_from_item(i) for i in self._query(f"USER#{user}", "KEY#")]
+        return [_key_from_item(i) for i in self._query(*schema.KEY_REF.query(user=user))]
 
     def revoke_key(self, user: str, key_id: str) -> ApiKey:
         ref = self._get(schema.user_key_ref(user, key_id))
@@ -139,11 +136,13 @@ class DynamoDirectory(DynamoTable):
             Member(
                 channel, i["user"], Role(i["role"]), i.get("added_by", ""), i.get("added_at", "")
             )
-            for i in self._query(f"CHANNEL#{channel}", "MEMBER#")
+            for i in self._query(*schema.MEMBER.query(channel=channel))
         ]
 
     def memberships(self, user: str) -> dict[str, Role]:
-        return {i["channel"]: Role(i["role"]) for i in self._query(f"USER#{user}", "MEMBEROF#")}
+        return {
+            i["channel"]: Role(i["role"]) for i in self._query(*schema.MEMBERSHIP.query(user=user))
+        }
 
     def put_member(
         self, member: Member, *, expect_role: Role | bool | None = False, owner_delta: int = 0
@@ -216,10 +215,10 @@ class DynamoDirectory(DynamoTable):
             if g.expires_at:
                 item[schema.TTL_ATTRIBUTE] = g.expires_at
             requests.append({"PutRequest": {"Item": _item(item)}})
-        self._batch(requests)
+        self._batch_write(requests)
 
     def delete_grants(self, grants: Iterable[tuple[str, str]]) -> None:
-        self._batch(
+        self._batch_write(
             [{"DeleteRequest": {"Key": _item(schema.grant_key(c, h))}} for c, h in set(grants)]
         )
 
@@ -227,93 +226,13 @@ class DynamoDirectory(DynamoTable):
         return [
             Grant(
                 channel,
-                i["sk"],
+                schema.GRANT.decode(i[schema.PK], i[schema.SK])["token_hash"],
                 int(i["expires_at"]) or None,
                 i.get("user", ""),
                 i.get("key_id", ""),
             )
-            for i in self._query(f"GRANT#{channel}", "")
+            for i in self._query(*schema.GRANT.query(channel=channel))
         ]
-
-    def _batch(self, requests: list[dict[str, Any]]) -> None:
-        for start in range(0, len(requests), _BATCH):
-            pending: dict[str, Any] = {self.table: requests[start : start + _BATCH]}
-            for _ in range(8):
-                try:
-                    response = self.client.batch_write_item(RequestItems=pending)
-                except ClientError as exc:
-                    raise unavailable(exc, "DynamoDB BatchWriteItem") from exc
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-            else:
-                raise unavailable(
-                    ClientError({"Error": {"Code": "Unprocessed"}}, "BatchWriteItem"),
-                    "DynamoDB BatchWriteItem",
-                )
-
-    # -- channels ---------------------------------------------------------------
-    def list_channels(self) -> Iterator[Channel]:
-        paginator = self.client.get_paginator("query")
-        try:
-            for page in paginator.paginate(
-                TableName=self.table,
-                IndexName=schema.GSI1,
-                KeyConditionExpression="gsi1pk = :p",
-                ExpressionAttributeValues=_item({":p": schema.CHANNELS_GSI_PK}),
-            ):
-                for raw in page.get("Items", []):
-                    yield channel_from_item(_plain(raw))
-        except ClientError as exc:
-            raise unavailable(exc, "DynamoDB Query") from exc
-
-    def update_channel(self, channel: Channel) -> None:
-        try:
-            self._call(
-                "update_item",
-                Key=_item(schema.channel_key(channel.name)),
-                UpdateExpression=("SET description = :d, logo_url = :l, visibility = :v, #o = :o"),
-                ConditionExpression=live_channel_condition(channel.incarnation)[0],
-                ExpressionAttributeNames={"#o": "owner", "#lifecycle": "lifecycle"},
-                ExpressionAttributeValues=_item(
-                    {
-                        ":d": channel.description,
-                        ":l": channel.logo_url,
-                        ":v": channel.visibility.value,
-                        ":o": channel.owner,
-                        **live_channel_condition(channel.incarnation)[2],
-                    }
-                ),
-            )
-        except ClientError as exc:
-            raise NotFound(f"no channel named {channel.name}", code="channel-not-found") from exc
-
-    def delete_channel_records(self, channel: str, incarnation: str) -> int:
-        """Everything of ``channel`` but its item (which the caller turns into a tombstone)."""
-        keys: list[dict[str, Any]] = []
-        for subdir in [
-            i["sk"][len("SUBDIR#") :] for i in self._query(f"CHANNEL#{channel}", "SUBDIR#")
-        ]:
-            for pk in (schema.packages_pk(channel, subdir), schema.changes_pk(channel, subdir)):
-                keys += [{"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "")]
-        for member in self.list_members(channel):
-            keys.append(schema.membership_key(member.user, channel))
-        # Trusted publishers are also found by claim through a lookup item outside the
-        # channel's partition: it must go too, or a channel re-created under this name
-        # would inherit a stranger's publisher.
-        keys += [json.loads(i["ref"]) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
-        for pk in (
-            f"GRANT#{channel}",
-            schema.audit_pk(channel, incarnation),
-            f"CHANNEL#{channel}",
-        ):
-            # The channel item itself (pk CHANNEL#, sk CHANNEL) stays: the name is freed
-            # only when everything else that belonged to it is gone.
-            keys += [
-                {"pk": i["pk"], "sk": i["sk"]} for i in self._query(pk, "") if i["sk"] != "CHANNEL"
-            ]
-        self._batch([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
-        return len(keys)
 
 
 class DynamoAuditLog(DynamoTable):
@@ -333,8 +252,8 @@ class DynamoAuditLog(DynamoTable):
         if incarnation is None:
             return  # the channel is gone, and its log with it
         item = {
-            "pk": schema.audit_pk(event.channel, incarnation),
-            "sk": f"{event.at}#{secrets.token_hex(4)}",
+            schema.PK: schema.audit_pk(event.channel, incarnation),
+            schema.SK: schema.audit_sk(event.at, secrets.token_hex(4)),
             "kind": "audit",
             "at": event.at,
             "actor": event.actor,

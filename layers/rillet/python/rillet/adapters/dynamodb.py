@@ -6,7 +6,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rillet.adapters import schema
 from rillet.adapters.errors import error_code, unavailable
 from rillet.core.accounts import Member
-from rillet.core.errors import Conflict, InvalidName, InvalidRequest, NotFound
+from rillet.core.errors import Conflict, InvalidName, InvalidRequest, NotFound, Unavailable
 from rillet.core.models import (
     LEGACY_INCARNATION,
     Channel,
@@ -47,7 +47,6 @@ PUBLISHED = "published"
 DELETING = "deleting"
 DELETED = "deleted"
 TOMBSTONE_RETENTION_SECONDS = 24 * 3600
-_BATCH_GET = 100  # BatchGetItem's limit
 
 
 def _record_of(raw: dict[str, Any]) -> dict[str, Any]:
@@ -56,6 +55,26 @@ def _record_of(raw: dict[str, Any]) -> dict[str, Any]:
     if "indexed_timestamp" in raw:
         record["indexed_timestamp"] = int(raw["indexed_timestamp"]["N"])
     return record
+
+
+def _take(
+    raw: dict[str, Any],
+    records: dict[str, dict[str, Any]],
+    removed: set[str],
+    yanked: set[str],
+) -> None:
+    """Sort one raw item of a packages partition into published records, removed and
+    yanked filenames (claimed records are not published yet)."""
+    pk, sk = raw[schema.PK]["S"], raw[schema.SK]["S"]
+    gone = schema.REMOVED.parse(pk, sk)
+    if gone is not None:
+        removed.add(gone["filename"])
+        return
+    package = schema.PACKAGE.parse(pk, sk)
+    if package is not None and raw.get("state", {}).get("S") == PUBLISHED:
+        records[package["filename"]] = _record_of(raw)
+        if "yanked_reason" in raw:
+            yanked.add(package["filename"])
 
 
 def _yank_of(item: dict[str, Any]) -> Yank | None:
@@ -172,6 +191,84 @@ def channel_from_item(item: dict[str, Any]) -> Channel:
     )
 
 
+# BatchWriteItem / BatchGetItem may hand back part of a request unprocessed (throttling,
+# size): send that part again with exponential backoff, a bounded number of times.
+BATCH_WRITE_LIMIT = 25
+BATCH_GET_LIMIT = 100
+BATCH_ATTEMPTS = 8
+_BACKOFF_BASE_S = 0.05
+_BACKOFF_CAP_S = 1.0
+Sleep = Callable[[float], None]
+
+
+def _drain(
+    send: Callable[[dict[str, Any]], dict[str, Any]],
+    request: dict[str, Any],
+    leftover: str,
+    what: str,
+    sleep: Sleep | None,
+) -> Iterator[dict[str, Any]]:
+    """Send ``request``, then whatever each response names under ``leftover``, until
+    nothing is left; yield every response. Raises Unavailable when items are still
+    unprocessed after ``BATCH_ATTEMPTS`` sends (the caller's retry starts over safely:
+    puts and deletes by key are idempotent)."""
+    pending = request
+    for attempt in range(BATCH_ATTEMPTS):
+        if attempt:
+            (sleep or time.sleep)(min(_BACKOFF_BASE_S * 2 ** (attempt - 1), _BACKOFF_CAP_S))
+        try:
+            response = send(pending)
+        except (ClientError, BotoCoreError) as exc:
+            raise unavailable(exc, f"DynamoDB {what}") from exc
+        yield response
+        pending = response.get(leftover) or {}
+        if not pending:
+            return
+    count = sum(len(v["Keys"]) if isinstance(v, dict) else len(v) for v in pending.values())
+    raise Unavailable(
+        f"DynamoDB {what} left {count} item(s) unprocessed after {BATCH_ATTEMPTS} attempts"
+    )
+
+
+def batch_write(
+    client: Any, table: str, requests: list[dict[str, Any]], *, sleep: Sleep | None = None
+) -> None:
+    """Every PutRequest / DeleteRequest in ``requests``, 25 per call, retrying the
+    unprocessed ones. Raises Unavailable."""
+    for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+        chunk = {table: requests[start : start + BATCH_WRITE_LIMIT]}
+        for _ in _drain(
+            lambda r: client.batch_write_item(RequestItems=r),
+            chunk,
+            "UnprocessedItems",
+            "BatchWriteItem",
+            sleep,
+        ):
+            pass
+
+
+def batch_get(
+    client: Any, table: str, keys: list[dict[str, str]], *, sleep: Sleep | None = None
+) -> Iterator[dict[str, Any]]:
+    """The raw items at ``keys`` (consistent reads, 100 per call, missing keys skipped),
+    retrying unprocessed keys. Raises Unavailable."""
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        chunk = {
+            table: {
+                "Keys": [_item(k) for k in keys[start : start + BATCH_GET_LIMIT]],
+                "ConsistentRead": True,
+            }
+        }
+        for response in _drain(
+            lambda r: client.batch_get_item(RequestItems=r),
+            chunk,
+            "UnprocessedKeys",
+            "BatchGetItem",
+            sleep,
+        ):
+            yield from response.get("Responses", {}).get(table, [])
+
+
 class DynamoTable:
     """The table and the few primitives every DynamoDB adapter builds on."""
 
@@ -188,6 +285,9 @@ class DynamoTable:
             raise unavailable(exc, f"DynamoDB {operation}") from exc
         except BotoCoreError as exc:
             raise unavailable(exc, f"DynamoDB {operation}") from exc
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        batch_write(self.client, self.table, requests)
 
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         response = self._call("get_item", Key=_item(key), ConsistentRead=True)
@@ -245,8 +345,7 @@ class DynamoCatalog(DynamoTable):
             "logo_url": channel.logo_url,
             "created_at": channel.created_at,
             "incarnation": channel.incarnation,
-            schema.GSI1_PK: schema.CHANNELS_GSI_PK,
-            schema.GSI1_SK: channel.name,
+            **schema.channels_gsi(channel.name),
             "owner_count": 1 if owner else 0,
         }
         state = {**schema.subdir_key(channel.name, "noarch"), "change_seq": 0, "indexed_seq": 0}
@@ -342,6 +441,72 @@ class DynamoCatalog(DynamoTable):
                     | ({} if incarnation == LEGACY_INCARNATION else {":inc": incarnation})
                 ),
             )
+
+    def list_channels(self) -> Iterator[Channel]:
+        paginator = self.client.get_paginator("query")
+        try:
+            for page in paginator.paginate(
+                TableName=self.table,
+                IndexName=schema.GSI1,
+                KeyConditionExpression="gsi1pk = :p",
+                ExpressionAttributeValues=_item({":p": schema.CHANNELS_GSI_PK}),
+            ):
+                for raw in page.get("Items", []):
+                    yield channel_from_item(_plain(raw))
+        except (ClientError, BotoCoreError) as exc:
+            raise unavailable(exc, "DynamoDB Query") from exc
+
+    def update_channel(self, channel: Channel) -> None:
+        live, names, values = live_channel_condition(channel.incarnation)
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.channel_key(channel.name)),
+                UpdateExpression="SET description = :d, logo_url = :l, visibility = :v, #o = :o",
+                ConditionExpression=live,
+                ExpressionAttributeNames={"#o": "owner", **names},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":d": channel.description,
+                        ":l": channel.logo_url,
+                        ":v": channel.visibility.value,
+                        ":o": channel.owner,
+                        **values,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            raise NotFound(f"no channel named {channel.name}", code="channel-not-found") from exc
+
+    def delete_channel_records(self, channel: str, incarnation: str) -> int:
+        """Everything of ``channel`` but its item (which the caller turns into a tombstone)."""
+        keys: list[dict[str, Any]] = []
+        subdirs = self._query(*schema.SUBDIR.query(channel=channel))
+        for subdir in [schema.SUBDIR.decode(i[schema.PK], i[schema.SK])["subdir"] for i in subdirs]:
+            for pk in (schema.packages_pk(channel, subdir), schema.changes_pk(channel, subdir)):
+                keys += [schema.item_key(i) for i in self._query(pk, "")]
+        for member in self._query(*schema.MEMBER.query(channel=channel)):
+            user = schema.MEMBER.decode(member[schema.PK], member[schema.SK])["user"]
+            keys.append(schema.membership_key(user, channel))
+        # Trusted publishers are also found by claim through a lookup item outside the
+        # channel's partition: it must go too, or a channel re-created under this name
+        # would inherit a stranger's publisher.
+        publishers = self._query(*schema.PUBLISHER.query(channel=channel))
+        keys += [json.loads(i["ref"]) for i in publishers]
+        for pk in (
+            schema.grants_pk(channel),
+            schema.audit_pk(channel, incarnation),
+            schema.CHANNEL.partition(channel=channel),
+        ):
+            # The channel item itself stays: the name is freed only when everything else
+            # that belonged to it is gone.
+            keys += [
+                schema.item_key(i)
+                for i in self._query(pk, "")
+                if schema.CHANNEL.parse(i[schema.PK], i[schema.SK]) is None
+            ]
+        self._batch_write([{"DeleteRequest": {"Key": _item(k)}} for k in keys])
+        return len(keys)
 
     # -- uploads ----------------------------------------------------------------
     def put_upload(self, upload: Upload) -> None:
@@ -512,8 +677,9 @@ class DynamoCatalog(DynamoTable):
         pk = schema.packages_pk(channel, subdir)
         found: set[str] = set()
         for prefix in case_variant_prefixes(name.lower()):
-            for item in self._query(pk, f"PKG#{prefix}"):
-                spelling = case_variant(str(item["sk"])[4:], name)
+            for item in self._query(pk, schema.PACKAGE.sort_key(filename=prefix)):
+                filename = schema.PACKAGE.decode(item[schema.PK], item[schema.SK])["filename"]
+                spelling = case_variant(filename, name)
                 if spelling is not None:
                     found.add(spelling)
         return found
@@ -722,8 +888,8 @@ class DynamoCatalog(DynamoTable):
         return self.subdir_state(channel, subdir).change_seq
 
     def subdirs(self, channel: str) -> list[str]:
-        items = self._query(f"CHANNEL#{channel}", "SUBDIR#")
-        return sorted(item["sk"][len("SUBDIR#") :] for item in items)
+        items = self._query(*schema.SUBDIR.query(channel=channel))
+        return sorted(schema.SUBDIR.decode(i[schema.PK], i[schema.SK])["subdir"] for i in items)
 
     def list_packages(
         self, channel: str, subdir: str | None, name: str | None, limit: int, cursor: str | None
@@ -739,7 +905,8 @@ class DynamoCatalog(DynamoTable):
             if start_subdir and sd < start_subdir:
                 continue
             start = after if sd == start_subdir else None
-            for item in self._query(schema.packages_pk(channel, sd), "PKG#", start_after=start):
+            pk, prefix = schema.PACKAGE.query(channel=channel, subdir=sd)
+            for item in self._query(pk, prefix, start_after=start):
                 if item.get("state") != PUBLISHED:
                     continue
                 record = json.loads(item["record"])
@@ -747,7 +914,7 @@ class DynamoCatalog(DynamoTable):
                     continue
                 if "indexed_timestamp" in item:
                     record["indexed_timestamp"] = int(item["indexed_timestamp"])
-                filename = item["sk"][4:]
+                filename = schema.PACKAGE.decode(pk, item[schema.SK])["filename"]
                 out.append(
                     StoredPackage(
                         channel,
@@ -776,13 +943,7 @@ class DynamoCatalog(DynamoTable):
             )
             for page in pages:
                 for raw in page.get("Items", []):
-                    sk = raw["sk"]["S"]
-                    if sk.startswith("DEL#"):
-                        removed.add(sk[4:])
-                    elif sk.startswith("PKG#") and raw.get("state", {}).get("S") == PUBLISHED:
-                        records[sk[4:]] = _record_of(raw)
-                        if "yanked_reason" in raw:
-                            yanked.add(sk[4:])
+                    _take(raw, records, removed, yanked)
         except ClientError as exc:
             raise unavailable(exc, "DynamoDB Query") from exc
         # A yanked file is served (its record) and listed as removed.
@@ -790,8 +951,10 @@ class DynamoCatalog(DynamoTable):
 
     def pending_changes(self, channel: str, subdir: str) -> list[PendingChange]:
         return [
-            PendingChange(i["sk"], str(i["mark"]))
-            for i in self._query(schema.changes_pk(channel, subdir), "")
+            PendingChange(
+                schema.CHANGE.decode(i[schema.PK], i[schema.SK])["filename"], str(i["mark"])
+            )
+            for i in self._query(*schema.CHANGE.query(channel=channel, subdir=subdir))
         ]
 
     def changed_contents(
@@ -805,13 +968,7 @@ class DynamoCatalog(DynamoTable):
         removed: set[str] = set()
         yanked: set[str] = set()
         for raw in self._batch_get(keys):
-            sk = raw["sk"]["S"]
-            if sk.startswith("DEL#"):
-                removed.add(sk[4:])
-            elif raw.get("state", {}).get("S") == PUBLISHED:
-                records[sk[4:]] = _record_of(raw)
-                if "yanked_reason" in raw:
-                    yanked.add(sk[4:])
+            _take(raw, records, removed, yanked)
         return SubdirContents(records, frozenset((removed - records.keys()) | yanked))
 
     def change_indexed(self, channel: str, subdir: str, filename: str, mark: str) -> bool:
@@ -830,28 +987,7 @@ class DynamoCatalog(DynamoTable):
                 )
 
     def _batch_get(self, keys: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
-        for start in range(0, len(keys), _BATCH_GET):
-            pending: dict[str, Any] = {
-                self.table: {
-                    "Keys": [_item(k) for k in keys[start : start + _BATCH_GET]],
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(8):
-                try:
-                    response = self.client.batch_get_item(RequestItems=pending)
-                except (ClientError, BotoCoreError) as exc:
-                    raise unavailable(exc, "DynamoDB BatchGetItem") from exc
-                yield from response.get("Responses", {}).get(self.table, [])
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise unavailable(
-                    ClientError({"Error": {"Code": "Unprocessed"}}, "BatchGetItem"),
-                    "DynamoDB BatchGetItem",
-                )
+        return batch_get(self.client, self.table, keys)
 
     def subdir_state(self, channel: str, subdir: str) -> SubdirState:
         item = self._get(schema.subdir_key(channel, subdir)) or {}

@@ -41,27 +41,28 @@ def entries_for_item(item: Mapping[str, Any] | None) -> dict[str, str]:
     """The edge entries a table item stands for (empty for items the edge ignores)."""
     if not item:
         return {}
-    pk, sk = str(item.get("pk", "")), str(item.get("sk", ""))
-    if pk.startswith("CHANNEL#") and sk == "CHANNEL":
+    pk, sk = str(item.get(schema.PK, "")), str(item.get(schema.SK, ""))
+    if schema.CHANNEL.parse(pk, sk) is not None:
         # Public channels have no entry: the read rule forwards an unknown channel, and the
         # store stays small (5 MB for everything).
         if item.get("visibility") == "public":
             return {}
         return {access.visibility_key(str(item["name"])): str(item["visibility"])}
-    if pk.startswith("CHANNEL#") and sk.startswith("MEMBER#"):
-        channel, user = pk[len("CHANNEL#") :], sk[len("MEMBER#") :]
-        return {access.member_key(channel, user): str(item.get("role") or "member")}
-    if pk.startswith("GRANT#"):
-        return {access.grant_key(pk[len("GRANT#") :], sk): str(int(item.get("expires_at") or 0))}
+    if (member := schema.MEMBER.parse(pk, sk)) is not None:
+        role = str(item.get("role") or "member")
+        return {access.member_key(member["channel"], member["user"]): role}
+    if (grant := schema.GRANT.parse(pk, sk)) is not None:
+        until = str(int(item.get("expires_at") or 0))
+        return {access.grant_key(grant["channel"], grant["token_hash"]): until}
     # Only API keys read; minted trusted-publishing tokens are upload-only.
+    token = schema.TOKEN.parse(pk, sk)
     if (
-        pk.startswith("KEY#")
-        and sk == "KEY"
+        token is not None
         and item.get("kind") == "api"
         and not item.get("revoked")
         and not item.get("suspended")  # a suspended user's keys read nothing
     ):
-        token_hash, expiry = pk[len("KEY#") :], item.get("expires_at")
+        token_hash, expiry = token["token_hash"], item.get("expires_at")
         entries = {access.token_key(token_hash): str(int(expiry or 0))}
         if item.get("channels") is None and item.get("user"):
             # Not limited to channels: reads wherever its user is a member (m: entries).
@@ -92,7 +93,9 @@ def changes(
 def _is_channel(item: Mapping[str, Any] | None) -> bool:
     if not item:
         return False
-    return str(item.get("pk", "")).startswith("CHANNEL#") and item.get("sk") == "CHANNEL"
+    return (
+        schema.CHANNEL.parse(str(item.get(schema.PK, "")), str(item.get(schema.SK, ""))) is not None
+    )
 
 
 class KvsEdgeStore:

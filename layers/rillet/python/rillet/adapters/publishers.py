@@ -1,8 +1,7 @@
 """Trusted publishers and the OIDC replay guard in DynamoDB.
 
-CHANNEL#<channel>                     PUBLISHER#<id>   the publisher (owner's view)
-PUBLISHERS#<provider>#<issuer host>#<lookup>  <channel>#<id>  the same, found by claim
-JTI#<issuer>#<jti>                    JTI              a used token id (ttl)
+Items (keys in schema.py): PUBLISHER (the owner's view, in the channel's partition),
+PUBLISHER_LOOKUP (the same, found by claim) and JTI (a used token id, ttl).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from rillet.core.oidc import Publisher
 
 
 def _lookup_pk(provider: str, issuer: str, lookup: str) -> str:
-    return f"PUBLISHERS#{provider}#{urlparse(issuer).netloc}#{lookup.lower()}"
+    return schema.publisher_lookup_pk(provider, urlparse(issuer).netloc, lookup)
 
 
 def _from_item(item: dict[str, Any]) -> Publisher:
@@ -38,11 +37,14 @@ class DynamoPublishers(DynamoTable):
         a publisher added while its channel was deleted must not outlive it."""
         data = {k: v for k, v in publisher.__dict__.items() if k != "last_used_at"}
         body = json.dumps(data, sort_keys=True)
-        own = {"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}
-        found = {
-            "pk": _lookup_pk(publisher.provider, publisher.issuer, publisher.lookup),
-            "sk": f"{publisher.channel}#{publisher.id}",
-        }
+        own = schema.publisher_key(publisher.channel, publisher.id)
+        found = schema.publisher_lookup_key(
+            publisher.provider,
+            urlparse(publisher.issuer).netloc,
+            publisher.lookup,
+            publisher.channel,
+            publisher.id,
+        )
         try:
             self._transact(
                 [
@@ -72,15 +74,15 @@ class DynamoPublishers(DynamoTable):
             raise
 
     def for_channel(self, channel: str) -> list[Publisher]:
-        return [_from_item(i) for i in self._query(f"CHANNEL#{channel}", "PUBLISHER#")]
+        return [_from_item(i) for i in self._query(*schema.PUBLISHER.query(channel=channel))]
 
     def get(self, channel: str, publisher_id: str) -> Publisher | None:
         """The channel's publisher as it is now (None once removed)."""
-        item = self._get({"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"})
+        item = self._get(schema.publisher_key(channel, publisher_id))
         return _from_item(item) if item is not None else None
 
     def delete(self, channel: str, publisher_id: str) -> Publisher:
-        own = {"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"}
+        own = schema.publisher_key(channel, publisher_id)
         item = self._get(own)
         if item is None:
             raise NotFound(
@@ -96,8 +98,8 @@ class DynamoPublishers(DynamoTable):
         for ref in self._query(_lookup_pk(provider, issuer, lookup), ""):
             # The owner's item is the truth: a lookup entry whose publisher is gone (removed
             # mid-way, or its channel deleted and the name taken again) grants nothing.
-            channel, _, publisher_id = ref["sk"].rpartition("#")
-            own = self._get({"pk": f"CHANNEL#{channel}", "sk": f"PUBLISHER#{publisher_id}"})
+            found_at = schema.PUBLISHER_LOOKUP.decode(ref[schema.PK], ref[schema.SK])
+            own = self._get(schema.publisher_key(found_at["channel"], found_at["publisher_id"]))
             if own is not None:
                 found.append(_from_item(own))
         return [p for p in found if p.issuer == issuer]
@@ -108,9 +110,7 @@ class DynamoPublishers(DynamoTable):
         with contextlib.suppress(ClientError):
             self._call(
                 "update_item",
-                Key=_item(
-                    {"pk": f"CHANNEL#{publisher.channel}", "sk": f"PUBLISHER#{publisher.id}"}
-                ),
+                Key=_item(schema.publisher_key(publisher.channel, publisher.id)),
                 UpdateExpression="SET last_used_at = :t",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues=_item({":t": now_iso}),
@@ -123,8 +123,7 @@ class DynamoPublishers(DynamoTable):
                 "put_item",
                 Item=_item(
                     {
-                        "pk": f"JTI#{issuer}#{jti}",
-                        "sk": "JTI",
+                        **schema.jti_key(issuer, jti),
                         "kind": "jti",
                         schema.TTL_ATTRIBUTE: expires_at,
                         "expires_at": expires_at,

@@ -99,7 +99,10 @@ class ReindexQueue(Protocol):
 
 
 class Catalog(Protocol):
-    """Metadata store (DynamoDB): channels, uploads, package records, subdir state."""
+    """Metadata store (DynamoDB): channels, uploads, package records, subdir state.
+
+    The one owner of the channel lifecycle: create, read, list, update, the two steps
+    of a delete and the sweep of everything keyed by the channel in between."""
 
     # channels
     def create_channel(self, channel: Channel, owner: Member | None = None) -> None:
@@ -128,6 +131,21 @@ class Catalog(Protocol):
 
     def get_channel(self, name: str) -> Channel:
         """Raises NotFound."""
+        ...
+
+    def list_channels(self) -> Iterator[Channel]:
+        """Every live channel (a channel being deleted is no longer listed)."""
+        ...
+
+    def update_channel(self, channel: Channel) -> None:
+        """Write description, logo URL, visibility and owner of the live incarnation
+        ``channel.incarnation``. Raises NotFound."""
+        ...
+
+    def delete_channel_records(self, channel: str, incarnation: str) -> int:
+        """Between ``begin_delete`` and ``finish_delete``: delete every item of the channel
+        but its own (records, change marks, subdir state, members both ways, grants,
+        publishers and their lookup items, the incarnation's audit log). Returns how many."""
         ...
 
     # uploads
@@ -236,7 +254,7 @@ class Catalog(Protocol):
 
 
 class Directory(Protocol):
-    """Users, keys, members and read grants (DynamoDB)."""
+    """Users, keys, members and read grants (DynamoDB). Channels are the Catalog's."""
 
     def create_user(self, user: User) -> None:
         """Raises Conflict if the name is taken."""
@@ -286,15 +304,6 @@ class Directory(Protocol):
         ...
 
     def channel_grants(self, channel: str) -> list[Grant]: ...
-
-    def list_channels(self) -> Iterator[Channel]: ...
-
-    def update_channel(self, channel: Channel) -> None: ...
-
-    def delete_channel_records(self, channel: str, incarnation: str) -> int:
-        """Delete every item of the channel but its own (records, members, grants, state,
-        the incarnation's audit log)."""
-        ...
 
 
 class AuditLog(Protocol):

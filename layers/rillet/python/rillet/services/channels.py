@@ -128,7 +128,7 @@ class Channels:
         )
         return [
             c
-            for c in self.directory.list_channels()
+            for c in self.catalog.list_channels()
             if allowed(
                 Action.READ,
                 principal=principal,
@@ -150,7 +150,7 @@ class Channels:
             logo_url=_logo_url(body.get("logo_url", channel.logo_url)),
             visibility=parse_visibility(body.get("visibility", channel.visibility.value)),
         )
-        self.directory.update_channel(updated)
+        self.catalog.update_channel(updated)
         changes = {
             k: {"from": getattr(channel, k).__str__(), "to": getattr(updated, k).__str__()}
             for k in ("description", "logo_url", "visibility")
@@ -187,7 +187,7 @@ class Channels:
                 owner_delta=-1,
             )
         updated = replace(channel, owner=new_owner)
-        self.directory.update_channel(updated)
+        self.catalog.update_channel(updated)
         self.trail.record(
             name,
             actor.user,
@@ -230,7 +230,7 @@ class Channels:
         """Finish deleting a channel marked deleting (safe to repeat)."""
         # Files first, while the item still reads as the channel (private stays private).
         removed = self.store.delete_prefix(channel_prefix(name))
-        self.directory.delete_channel_records(name, incarnation)
+        self.catalog.delete_channel_records(name, incarnation)
         # Again: a rebuild or upload that passed its check before the mark and wrote after
         # the first sweep. (It also takes its writes back once it sees the mark.)
         removed += self.store.delete_prefix(channel_prefix(name))
