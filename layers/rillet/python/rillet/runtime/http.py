@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from rillet import __version__
 from rillet.core import errors, metadata
 from rillet.core.policy import Principal
 from rillet.runtime.observability import logger
@@ -78,6 +77,19 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _domain_error(exc: errors.RilletError) -> Response[str]:
         logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
         return refuse(exc)
+
+    # Only the API validates requests with its models (pydantic): imported here, not by
+    # the queue functions that share this module.
+    from rillet.api.models import validation
+
+    @app.exception_handler(validation.RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_request(exc: validation.RequestValidationError) -> Response[str]:
+        # The model's reason code for the first bad field, mapped like any refusal.
+        refused = validation.refusal(app, exc)
+        logger.info(
+            "request refused", extra={"code": refused.code, "error_message": refused.message}
+        )
+        return refuse(refused)
 
     @app.not_found
     def _not_found(_: Exception) -> Response[str]:
@@ -154,13 +166,14 @@ def too_large_message(limit: int, channel: str) -> str:
 
 
 def openapi_document(app: APIGatewayHttpResolver) -> Any:
-    return json.loads(
-        app.get_openapi_json_schema(
-            title="Rillet API",
-            version=__version__,
-            description="Serverless conda channel hosting: channels, members, keys, uploads.",
-        )
-    )
+    """The OpenAPI 3.1 document generated from the routes' models (built once)."""
+    cached = getattr(app, "_rillet_openapi", None)
+    if cached is None:
+        from rillet.api.models import openapi
+
+        cached = openapi.document(app)
+        app._rillet_openapi = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def raw_body(app: APIGatewayHttpResolver) -> bytes:
