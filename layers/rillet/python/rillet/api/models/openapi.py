@@ -4,10 +4,10 @@ declares (``responses``, ``security``) so Powertools generates it from the model
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBase, HTTPBearer, Server, Tag
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 from rillet import __version__
@@ -16,14 +16,20 @@ from rillet.api.models._base import Error
 JSON: Final = "application/json"
 TEXT: Final = "text/plain"
 
-# -- security -------------------------------------------------------------------------
-SECURITY_SCHEMES: Final = {
-    "bearer": HTTPBearer(
-        description="an API key (rillet-key-…), a minted trusted-publishing token "
+# -- security ---------------------------------------------------------------------
+SECURITY_SCHEMES: Final[dict[str, dict[str, str]]] = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an API key (rillet-key-…), a minted trusted-publishing token "
         "(rillet-tp-…), the operator's admin token, or a sign-in session (the identity "
-        "provider's access token, a JWT)"
-    ),
-    "basic": HTTPBase(scheme="basic", description="any user name, the token as the password"),
+        "provider's access token, a JWT)",
+    },
+    "basic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "any user name, the token as the password",
+    },
 }
 # A route that needs a credential; one where anonymous callers are welcome too ({}).
 AUTHENTICATED: Final[list[dict[str, list[str]]]] = [{"bearer": []}, {"basic": []}]
@@ -31,16 +37,16 @@ OPTIONAL_AUTH: Final[list[dict[str, list[str]]]] = [{}, {"bearer": []}, {"basic"
 # No credential at all: Powertools omits an empty list, so it goes in as an extension.
 NO_AUTH: Final[dict[str, Any]] = {"security": []}
 
-TAGS: Final = [
-    Tag(name="users", description="users, sessions, usernames, API keys, discovery"),
-    Tag(name="channels", description="create, read, update, transfer, reindex, delete"),
-    Tag(name="members", description="who has which role on a channel"),
-    Tag(name="packages", description="list, upload (prefix-compatible), delete, yank"),
-    Tag(name="uploads", description="presigned uploads of packages of any size"),
-    Tag(name="publishers", description="trusted publishing from CI"),
-    Tag(name="audit", description="what happened, newest first"),
-    Tag(name="meta", description="this document"),
-]
+TAGS: Final = {
+    "users": "users, sessions, usernames, API keys, discovery",
+    "channels": "create, read, update, transfer, reindex, delete",
+    "members": "who has which role on a channel",
+    "packages": "list, upload (prefix-compatible), delete, yank",
+    "uploads": "presigned uploads of packages of any size",
+    "publishers": "trusted publishing from CI",
+    "audit": "what happened, newest first",
+    "meta": "this document",
+}
 
 # What each error status means (docs/api.md, "Errors", has the reason codes).
 ERRORS: Final[dict[int, str]] = {
@@ -92,6 +98,15 @@ def json_request(model: type[BaseModel], description: str) -> dict[str, Any]:
 
 
 def configure(app: APIGatewayHttpResolver) -> None:
+    """Info, servers, security schemes and tags. Called when the document is first
+    asked for: Powertools' OpenAPI object models cost ~0.1 s to import, every cold start."""
+    from aws_lambda_powertools.event_handler.openapi.models import (
+        HTTPBase,
+        HTTPBearer,
+        Server,
+        Tag,
+    )
+
     app.configure_openapi(
         title="Rillet API",
         version=__version__,
@@ -99,18 +114,64 @@ def configure(app: APIGatewayHttpResolver) -> None:
         'Errors are {"error": <reason code>, "message": <text>}; under '
         "/api/v1/upload/ and /api/oidc/ they are plain text, '<reason code>: <text>'.",
         servers=[Server(url="/", description="this deployment (served at its domain's root)")],
-        security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
-        tags=TAGS,  # type: ignore[arg-type]
+        security_schemes={
+            name: (HTTPBearer if s["scheme"] == "bearer" else HTTPBase).model_validate(s)
+            for name, s in SECURITY_SCHEMES.items()
+        },
+        tags=[Tag(name=name, description=text) for name, text in TAGS.items()],
     )
 
 
 def document(app: APIGatewayHttpResolver) -> dict[str, Any]:
-    """The document, without Powertools' own validation-error schemas (Rillet answers
-    every refusal with ``Error``)."""
+    """The document, without Powertools' own validation-error schemas: Rillet answers
+    every refusal with ``Error`` (or plain text), with the statuses each route lists."""
+    configure(app)
     doc: dict[str, Any] = json.loads(app.get_openapi_json_schema())
+    powertools_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for item in doc["paths"].values():
+        for op in item.values():
+            responses = op.get("responses", {})
+            if responses.get("422", {}).get("content", {}).get(JSON, {}).get("schema") == (
+                powertools_422
+            ):
+                del responses["422"]
+            op["responses"] = dict(sorted(responses.items()))
     schemas = doc.get("components", {}).get("schemas", {})
-    text = json.dumps(doc["paths"])
-    for name in ("HTTPValidationError", "ValidationError"):
-        if f"#/components/schemas/{name}" not in text:
-            schemas.pop(name, None)
+    for name in ("HTTPValidationError", "ResponseValidationError", "ValidationError"):
+        schemas.pop(name, None)
     return doc
+
+
+def document_responses() -> dict[int, Any]:
+    """The answer of GET /api/openapi.json: this document."""
+    return {
+        200: {
+            "description": "this OpenAPI 3.1 document",
+            "content": {JSON: {"schema": {"type": "object"}}},
+        },
+        503: {"description": ERRORS[503], "content": {JSON: {"model": Error}}},
+    }
+
+
+# -- query parameters (validated by Powertools: not an integer is 400 invalid-request) --
+Limit = Annotated[
+    int | None, Query(description="page size, default 100, clamped to 1-1000", examples=[100])
+]
+PageCursor = Annotated[
+    str | None, Query(description="the previous page's cursor, unchanged (opaque)")
+]
+SubdirQuery = Annotated[
+    str | None,
+    Query(
+        description="only this subdir (a known one, else 422 unknown-subdir)", examples=["noarch"]
+    ),
+]
+NameQuery = Annotated[str | None, Query(description="only this package name (case-insensitive)")]
+Q = Annotated[
+    str | None,
+    Query(description="the start of a username: 1-39 of a-z 0-9 - _", examples=["al"]),
+]
+Force = Annotated[
+    str | None,
+    Query(description="'true': overwrite an existing file (owners only)", examples=["true"]),
+]
