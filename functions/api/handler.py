@@ -9,6 +9,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Response
 
 from rillet import __version__
+from rillet.api import models as m
+from rillet.api.models import openapi as oa
+from rillet.api.models import validation
+from rillet.api.models.packages import PREFIX_UPLOAD_BODY
 from rillet.core.errors import PayloadTooLarge, Unauthenticated
 from rillet.core.policy import Principal, parse_role
 from rillet.runtime import http
@@ -18,7 +22,10 @@ from rillet.runtime.settings import API_VALIDATION_MARGIN_MS
 from rillet.runtime.wiring import Container, container
 from rillet.services import accounts, channels, identity, members, packages, publishing, uploads
 
-app = APIGatewayHttpResolver()
+# Requests are validated against each route's models (rillet/api/models), which also
+# generate the OpenAPI document.
+app = APIGatewayHttpResolver(enable_validation=True)
+validation.enable(app)
 http.install_error_handlers(app)
 
 
@@ -43,14 +50,20 @@ def _query(name: str) -> str | None:
 
 
 # -- users and keys -------------------------------------------------------------------
-@app.post("/api/v1/users")
-def create_user() -> Response[str]:
+@app.post(
+    "/api/v1/users",
+    summary="Create a user and its first key (operator)",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.UserCreated, 400, 401, 403, 409, 422),
+)
+def create_user(body: m.UserCreate) -> Response[str]:
     c, p = _ctx()
     secret, key_id = c.new_secret()
     user, key, token = accounts.create_user(
         c.directory,
         http.principal(p),
-        http.json_body(app),
+        body.given(),
         now_iso=c.clock.iso(),
         secret=secret,
         key_id=key_id,
@@ -58,7 +71,13 @@ def create_user() -> Response[str]:
     return http.json_response(201, {**user.to_json(), "key": {**key.to_json(), "secret": token}})
 
 
-@app.get("/api/v1/users/me")
+@app.get(
+    "/api/v1/users/me",
+    summary="Who am I",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.Me, 401, 403),
+)
 def whoami() -> Response[str]:
     c = container()
     signed_in = c.signed_in(app.current_event.headers.get("authorization"))
@@ -68,8 +87,14 @@ def whoami() -> Response[str]:
     return http.json_response(200, accounts.whoami(http.principal(p)))
 
 
-@app.post("/api/v1/users/me")
-def claim_username() -> Response[str]:
+@app.post(
+    "/api/v1/users/me",
+    summary="Choose the username of a new session",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.Me, 400, 401, 409, 422),
+)
+def claim_username(body: m.UsernameClaim) -> Response[str]:
     c = container()
     signed_in = c.signed_in(app.current_event.headers.get("authorization"))
     if signed_in is None:
@@ -77,17 +102,29 @@ def claim_username() -> Response[str]:
             "choosing a username needs a sign-in token from the identity provider",
             code="session-required",
         )
-    user = identity.claim_name(c.accounts, signed_in, http.json_body(app), now_iso=c.clock.iso())
+    user = identity.claim_name(c.accounts, signed_in, body.given(), now_iso=c.clock.iso())
     return http.json_response(201, identity.me(identity.Identity(signed_in.sub, user.name)))
 
 
-@app.get("/api/v1/users")
-def search_users() -> Response[str]:
+@app.get(
+    "/api/v1/users",
+    summary="Search usernames by prefix",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.UserSearch, 400, 401, 403),
+)
+def search_users(q: oa.Q = None) -> Response[str]:
     c, p = _ctx()
-    return http.json_response(200, {"users": identity.search_users(c.accounts, p, _query("q"))})
+    return http.json_response(200, {"users": identity.search_users(c.accounts, p, q)})
 
 
-@app.post("/api/v1/users/<name>/suspend")
+@app.post(
+    "/api/v1/users/<name>/suspend",
+    summary="Suspend a user (operator)",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.UserSuspension, 401, 403, 404),
+)
 def suspend_user(name: str) -> Response[str]:
     c, p = _ctx()
     return http.json_response(
@@ -98,7 +135,13 @@ def suspend_user(name: str) -> Response[str]:
     )
 
 
-@app.post("/api/v1/users/<name>/reinstate")
+@app.post(
+    "/api/v1/users/<name>/reinstate",
+    summary="Reinstate a suspended user (operator)",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.UserSuspension, 401, 403, 404),
+)
 def reinstate_user(name: str) -> Response[str]:
     c, p = _ctx()
     return http.json_response(
@@ -114,20 +157,32 @@ def reinstate_user(name: str) -> Response[str]:
     )
 
 
-@app.get("/api/v1/audit/accounts")
-def account_audit() -> Response[str]:
+@app.get(
+    "/api/v1/audit/accounts",
+    summary="Read the account audit log (operator)",
+    tags=["audit"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.AuditPage, 400, 401, 403),
+)
+def account_audit(limit: oa.Limit = None, cursor: oa.PageCursor = None) -> Response[str]:
     c, p = _ctx()
     events, cursor = identity.read_account_audit(
         c.accounts,
         http.principal(p),
-        limit=http.int_param(_query("limit"), 100),
-        cursor=_query("cursor"),
+        limit=100 if limit is None else limit,
+        cursor=cursor,
     )
     body = {"events": [{**e.to_json()} for e in events], "cursor": cursor}
     return http.json_response(200, body)
 
 
-@app.get("/api/v1/config")
+@app.get(
+    "/api/v1/config",
+    summary="Discover sign-in and limits",
+    tags=["users"],
+    openapi_extensions=oa.NO_AUTH,
+    responses=oa.responses(200, m.PublicConfig),
+)
 def public_config() -> Response[str]:
     settings = container().settings
     return http.json_response(
@@ -141,14 +196,20 @@ def public_config() -> Response[str]:
     )
 
 
-@app.post("/api/v1/users/me/keys")
-def create_key() -> Response[str]:
+@app.post(
+    "/api/v1/users/me/keys",
+    summary="Create an API key",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.ApiKeyCreated, 400, 401, 403, 422),
+)
+def create_key(body: m.KeyCreate) -> Response[str]:
     c, p = _ctx()
     secret, key_id = c.new_secret()
     key, token = accounts.create_key(
         c.directory,
         http.principal(p),
-        http.json_body(app),
+        body.given(),
         now=c.clock.epoch(),
         now_iso=c.clock.iso(),
         secret=secret,
@@ -160,7 +221,13 @@ def create_key() -> Response[str]:
     return http.json_response(201, {**key.to_json(), "secret": token})
 
 
-@app.get("/api/v1/users/me/keys")
+@app.get(
+    "/api/v1/users/me/keys",
+    summary="List my API keys",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.KeyList, 400, 401, 403),
+)
 def list_keys() -> Response[str]:
     c, p = _ctx()
     return http.json_response(
@@ -168,7 +235,13 @@ def list_keys() -> Response[str]:
     )
 
 
-@app.delete("/api/v1/users/me/keys/<key_id>")
+@app.delete(
+    "/api/v1/users/me/keys/<key_id>",
+    summary="Revoke an API key",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.ApiKey, 400, 401, 403, 404),
+)
 def revoke_key(key_id: str) -> Response[str]:
     c, p = _ctx()
     revoked = accounts.revoke_key(c.directory, http.principal(p), key_id)
@@ -179,13 +252,19 @@ def revoke_key(key_id: str) -> Response[str]:
 
 
 # -- channels -------------------------------------------------------------------------
-@app.post("/api/v1/channels")
-def create_channel() -> Response[str]:
+@app.post(
+    "/api/v1/channels",
+    summary="Create a channel",
+    tags=["channels"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.Channel, 400, 401, 403, 404, 409, 422),
+)
+def create_channel(body: m.ChannelCreate) -> Response[str]:
     c, p = _ctx()
     channel = channels.create_channel(
         c.catalog,
         c.channels,
-        http.json_body(app),
+        body.given(),
         principal=p,
         now_iso=c.clock.iso(),
         now=c.clock.epoch(),
@@ -195,7 +274,13 @@ def create_channel() -> Response[str]:
     return http.json_response(201, channel.to_json())
 
 
-@app.get("/api/v1/channels")
+@app.get(
+    "/api/v1/channels",
+    summary="List the channels the caller can read",
+    tags=["channels"],
+    security=oa.OPTIONAL_AUTH,
+    responses=oa.responses(200, m.ChannelList, 401, 403),
+)
 def list_channels() -> Response[str]:
     c, p = _ctx()
     return http.json_response(
@@ -203,24 +288,42 @@ def list_channels() -> Response[str]:
     )
 
 
-@app.get("/api/v1/channels/<channel>")
+@app.get(
+    "/api/v1/channels/<channel>",
+    summary="Get a channel and the caller's role there",
+    tags=["channels"],
+    security=oa.OPTIONAL_AUTH,
+    responses=oa.responses(200, m.Channel, 401, 403, 404),
+)
 def get_channel(channel: str) -> Response[str]:
     c, p = _ctx()
     found, role = channels.get_channel(c.catalog, c.directory, p, channel)
     return http.json_response(200, {**found.to_json(), "role": role.value if role else None})
 
 
-@app.patch("/api/v1/channels/<channel>")
-def update_channel(channel: str) -> Response[str]:
+@app.patch(
+    "/api/v1/channels/<channel>",
+    summary="Update description, logo or visibility",
+    tags=["channels"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.Channel, 400, 401, 403, 404, 409),
+)
+def update_channel(channel: str, body: m.ChannelUpdate) -> Response[str]:
     c, p = _ctx()
     updated = channels.update_channel(
-        c.catalog, c.directory, c.audit, p, channel, http.json_body(app), now_iso=c.clock.iso()
+        c.catalog, c.directory, c.audit, p, channel, body.given(), now_iso=c.clock.iso()
     )
     return http.json_response(200, updated.to_json())
 
 
-@app.post("/api/v1/channels/<channel>/transfer")
-def transfer_channel(channel: str) -> Response[str]:
+@app.post(
+    "/api/v1/channels/<channel>/transfer",
+    summary="Transfer a channel to another owner",
+    tags=["channels"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.Channel, 400, 401, 403, 404, 409, 422),
+)
+def transfer_channel(channel: str, body: m.ChannelTransfer) -> Response[str]:
     c, p = _ctx()
     updated = channels.transfer_channel(
         c.catalog,
@@ -228,14 +331,20 @@ def transfer_channel(channel: str) -> Response[str]:
         c.audit,
         p,
         channel,
-        http.json_body(app),
+        body.given(),
         now_iso=c.clock.iso(),
         now=c.clock.epoch(),
     )
     return http.json_response(200, updated.to_json())
 
 
-@app.delete("/api/v1/channels/<channel>")
+@app.delete(
+    "/api/v1/channels/<channel>",
+    summary="Delete a channel and everything in it",
+    tags=["channels"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.ChannelDeleted, 401, 403, 404, 409),
+)
 def delete_channel(channel: str) -> Response[str]:
     c, p = _ctx()
     removed = channels.delete_channel(
@@ -244,8 +353,14 @@ def delete_channel(channel: str) -> Response[str]:
     return http.json_response(200, {"deleted": channel, "objects_removed": removed})
 
 
-@app.post("/api/v1/channels/<channel>/reindex")
-def rebuild_index(channel: str) -> Response[str]:
+@app.post(
+    "/api/v1/channels/<channel>/reindex",
+    summary="Rebuild the index from all records",
+    tags=["channels"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(202, m.ReindexQueued, 400, 401, 403, 404, 422),
+)
+def rebuild_index(channel: str, body: m.ReindexRequest) -> Response[str]:
     c, p = _ctx()
     queued = channels.rebuild_index(
         c.catalog,
@@ -254,24 +369,36 @@ def rebuild_index(channel: str) -> Response[str]:
         c.audit,
         p,
         channel,
-        http.json_body(app),
+        body.given(),
         now_iso=c.clock.iso(),
     )
     return http.json_response(202, {"channel": channel, "subdirs": queued})
 
 
 # -- members --------------------------------------------------------------------------
-@app.get("/api/v1/channels/<channel>/members")
+@app.get(
+    "/api/v1/channels/<channel>/members",
+    summary="List members",
+    tags=["members"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.MemberList, 401, 403, 404),
+)
 def list_members(channel: str) -> Response[str]:
     c, p = _ctx()
     found = members.list_members(c.catalog, c.directory, p, channel)
     return http.json_response(200, {"members": [m.to_json() for m in found]})
 
 
-@app.put("/api/v1/channels/<channel>/members/<user>")
-def set_member(channel: str, user: str) -> Response[str]:
+@app.put(
+    "/api/v1/channels/<channel>/members/<user>",
+    summary="Add a member or change their role",
+    tags=["members"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.Member, 400, 401, 403, 404, 409, 422),
+)
+def set_member(channel: str, user: str, body: m.MemberRole) -> Response[str]:
     c, p = _ctx()
-    role = parse_role(http.json_body(app).get("role"))
+    role = parse_role(body.role)
     member = members.set_member(
         c.catalog,
         c.directory,
@@ -286,7 +413,13 @@ def set_member(channel: str, user: str) -> Response[str]:
     return http.json_response(200, member.to_json())
 
 
-@app.delete("/api/v1/channels/<channel>/members/<user>")
+@app.delete(
+    "/api/v1/channels/<channel>/members/<user>",
+    summary="Remove a member",
+    tags=["members"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.MemberRemoved, 401, 403, 404, 409),
+)
 def remove_member(channel: str, user: str) -> Response[str]:
     c, p = _ctx()
     members.remove_member(c.catalog, c.directory, c.audit, p, channel, user, now_iso=c.clock.iso())
@@ -294,18 +427,30 @@ def remove_member(channel: str, user: str) -> Response[str]:
 
 
 # -- packages -------------------------------------------------------------------------
-@app.get("/api/v1/channels/<channel>/packages")
-def list_packages(channel: str) -> Response[str]:
+@app.get(
+    "/api/v1/channels/<channel>/packages",
+    summary="List published packages",
+    tags=["packages"],
+    security=oa.OPTIONAL_AUTH,
+    responses=oa.responses(200, m.PackageList, 400, 401, 403, 404, 422),
+)
+def list_packages(
+    channel: str,
+    subdir: oa.SubdirQuery = None,
+    name: oa.NameQuery = None,
+    limit: oa.Limit = None,
+    cursor: oa.PageCursor = None,
+) -> Response[str]:
     c, p = _ctx()
     found, cursor = packages.list_packages(
         c.catalog,
         c.directory,
         p,
         channel,
-        subdir=_query("subdir"),
-        name=_query("name"),
-        limit=http.int_param(_query("limit"), 100),
-        cursor=_query("cursor"),
+        subdir=subdir,
+        name=name,
+        limit=100 if limit is None else limit,
+        cursor=cursor,
     )
     body = {
         "packages": [
@@ -322,8 +467,17 @@ def list_packages(channel: str) -> Response[str]:
     return http.json_response(200, body)
 
 
-@app.post("/api/v1/upload/<channel>")
-def prefix_upload(channel: str) -> Response[str]:
+@app.post(
+    "/api/v1/upload/<channel>",
+    summary="Upload one package (prefix.dev's protocol; plain-text answers)",
+    tags=["packages"],
+    security=oa.AUTHENTICATED,
+    openapi_extensions={"requestBody": PREFIX_UPLOAD_BODY},
+    responses=oa.text_responses(
+        201, "published <subdir>/<filename>", 400, 401, 403, 404, 409, 413, 422
+    ),
+)
+def prefix_upload(channel: str, force: oa.Force = None) -> Response[str]:
     c, p = _ctx()
     raw = http.raw_body(app)
     if len(raw) > c.settings.max_api_body_bytes:
@@ -341,7 +495,7 @@ def prefix_upload(channel: str) -> Response[str]:
         filename=request.filename,
         declared_sha256=request.sha256,
         body=request.body,
-        force=_query("force") == "true",
+        force=force == "true",
         limits=c.settings.limits,
         upload_id=c.new_id(),
         now_ms=c.clock.now_ms(),
@@ -352,7 +506,13 @@ def prefix_upload(channel: str) -> Response[str]:
     return http.text_response(201, f"published {published.subdir}/{published.filename}")
 
 
-@app.delete("/api/v1/delete/<channel>/<subdir>/<filename>")
+@app.delete(
+    "/api/v1/delete/<channel>/<subdir>/<filename>",
+    summary="Delete a package",
+    tags=["packages"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.PackageDeleted, 401, 403, 404, 409, 422),
+)
 def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
     c, p = _ctx()
     packages.delete_package(
@@ -371,8 +531,14 @@ def delete_package(channel: str, subdir: str, filename: str) -> Response[str]:
     return http.json_response(200, {"deleted": f"{channel}/{subdir}/{filename}"})
 
 
-@app.post("/api/v1/channels/<channel>/packages/<subdir>/<filename>/yank")
-def yank_package(channel: str, subdir: str, filename: str) -> Response[str]:
+@app.post(
+    "/api/v1/channels/<channel>/packages/<subdir>/<filename>/yank",
+    summary="Yank a package: still served, no longer solved to",
+    tags=["packages"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.YankResult, 400, 401, 403, 404, 409, 422),
+)
+def yank_package(channel: str, subdir: str, filename: str, body: m.YankRequest) -> Response[str]:
     c, p = _ctx()
     outcome = packages.yank_package(
         c.catalog,
@@ -383,14 +549,20 @@ def yank_package(channel: str, subdir: str, filename: str) -> Response[str]:
         channel,
         subdir,
         filename,
-        http.json_body(app),
+        body.given(),
         now_ms=c.clock.now_ms(),
         now_iso=c.clock.iso(),
     )
     return http.json_response(200, outcome.to_json())
 
 
-@app.post("/api/v1/channels/<channel>/packages/<subdir>/<filename>/unyank")
+@app.post(
+    "/api/v1/channels/<channel>/packages/<subdir>/<filename>/unyank",
+    summary="Unyank a package",
+    tags=["packages"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.YankResult, 401, 403, 404, 409, 422),
+)
 def unyank_package(channel: str, subdir: str, filename: str) -> Response[str]:
     c, p = _ctx()
     outcome = packages.unyank_package(
@@ -408,8 +580,14 @@ def unyank_package(channel: str, subdir: str, filename: str) -> Response[str]:
     return http.json_response(200, outcome.to_json())
 
 
-@app.get("/api/v1/channels/<channel>/audit")
-def read_audit(channel: str) -> Response[str]:
+@app.get(
+    "/api/v1/channels/<channel>/audit",
+    summary="Read the channel's audit log",
+    tags=["audit"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.AuditPage, 400, 401, 403, 404),
+)
+def read_audit(channel: str, limit: oa.Limit = None, cursor: oa.PageCursor = None) -> Response[str]:
     c, p = _ctx()
     events, cursor = packages.read_audit(
         c.catalog,
@@ -417,14 +595,23 @@ def read_audit(channel: str) -> Response[str]:
         c.audit,
         p,
         channel,
-        limit=http.int_param(_query("limit"), 100),
-        cursor=_query("cursor"),
+        limit=100 if limit is None else limit,
+        cursor=cursor,
     )
     return http.json_response(200, {"events": [e.to_json() for e in events], "cursor": cursor})
 
 
 # -- trusted publishing ---------------------------------------------------------------
-@app.post("/api/oidc/mint_token")
+@app.post(
+    "/api/oidc/mint_token",
+    summary="Exchange a CI's OIDC token for an upload token (plain text)",
+    tags=["publishers"],
+    openapi_extensions={
+        **oa.NO_AUTH,
+        **oa.json_request(m.MintRequest, "the CI's OIDC ID token"),
+    },
+    responses=oa.text_responses(200, "the upload token, the whole body", 400, 401, 403, 409),
+)
 def mint_token() -> Response[str]:
     c = container()
     secret, key_id = c.new_secret()
@@ -445,8 +632,14 @@ def mint_token() -> Response[str]:
     return http.text_response(200, token)
 
 
-@app.post("/api/v1/channels/<channel>/publishers")
-def add_publisher(channel: str) -> Response[str]:
+@app.post(
+    "/api/v1/channels/<channel>/publishers",
+    summary="Add a trusted publisher",
+    tags=["publishers"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.Publisher, 400, 401, 403, 404, 409),
+)
+def add_publisher(channel: str, body: m.PublisherCreate) -> Response[str]:
     c, p = _ctx()
     publisher = publishing.add_publisher(
         c.catalog,
@@ -455,7 +648,7 @@ def add_publisher(channel: str) -> Response[str]:
         c.audit,
         p,
         channel,
-        http.json_body(app),
+        body.given(),
         publisher_id=f"pub_{c.new_id()[:12]}",
         now_iso=c.clock.iso(),
         github_issuer=c.settings.github_issuer,
@@ -464,14 +657,26 @@ def add_publisher(channel: str) -> Response[str]:
     return http.json_response(201, publisher.to_json())
 
 
-@app.get("/api/v1/channels/<channel>/publishers")
+@app.get(
+    "/api/v1/channels/<channel>/publishers",
+    summary="List trusted publishers",
+    tags=["publishers"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.PublisherList, 401, 403, 404),
+)
 def list_publishers(channel: str) -> Response[str]:
     c, p = _ctx()
     found = publishing.list_publishers(c.catalog, c.directory, c.publishers, p, channel)
     return http.json_response(200, {"publishers": [pub.to_json() for pub in found]})
 
 
-@app.delete("/api/v1/channels/<channel>/publishers/<publisher_id>")
+@app.delete(
+    "/api/v1/channels/<channel>/publishers/<publisher_id>",
+    summary="Remove a trusted publisher",
+    tags=["publishers"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.PublisherRemoved, 401, 403, 404),
+)
 def remove_publisher(channel: str, publisher_id: str) -> Response[str]:
     c, p = _ctx()
     publishing.remove_publisher(
@@ -488,8 +693,14 @@ def remove_publisher(channel: str, publisher_id: str) -> Response[str]:
 
 
 # -- presigned uploads ----------------------------------------------------------------
-@app.post("/api/v1/channels/<channel>/uploads")
-def request_upload(channel: str) -> Response[str]:
+@app.post(
+    "/api/v1/channels/<channel>/uploads",
+    summary="Ask for a presigned upload URL",
+    tags=["uploads"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.UploadTicket, 400, 401, 403, 404, 409, 413, 422),
+)
+def request_upload(channel: str, body: m.UploadRequest) -> Response[str]:
     c, p = _ctx()
     ticket = uploads.request_upload(
         c.catalog,
@@ -497,7 +708,7 @@ def request_upload(channel: str) -> Response[str]:
         c.presigner,
         p,
         channel,
-        http.json_body(app),
+        body.given(),
         upload_id=c.new_id(),
         now_iso=c.clock.iso(),
         now_epoch=c.clock.epoch(),
@@ -507,14 +718,26 @@ def request_upload(channel: str) -> Response[str]:
     return http.json_response(201, ticket.to_json())
 
 
-@app.get("/api/v1/channels/<channel>/uploads/<upload_id>")
+@app.get(
+    "/api/v1/channels/<channel>/uploads/<upload_id>",
+    summary="Status of a presigned upload",
+    tags=["uploads"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.UploadStatus, 401, 403, 404),
+)
 def upload_status(channel: str, upload_id: str) -> Response[str]:
     c, p = _ctx()
     upload = uploads.upload_status(c.catalog, c.directory, p, channel, upload_id)
     return http.json_response(200, uploads.upload_status_json(c.catalog, upload))
 
 
-@app.get("/api/openapi.json")
+@app.get(
+    "/api/openapi.json",
+    summary="This OpenAPI 3.1 document",
+    tags=["meta"],
+    openapi_extensions=oa.NO_AUTH,
+    responses=oa.document_responses(),
+)
 def openapi() -> Response[str]:
     return http.json_response(200, http.openapi_document(app))
 

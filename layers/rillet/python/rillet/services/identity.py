@@ -19,6 +19,7 @@ from rillet.core.ports import Accounts, Directory
 from rillet.core.sessions import SessionConfig, sessions_disabled, verify_access_token
 
 SEARCH_LIMIT: Final = 20
+AUDIT_PAGE_MAX: Final = 1000
 _PREFIX_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
 
 SIGNED_UP: Final = "account.signed-up"
@@ -174,7 +175,8 @@ def read_account_audit(
 ) -> tuple[list[AuditEvent], str | None]:
     if not principal.superuser:
         raise Forbidden("only the operator can read the account audit log")
-    return accounts.list_events(limit, cursor)
+    # Clamped like every page (docs/api.md, Pagination): DynamoDB refuses a limit < 1.
+    return accounts.list_events(max(1, min(limit, AUDIT_PAGE_MAX)), cursor)
 
 
 def public_config(
