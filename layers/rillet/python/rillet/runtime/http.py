@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from rillet.core import errors, metadata
 from rillet.core.policy import Principal
@@ -106,20 +107,27 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         return refuse(errors.NotFound("no such route", code="no-route"))
 
 
-def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
+def json_body(router: BaseRouter) -> dict[str, Any]:
     """Parse the request body as a JSON object; raise InvalidRequest otherwise.
 
     Whatever a handler may store or echo must be representable everywhere after it
     (DynamoDB, JSON responses, the audit log), so the limits of core.metadata apply:
     finite numbers, 64-bit integers, valid Unicode, bounded depth and sizes.
     """
-    invalid = errors.InvalidRequest("the request body is not valid JSON")
     try:
-        raw = app.current_event.decoded_body or ""  # base64 and UTF-8 decoded
+        raw = router.current_event.decoded_body or ""  # base64 and UTF-8 decoded
     except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
-        raise invalid from None
+        raise errors.InvalidRequest("the request body is not valid JSON") from None
     if not raw:
         return {}
+    return parse_json_object(raw)
+
+
+def parse_json_object(raw: str) -> dict[str, Any]:
+    """A JSON object within the limits of core.metadata; raises InvalidRequest.
+
+    Also the resolver's JSON deserializer, so request models parse under the same limits.
+    """
     try:
         body = json.loads(raw, parse_constant=_no_constant, parse_float=metadata.parse_float)
     except metadata.FloatOutOfRange as exc:
@@ -127,7 +135,7 @@ def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     except RecursionError:
         raise errors.InvalidRequest("the request body nests too deep") from None
     except ValueError:
-        raise invalid from None
+        raise errors.InvalidRequest("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise errors.InvalidRequest("the request body must be a JSON object")
     problem = metadata.value_problem(body)
@@ -176,8 +184,8 @@ def openapi_document(app: APIGatewayHttpResolver) -> Any:
     return cached
 
 
-def raw_body(app: APIGatewayHttpResolver) -> bytes:
+def raw_body(router: BaseRouter) -> bytes:
     """The request body as bytes (API Gateway base64-encodes binary bodies)."""
-    event = app.current_event
+    event = router.current_event
     body = event.body or ""
     return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
