@@ -221,6 +221,17 @@ def test_suspend_stops_sessions_and_keys_at_the_api_and_the_edge(
     assert user.get("/api/v1/audit/accounts").status == 403
 
 
+def test_the_account_audit_limit_is_clamped_like_every_page(world: World) -> None:
+    # Found by the generated requests of tests/api_contract: limit=-295 was a 503.
+    world.user("lee")
+    assert world.operator.post("/api/v1/users/lee/suspend").status == 200
+    assert world.operator.post("/api/v1/users/lee/reinstate").status == 200
+    for limit, count in (("-295", 1), ("0", 1), ("1", 1), (str(10**12), 2)):
+        r = world.operator.get("/api/v1/audit/accounts", query={"limit": limit})
+        assert r.status == 200, (limit, r)
+        assert len(r.json()["events"]) == count, (limit, r.json())
+
+
 def test_suspending_an_operator_created_user(world: World) -> None:
     kim = world.user("kim")
     kim.create_channel("kims", "private")

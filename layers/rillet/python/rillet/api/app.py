@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
 from rillet.api import request
+from rillet.api.models import openapi as oa
+from rillet.api.models import validation
 from rillet.api.routes import channels, keys, members, meta, packages, publishers, uploads, users
 from rillet.runtime import http
 
@@ -26,12 +28,21 @@ def build_app(routers: Iterable[Router] | None = None) -> APIGatewayHttpResolver
         # Request models parse bodies under the same limits as json_body (core.metadata).
         json_body_deserializer=http.parse_json_object,
     )
+    # Bodies are JSON whatever the Content-Type (curl -d sends form encoding), parsed by
+    # http.json_body; refusals carry the models' reason codes (rillet/api/models).
+    validation.enable(app)
     http.install_error_handlers(app)
     app.use([request.authenticate])
     for router in routers if routers is not None else (m.router for m in ROUTERS):
         app.include_router(router)
 
-    @app.get("/api/openapi.json")
+    @app.get(
+        "/api/openapi.json",
+        summary="This OpenAPI 3.1 document",
+        tags=["meta"],
+        openapi_extensions=oa.NO_AUTH,
+        responses=oa.document_responses(),
+    )
     def openapi() -> Response[str]:
         return http.json_response(200, http.openapi_document(app))
 

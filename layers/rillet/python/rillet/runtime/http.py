@@ -9,9 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from rillet import __version__
 from rillet.core import errors, metadata
 from rillet.core.policy import Principal
 from rillet.runtime.observability import logger
@@ -81,9 +79,14 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
         return refuse(exc)
 
-    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
-    def _invalid(exc: RequestValidationError) -> Response[str]:
-        refused = invalid_request(exc)
+    # Only the API validates requests with its models (pydantic): imported here, not by
+    # the queue functions that share this module.
+    from rillet.api.models import validation
+
+    @app.exception_handler(validation.RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_request(exc: validation.RequestValidationError) -> Response[str]:
+        # The model's reason code for the first bad field, mapped like any refusal.
+        refused = validation.refusal(app, exc)
         logger.info(
             "request refused", extra={"code": refused.code, "error_message": refused.message}
         )
@@ -102,15 +105,6 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
                 )
             )
         return refuse(errors.NotFound("no such route", code="no-route"))
-
-
-def invalid_request(exc: RequestValidationError) -> errors.InvalidRequest:
-    """A request that breaks its route's model: 400 ``invalid-request``, saying where."""
-    problems = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-        problems.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
-    return errors.InvalidRequest("the request is invalid: " + "; ".join(problems))
 
 
 def json_body(router: BaseRouter) -> dict[str, Any]:
@@ -180,13 +174,14 @@ def too_large_message(limit: int, channel: str) -> str:
 
 
 def openapi_document(app: APIGatewayHttpResolver) -> Any:
-    return json.loads(
-        app.get_openapi_json_schema(
-            title="Rillet API",
-            version=__version__,
-            description="Serverless conda channel hosting: channels, members, keys, uploads.",
-        )
-    )
+    """The OpenAPI 3.1 document generated from the routes' models (built once)."""
+    cached = getattr(app, "_rillet_openapi", None)
+    if cached is None:
+        from rillet.api.models import openapi
+
+        cached = openapi.document(app)
+        app._rillet_openapi = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def raw_body(router: BaseRouter) -> bytes:

@@ -23,6 +23,7 @@ from rillet.services.auth import SIGNED_UP, SignedIn
 from rillet.services.keys import KEY_CREATED, KEY_REVOKED
 
 SEARCH_LIMIT: Final = 20
+AUDIT_PAGE_MAX: Final = 1000
 _PREFIX_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,38}$")
 
 NAME_CLAIMED: Final = "account.name-claimed"
@@ -120,7 +121,8 @@ class Identity:
         """Operator only. Raises Forbidden."""
         if not principal.superuser:
             raise Forbidden("only the operator can read the account audit log")
-        return self.accounts.list_events(limit, cursor)
+        # Clamped like every page (docs/api.md, Pagination): DynamoDB refuses a limit < 1.
+        return self.accounts.list_events(max(1, min(limit, AUDIT_PAGE_MAX)), cursor)
 
 
 def public_config(

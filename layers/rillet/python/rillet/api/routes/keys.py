@@ -4,28 +4,46 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
+from rillet.api import models as m
 from rillet.api import request
+from rillet.api.models import openapi as oa
 from rillet.runtime import http
 from rillet.runtime.wiring import container
 
 router = Router()  # type: ignore[no-untyped-call]
 
 
-@router.post("/api/v1/users/me/keys")
-def create_key() -> Response[str]:
-    key, secret = container().services.keys.create_key(
-        request.required(router), request.body(router)
-    )
+@router.post(
+    "/api/v1/users/me/keys",
+    summary="Create an API key",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.ApiKeyCreated, 400, 401, 403, 422),
+)
+def create_key(body: m.KeyCreate) -> Response[str]:
+    key, secret = container().services.keys.create_key(request.required(router), body.given())
     return http.json_response(201, {**key.to_json(), "secret": secret})
 
 
-@router.get("/api/v1/users/me/keys")
+@router.get(
+    "/api/v1/users/me/keys",
+    summary="List my API keys",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.KeyList, 400, 401, 403),
+)
 def list_keys() -> Response[str]:
     keys = container().services.keys.list_keys(request.required(router))
     return http.json_response(200, {"keys": [k.to_json() for k in keys]})
 
 
-@router.delete("/api/v1/users/me/keys/<key_id>")
+@router.delete(
+    "/api/v1/users/me/keys/<key_id>",
+    summary="Revoke an API key",
+    tags=["users"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.ApiKey, 400, 401, 403, 404),
+)
 def revoke_key(key_id: str) -> Response[str]:
     revoked = container().services.keys.revoke_key(request.required(router), key_id)
     return http.json_response(200, revoked.to_json())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
 from rillet import __version__
+from rillet.api import models as m
+from rillet.api.models import openapi as oa
 from rillet.runtime import http
 from rillet.runtime.wiring import container
 from rillet.services.identity import public_config
@@ -12,7 +14,13 @@ from rillet.services.identity import public_config
 router = Router()  # type: ignore[no-untyped-call]
 
 
-@router.get("/api/v1/config")
+@router.get(
+    "/api/v1/config",
+    summary="Discover sign-in and limits",
+    tags=["users"],
+    openapi_extensions=oa.NO_AUTH,
+    responses=oa.responses(200, m.PublicConfig),
+)
 def read_config() -> Response[str]:
     settings = container().settings
     return http.json_response(

@@ -4,35 +4,64 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
+from rillet.api import models as m
 from rillet.api import request
+from rillet.api.models import openapi as oa
 from rillet.runtime import http
 from rillet.runtime.wiring import container
 
 router = Router()  # type: ignore[no-untyped-call]
 
 
-@router.post("/api/oidc/mint_token")
+@router.post(
+    "/api/oidc/mint_token",
+    summary="Exchange a CI's OIDC token for an upload token (plain text)",
+    tags=["publishers"],
+    openapi_extensions={
+        **oa.NO_AUTH,
+        **oa.json_request(m.MintRequest, "the CI's OIDC ID token"),
+    },
+    responses=oa.text_responses(200, "the upload token, the whole body", 400, 401, 403, 409),
+)
 def mint_token() -> Response[str]:
     token, _ = container().services.publishing.mint_token(http.raw_body(router))
     # The client uses the whole body as the token: no JSON, no trailing newline.
     return http.text_response(200, token)
 
 
-@router.post("/api/v1/channels/<channel>/publishers")
-def add_publisher(channel: str) -> Response[str]:
+@router.post(
+    "/api/v1/channels/<channel>/publishers",
+    summary="Add a trusted publisher",
+    tags=["publishers"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(201, m.Publisher, 400, 401, 403, 404, 409),
+)
+def add_publisher(channel: str, body: m.PublisherCreate) -> Response[str]:
     publisher = container().services.publishing.add_publisher(
-        request.caller(router), channel, request.body(router)
+        request.caller(router), channel, body.given()
     )
     return http.json_response(201, publisher.to_json())
 
 
-@router.get("/api/v1/channels/<channel>/publishers")
+@router.get(
+    "/api/v1/channels/<channel>/publishers",
+    summary="List trusted publishers",
+    tags=["publishers"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.PublisherList, 401, 403, 404),
+)
 def list_publishers(channel: str) -> Response[str]:
     found = container().services.publishing.list_publishers(request.caller(router), channel)
     return http.json_response(200, {"publishers": [pub.to_json() for pub in found]})
 
 
-@router.delete("/api/v1/channels/<channel>/publishers/<publisher_id>")
+@router.delete(
+    "/api/v1/channels/<channel>/publishers/<publisher_id>",
+    summary="Remove a trusted publisher",
+    tags=["publishers"],
+    security=oa.AUTHENTICATED,
+    responses=oa.responses(200, m.PublisherRemoved, 401, 403, 404),
+)
 def remove_publisher(channel: str, publisher_id: str) -> Response[str]:
     container().services.publishing.remove_publisher(request.caller(router), channel, publisher_id)
     return http.json_response(200, {"removed": publisher_id})

@@ -1,0 +1,72 @@
+"""Presigned uploads: /api/v1/channels/{channel}/uploads*."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+
+from rillet.api.models._base import Reason, RequestModel, ResponseModel
+from rillet.api.models.common import EpochSeconds, Subdir
+
+Status = Literal["pending", "validating", "published", "rejected"]
+
+
+class UploadRequest(RequestModel):
+    """Announce one file; PUT exactly those bytes to the answer's ``url``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filename": "beta-1.0-h0_0.conda",
+                    "sha256": "9f" * 32,
+                    "size": 1234,
+                    "subdir": "linux-64",
+                    "force": False,
+                }
+            ]
+        }
+    )
+    # Well-formedness of filename and sha256 is the domain's (422, its own codes).
+    filename: Annotated[
+        str,
+        Field(json_schema_extra={"pattern": r"^.+\.(conda|tar\.bz2)$"}),
+        Reason("invalid-request", message="'filename' and 'sha256' are required strings"),
+    ]
+    sha256: Annotated[
+        str,
+        Field(json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"}),
+        Reason("invalid-request", message="'filename' and 'sha256' are required strings"),
+    ]
+    size: Annotated[
+        int,
+        Field(gt=0, description="bytes"),
+        Reason("invalid-request", message="'size' must be a positive integer (bytes)"),
+    ]
+    subdir: Subdir | None = None
+    force: Annotated[bool, Reason("invalid-request", message="'force' must be a boolean")] = False
+
+
+class UploadTicket(ResponseModel):
+    id: str
+    method: Literal["PUT"]
+    url: str
+    headers: dict[str, str] = Field(description="send exactly these with the PUT")
+    expires_at: EpochSeconds
+    filename: str
+    status: Status
+
+
+class UploadStatus(ResponseModel):
+    """``indexed`` once published (true: clients can install it); ``reason`` and
+    ``message`` when rejected."""
+
+    id: str
+    channel: str
+    filename: str
+    status: Status
+    subdir: str | None = None
+    indexed: bool | None = None
+    reason: str | None = None
+    message: str | None = None
