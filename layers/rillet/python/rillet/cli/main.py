@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from rillet import __version__
-from rillet.cli import config, output
+from rillet.cli import config, output, trusted
 from rillet.cli.client import Api, CliError, segment
 from rillet.cli.upload import (
     DEFAULT_MAX_BYTES,
@@ -342,23 +342,58 @@ def upload(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The deployment, e.g. https://conda.example.org (default: $RILLET_URL, "
+            "else the one you logged in to).",
+            show_default=False,
+        ),
+    ] = None,
+    trusted_publishing: Annotated[
+        bool,
+        typer.Option(
+            "--trusted-publishing",
+            help="Mint a short-lived token from the CI job's OIDC ID token (GitHub Actions, "
+            "GitLab CI) even if a token is configured. Without any token this is automatic "
+            "in CI.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Upload packages through presigned URLs and wait until each is published or rejected.
 
     Every file is checked locally first (extension, metadata, size); if one fails,
     nothing is sent. Exit code 0 only when every file is published (or skipped).
+    In GitHub Actions or GitLab CI with no token configured, the job's OIDC identity is
+    exchanged for an upload token (trusted publishing), for files of any size.
     """
     if force and skip_existing:
         raise typer.BadParameter("--force and --skip-existing exclude each other")
-    creds = config.load_credentials()
-    channel_url = f"{creds.url}/{channel}"
+    base, token = config.upload_target(url)
+    use_oidc = trusted_publishing or token is None
+    if use_oidc and not trusted_publishing and trusted.detect_ci() is None:
+        raise CliError(
+            "not-logged-in",
+            f"no token for {base}: run `rillet login {base}`, set {config.TOKEN_VAR}, "
+            "or upload from GitHub Actions / GitLab CI with a trusted publisher",
+        )
+    channel_url = f"{base}/{channel}"
     packages, refused = _prepare(files, max_size, no_check)
     if refused:
         _report_upload(channel, channel_url, refused, json_out, note_nothing_sent=True)
         raise typer.Exit(1)
+    if use_oidc:
+        # Only after the local checks: a refused file costs no ID token.
+        minted = trusted.mint(base)
+        token = minted.token
+        output.warn(
+            f"trusted publishing: {minted.ci} ID token (audience {minted.audience}) "
+            "exchanged for a 15-minute upload token"
+        )
     stderr = output.err()
-    with Api(creds.url, creds.token) as api:
+    with Api(base, token) as api:
         progress = new_progress(
             visible=not (quiet or json_out) and stderr.is_terminal, console=stderr
         )
