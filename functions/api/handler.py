@@ -460,6 +460,7 @@ def add_publisher(channel: str) -> Response[str]:
         now_iso=c.clock.iso(),
         github_issuer=c.settings.github_issuer,
         gitlab_issuers=c.settings.gitlab_issuers,
+        google_issuer=c.settings.google_issuer,
     )
     return http.json_response(201, publisher.to_json())
 

@@ -102,6 +102,8 @@ def github_env(fake: Fake, **extra: str) -> dict[str, str]:
         ({"GITHUB_ACTIONS": "TRUE"}, None),  # exactly "true", as ambient-id
         ({"GITHUB_ACTIONS": "1"}, None),
         ({"GITLAB_CI": "yes"}, None),
+        ({"RILLET_ID_TOKEN": "a.b.c", "GITHUB_ACTIONS": "true"}, "given"),  # explicit first
+        ({"RILLET_ID_TOKEN": " "}, None),
         ({}, None),
     ],
 )
@@ -168,6 +170,14 @@ def test_gitlab_token_comes_from_the_audience_variable(fake: Fake) -> None:
     assert fake.requests[0]["json"] == {"token": "gitlab.id.token"}
 
 
+def test_a_given_id_token_is_sent_as_it_is(fake: Fake) -> None:
+    env = github_env(fake, RILLET_ID_TOKEN="google.id.token\n")
+    minted = trusted.mint(fake.url, env)
+    assert (minted.ci, minted.source) == ("given", "RILLET_ID_TOKEN")
+    assert [r["method"] for r in fake.requests] == ["POST"]  # GitHub not asked
+    assert fake.requests[0]["json"] == {"token": "google.id.token"}
+
+
 def test_gitlab_without_the_variable_names_it_and_sends_nothing(fake: Fake) -> None:
     env = {"GITLAB_CI": "true", "PREFIX_DEV_ID_TOKEN": "for another audience"}
     with pytest.raises(CliError) as err:
@@ -232,6 +242,7 @@ def _upload(tmp_path: Path, env: Mapping[str, str | None], *args: str) -> Any:
         "RILLET_TOKEN": None,
         "GITHUB_ACTIONS": None,
         "GITLAB_CI": None,
+        "RILLET_ID_TOKEN": None,
         "ACTIONS_ID_TOKEN_REQUEST_URL": None,
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN": None,
     }

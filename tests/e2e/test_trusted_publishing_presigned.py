@@ -18,24 +18,36 @@ from typer.testing import CliRunner, Result
 
 from rillet.cli.main import app
 from rillet.runtime import wiring
-from rillet.runtime.settings import OIDC_GITHUB_ISSUER, OIDC_GITLAB_ISSUERS
+from rillet.runtime.settings import OIDC_GITHUB_ISSUER, OIDC_GITLAB_ISSUERS, OIDC_GOOGLE_ISSUER
 from tests.e2e.clients import upload_with_client
 from tests.e2e.conftest import Api
 from tests.e2e.rattler_client import solve_and_install
-from tests.oidc_issuer import REQUEST_TOKEN, LocalIssuer, github_claims, gitlab_claims
+from tests.oidc_issuer import (
+    REQUEST_TOKEN,
+    LocalIssuer,
+    github_claims,
+    gitlab_claims,
+    google_claims,
+)
 from tests.packages import build_package
 
 pytestmark = pytest.mark.e2e
 
 CHANNEL = "tp-big"
 AUD = "127.0.0.1"  # the local stack's host: what rattler and rillet request
+SERVICE_ACCOUNT = "release@my-project.iam.gserviceaccount.com"
+SERVICE_ACCOUNT_ID = "117820335960485764321"
 CI_VARS = ("GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 
 
 @pytest.fixture(scope="module")
 def issuers(api: Api) -> Iterator[dict[str, LocalIssuer]]:
-    found = {"github": LocalIssuer(), "gitlab": LocalIssuer()}
-    names = {OIDC_GITHUB_ISSUER: "github", OIDC_GITLAB_ISSUERS: "gitlab"}
+    found = {"github": LocalIssuer(), "gitlab": LocalIssuer(), "google": LocalIssuer()}
+    names = {
+        OIDC_GITHUB_ISSUER: "github",
+        OIDC_GITLAB_ISSUERS: "gitlab",
+        OIDC_GOOGLE_ISSUER: "google",
+    }
     saved = {k: os.environ.get(k) for k in names}
     for variable, provider in names.items():
         os.environ[variable] = found[provider].url
@@ -60,6 +72,8 @@ def owner(api: Api, issuers: dict[str, LocalIssuer]) -> str:
         | {"repository": "widgets", "workflow": "release.yml"},
         {"provider": "gitlab", "namespace": "grp", "project": "proj"}
         | {"config_path": ".gitlab-ci.yml", "issuer": issuers["gitlab"].url},
+        # Google: the operator's issuer is the default (here the local one).
+        {"provider": "google", "email": SERVICE_ACCOUNT, "sub": SERVICE_ACCOUNT_ID},
     ):
         r = api.call("POST", f"/api/v1/channels/{CHANNEL}/publishers", body, token)
         assert r.status_code == 201, r.text
@@ -84,6 +98,7 @@ def rillet_upload(api: Api, tmp_path: Path, env: dict[str, str], *args: str) -> 
         "RILLET_URL": None,
         "RILLET_TOKEN": None,
         "GITLAB_CI": None,
+        "RILLET_ID_TOKEN": None,
         **dict.fromkeys(CI_VARS),
     }
     return CliRunner().invoke(
@@ -177,3 +192,103 @@ def test_a_job_no_publisher_trusts_uploads_nothing(
     assert "error: invalid-publisher:" in result.stderr
     r = api.call("GET", f"/api/v1/channels/{CHANNEL}/packages?name=tpbignever", token=owner)
     assert r.json()["packages"] == []
+
+
+# -- Google Cloud service accounts ---------------------------------------------------------
+def mint(api: Api, token: str) -> requests.Response:
+    return requests.post(f"{api.stack.url}/api/oidc/mint_token", json={"token": token}, timeout=30)
+
+
+def test_google_service_account_mints_and_publishes(
+    api: Api, issuers: dict[str, LocalIssuer], owner: str, pkg_dir: Path, tmp_path: Path
+) -> None:
+    google = issuers["google"]
+    id_token = google.sign({"aud": AUD, "jti": None, **google_claims()})  # Google sends no jti
+    minted = mint(api, id_token)
+    assert minted.status_code == 200, minted.text
+    assert minted.text.startswith("rillet-tp-")
+    # The same ID token again: a replay, though it has no jti.
+    again = mint(api, id_token)
+    assert (again.status_code, again.text.split(":")[0]) == (409, "reused-token")
+
+    pkg = build_package(pkg_dir / "tp-google", "tpgoogle", "1.0")
+    ticket = api.presigned_upload(CHANNEL, pkg, token=minted.text)
+    assert api.wait_final(CHANNEL, ticket["id"], token=minted.text)["status"] == "published"
+    api.stack.wait_idle()
+    assert solve_and_install(f"{api.stack.url}/{CHANNEL}", ["tpgoogle"], tmp_path / "i") == [
+        "tpgoogle"
+    ]
+    events = audit(api, owner)
+    mint_event = next(
+        e
+        for e in events
+        if e["action"] == "trusted-publishing.mint" and e["actor"] == f"google:{SERVICE_ACCOUNT}"
+    )
+    assert mint_event["details"]["email"] == SERVICE_ACCOUNT
+    assert mint_event["details"]["sub"] == SERVICE_ACCOUNT_ID
+    upload = next(e for e in events if e["details"].get("filename") == pkg.name)
+    assert upload["details"]["publisher"] == {
+        "id": mint_event["details"]["publisher"],
+        "provider": "google",
+        "email": SERVICE_ACCOUNT,
+        "sub": SERVICE_ACCOUNT_ID,
+    }
+    refused = next(e for e in events if e["action"] == "trusted-publishing.refused")
+    assert refused["details"]["check"] == "replayed-jti"
+
+
+def test_rillet_upload_with_a_google_id_token(
+    api: Api, issuers: dict[str, LocalIssuer], owner: str, pkg_dir: Path, tmp_path: Path
+) -> None:
+    # What `gcloud auth print-identity-token --audiences=127.0.0.1` gives in Cloud Build.
+    id_token = issuers["google"].sign({"aud": AUD, "jti": None, **google_claims()})
+    pkg = big_package(pkg_dir / "tp-google-big", "tpgooglebig", api_body_limit(api))
+    result = rillet_upload(api, tmp_path, {"RILLET_ID_TOKEN": id_token}, str(pkg))
+    assert result.exit_code == 0, result.output
+    assert "trusted publishing: RILLET_ID_TOKEN ID token (audience 127.0.0.1)" in result.stderr
+    api.stack.wait_idle()
+    upload = next(e for e in audit(api, owner) if e["details"].get("filename") == pkg.name)
+    assert upload["details"]["publisher"]["email"] == SERVICE_ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("claims", "status", "code", "check"),
+    [
+        (google_claims(email_verified=False), 403, "invalid-publisher", "email-verified"),
+        (google_claims(sub="100000000000000000001"), 403, "invalid-publisher", "sub"),
+        (
+            google_claims(email="other@my-project.iam.gserviceaccount.com"),
+            403,
+            "invalid-publisher",
+            None,
+        ),
+        (google_claims(email_verified=None), 401, "invalid-token", None),
+    ],
+)
+def test_google_tokens_that_do_not_match_mint_nothing(
+    api: Api,
+    issuers: dict[str, LocalIssuer],
+    owner: str,
+    claims: dict[str, Any],
+    status: int,
+    code: str,
+    check: str | None,
+) -> None:
+    before = len(audit(api, owner))
+    r = mint(api, issuers["google"].sign({"aud": AUD, "jti": None, **claims}))
+    assert (r.status_code, r.text.split(":")[0]) == (status, code)
+    events = audit(api, owner)
+    new = events[: len(events) - before]  # newest first
+    assert not any(e["action"] == "trusted-publishing.mint" for e in new)
+    if check:  # the owner sees which check failed for their publisher
+        assert new[0]["action"] == "trusted-publishing.refused"
+        assert new[0]["details"]["check"] == check
+
+
+def test_a_google_token_from_another_issuer_is_invalid(
+    api: Api, issuers: dict[str, LocalIssuer], owner: str
+) -> None:
+    # Signed by the GitHub issuer's key with Google's claims: the issuer decides the keys.
+    forged = issuers["github"].sign({"aud": AUD, "iss": issuers["google"].url, **google_claims()})
+    r = mint(api, forged)
+    assert (r.status_code, r.text.split(":")[0]) == (401, "invalid-token")

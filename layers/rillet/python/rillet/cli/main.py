@@ -356,8 +356,8 @@ def upload(
         typer.Option(
             "--trusted-publishing",
             help="Mint a short-lived token from the CI job's OIDC ID token (GitHub Actions, "
-            "GitLab CI) even if a token is configured. Without any token this is automatic "
-            "in CI.",
+            "GitLab CI, or $RILLET_ID_TOKEN) even if a token is configured. Without any "
+            "token this is automatic there.",
         ),
     ] = False,
     json_out: JsonOpt = False,
@@ -377,7 +377,8 @@ def upload(
         raise CliError(
             "not-logged-in",
             f"no token for {base}: run `rillet login {base}`, set {config.TOKEN_VAR}, "
-            "or upload from GitHub Actions / GitLab CI with a trusted publisher",
+            "or upload from GitHub Actions / GitLab CI (or with RILLET_ID_TOKEN) with a "
+            "trusted publisher",
         )
     channel_url = f"{base}/{channel}"
     packages, refused = _prepare(files, max_size, no_check)
@@ -389,7 +390,7 @@ def upload(
         minted = trusted.mint(base)
         token = minted.token
         output.warn(
-            f"trusted publishing: {minted.ci} ID token (audience {minted.audience}) "
+            f"trusted publishing: {minted.source} ID token (audience {minted.audience}) "
             "exchanged for a 15-minute upload token"
         )
     stderr = output.err()
@@ -798,6 +799,14 @@ def publisher_add(
     issuer: Annotated[
         str | None, typer.Option(help="GitLab: a self-managed instance's issuer URL.")
     ] = None,
+    google: Annotated[
+        str | None,
+        typer.Option(help="Google Cloud service account email (its ID tokens may upload)."),
+    ] = None,
+    sub: Annotated[
+        str | None,
+        typer.Option(help="Google: the service account's unique id (guards re-creation)."),
+    ] = None,
     environment: Annotated[
         str | None, typer.Option(help="Only jobs in this deployment environment.")
     ] = None,
@@ -810,11 +819,19 @@ def publisher_add(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Let a GitHub Actions workflow or a GitLab CI pipeline upload to the channel."""
-    if (github is None) == (gitlab is None):
-        raise typer.BadParameter("give exactly one of --github OWNER/REPO or --gitlab NS/PROJECT")
+    """Let a GitHub Actions workflow, a GitLab CI pipeline or a Google Cloud service
+    account upload to the channel."""
+    if sum(x is not None for x in (github, gitlab, google)) != 1:
+        raise typer.BadParameter(
+            "give exactly one of --github OWNER/REPO, --gitlab NS/PROJECT or --google EMAIL"
+        )
     body: dict[str, Any]
-    if github is not None:
+    if google is not None:
+        if environment:
+            raise typer.BadParameter("--environment is for GitHub and GitLab publishers")
+        body = {"provider": "google", "email": google}
+        extra: dict[str, Any] = {"sub": sub}
+    elif github is not None:
         owner, sep, repository = github.partition("/")
         if not sep or not owner or not repository or "/" in repository:
             raise typer.BadParameter("--github must be OWNER/REPO")
@@ -826,7 +843,7 @@ def publisher_add(
             "repository": repository,
             "workflow": workflow,
         }
-        extra: dict[str, Any] = {"owner_id": owner_id}
+        extra = {"owner_id": owner_id}
     else:
         assert gitlab is not None
         namespace, sep, project = gitlab.rpartition("/")
@@ -854,7 +871,9 @@ def publisher_add(
 
 
 def _publisher_text(p: dict[str, Any]) -> str:
-    if p.get("provider") == "gitlab":
+    if p.get("provider") == "google":
+        text = f"google {p.get('email')}" + (f" (sub {p['sub']})" if p.get("sub") else "")
+    elif p.get("provider") == "gitlab":
         text = f"gitlab {p.get('namespace')}/{p.get('project')} ({p.get('config_path')})"
     else:
         text = f"github {p.get('owner')}/{p.get('repository')} ({p.get('workflow')})"

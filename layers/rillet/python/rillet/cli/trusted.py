@@ -9,6 +9,8 @@ Detection and the audience follow rattler's upload client (ambient-id and
   $ACTIONS_ID_TOKEN_REQUEST_TOKEN``; the token is the JSON field ``value``.
 - GitLab CI: ``GITLAB_CI=true``; the token is in ``<AUD>_ID_TOKEN`` (the audience
   upper-cased, every non-alphanumeric turned into ``_``), declared under ``id_tokens:``.
+- Anywhere else (Google Cloud: the metadata server or ``gcloud auth
+  print-identity-token --audiences=<aud>``): the ID token given in ``RILLET_ID_TOKEN``.
 - The audience is the server's host name (lower-case, no port), ``prefix.dev`` for
   ``prefix.dev`` and its sub-domains. The triggers must be exactly ``true``.
 
@@ -29,7 +31,8 @@ import httpx
 
 from rillet.cli.client import USER_AGENT, CliError, transport_error
 
-Ci = Literal["github", "gitlab"]
+Ci = Literal["given", "github", "gitlab"]
+ID_TOKEN_VAR: Final = "RILLET_ID_TOKEN"  # noqa: S105 - the name of a variable
 
 MINT_PATH: Final = "/api/oidc/mint_token"
 LEGACY_AUDIENCE: Final = "prefix.dev"
@@ -44,9 +47,16 @@ class Minted:
     ci: Ci
     audience: str
 
+    @property
+    def source(self) -> str:
+        return ID_TOKEN_VAR if self.ci == "given" else self.ci
+
 
 def detect_ci(env: Mapping[str, str] = os.environ) -> Ci | None:
-    """The CI whose trigger variable is exactly ``true`` (GitHub first, as rattler does)."""
+    """An ID token given in RILLET_ID_TOKEN, else the CI whose trigger variable is
+    exactly ``true`` (GitHub first, as rattler does)."""
+    if (env.get(ID_TOKEN_VAR) or "").strip():
+        return "given"
     if env.get("GITHUB_ACTIONS") == "true":
         return "github"
     if env.get("GITLAB_CI") == "true":
@@ -168,8 +178,9 @@ def mint(
     if ci is None:
         raise CliError(
             "no-ci-detected",
-            "trusted publishing needs GitHub Actions (GITHUB_ACTIONS=true) or GitLab CI "
-            "(GITLAB_CI=true); elsewhere log in or set RILLET_TOKEN",
+            "trusted publishing needs GitHub Actions (GITHUB_ACTIONS=true), GitLab CI "
+            f"(GITLAB_CI=true) or an ID token in {ID_TOKEN_VAR}; "
+            "elsewhere log in or set RILLET_TOKEN",
         )
     require_safe_url(url)
     audience = audience_for(url)
@@ -179,11 +190,12 @@ def mint(
         follow_redirects=False,  # a redirect would carry the ID token elsewhere
         transport=transport,
     ) as http:
-        id_token = (
-            github_id_token(env, audience, http)
-            if ci == "github"
-            else gitlab_id_token(env, audience)
-        )
+        if ci == "given":
+            id_token = env[ID_TOKEN_VAR].strip()
+        elif ci == "github":
+            id_token = github_id_token(env, audience, http)
+        else:
+            id_token = gitlab_id_token(env, audience)
         if len(id_token) > MAX_TOKEN_BYTES:
             raise CliError("oidc-unavailable", "the CI's ID token is implausibly large")
         # The mint lives with the rest of the API, under the URL's path.

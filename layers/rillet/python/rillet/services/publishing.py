@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from rillet.core.accounts import ApiKey, AuditEvent
 from rillet.core.oidc import (
+    GOOGLE_ISSUER,
     INVALID_PAYLOAD,
     INVALID_PUBLISHER,
     MINTED_TOKEN_TTL_SECONDS,
@@ -22,6 +23,7 @@ from rillet.core.oidc import (
     publish_limits,
     refuse,
     replay_expiry,
+    replay_id,
     unverified_issuer,
     verify_token,
 )
@@ -61,6 +63,7 @@ def add_publisher(
     now_iso: str,
     github_issuer: str,
     gitlab_issuers: Iterable[str],
+    google_issuer: str = GOOGLE_ISSUER,
 ) -> Publisher:
     """Owners only. Raises InvalidRequest, Forbidden, NotFound."""
     actor = require_principal(principal)
@@ -73,6 +76,7 @@ def add_publisher(
         created_at=now_iso,
         github_issuer=github_issuer,
         gitlab_issuers=gitlab_issuers,
+        google_issuer=google_issuer,
     )
     publishers.put(publisher, target.incarnation)  # not into a channel deleted meanwhile
     audit.append(AuditEvent(channel, now_iso, actor.user, "publisher.add", publisher.to_json()))
@@ -170,7 +174,8 @@ def mint_token(
         raise refuse(
             INVALID_PUBLISHER, result.refusals[0][1] if result.refusals else "no-publisher"
         )
-    if not publishers.remember_jti(issuer, str(claims["jti"]), replay_expiry(claims), now):
+    replay = replay_id(provider, claims, token)
+    if not publishers.remember_jti(issuer, replay, replay_expiry(claims), now):
         for publisher in result.matched:
             record_refusal(publisher, "replayed-jti")
         raise refuse(REUSED_TOKEN, "replayed-jti")
