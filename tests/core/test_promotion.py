@@ -59,7 +59,7 @@ def test_a_well_formed_request() -> None:
             InvalidRequest,
             "invalid-request",
         ),
-        ({"from": "dev", "files": [{**FILE, "sha256": "xyz"}]}, InvalidRequest, "invalid-request"),
+        ({"from": "dev", "files": [{**FILE, "sha256": "xyz"}]}, InvalidName, "invalid-sha256"),
         ({"from": "dev", "files": [{**FILE, "sha256": None}]}, InvalidRequest, "invalid-request"),
         ({"from": "dev", "files": [{**FILE, "subdir": "../x"}]}, InvalidName, "unknown-subdir"),
         (
@@ -112,7 +112,7 @@ def test_a_deleted_name_may_come_back_with_the_same_bytes() -> None:
             SourceFile({**RECORD, "sha256": OTHER}),
             DestinationFile(None),
             Conflict,
-            "sha256-mismatch",
+            "source-sha256-mismatch",
         ),
         (SourceFile(RECORD, yanked=True), DestinationFile(None), Conflict, "source-yanked"),
         (SourceFile(RECORD), DestinationFile(OTHER), Conflict, "already-exists"),

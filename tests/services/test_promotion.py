@@ -321,7 +321,7 @@ def test_another_sha256_than_the_sources_copies_nothing(
         "from": "mychan-dev",
         "files": [entry(pkgs.extra), entry(pkgs.lib, digest=sha(pkgs.other))],
     }
-    assert_refused(world, team.owner, body, Conflict, "sha256-mismatch")
+    assert_refused(world, team.owner, body, Conflict, "source-sha256-mismatch")
 
 
 def test_a_yanked_source_file_is_not_promoted(world: World, team: Team, pkgs: Pkgs) -> None:

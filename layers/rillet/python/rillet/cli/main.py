@@ -29,6 +29,7 @@ from rillet.cli.upload import (
     describe_file,
     new_progress,
 )
+from rillet.core.promotion import MAX_COPY_FILES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -1026,6 +1027,74 @@ def package_unyank(channel: ChannelArg, package: PackageArg, json_out: JsonOpt =
         output.say(f"Unyanked {channel}/{subdir}/{filename}")
     else:
         output.say(f"{channel}/{subdir}/{filename} was not yanked")
+
+
+@package_app.command("copy")
+@handled
+def package_copy(
+    source: Annotated[str, typer.Argument(help="Channel to copy from, e.g. mychan-dev.")],
+    destination: Annotated[str, typer.Argument(help="Channel to copy into, e.g. mychan.")],
+    packages: Annotated[
+        list[str] | None,
+        typer.Argument(help="SUBDIR/FILENAME of each file to copy.", show_default=False),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Every file of this package name (with --version: of it).")
+    ] = None,
+    version: Annotated[str | None, typer.Option(help="With --name: only this version.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Promote exact files (same bytes, same record) from one channel to another, all or
+    nothing: e.g. what passed in mychan-dev goes to mychan."""
+    if not packages and not name:
+        raise typer.BadParameter("name the files (SUBDIR/FILENAME ...) or give --name")
+    if version and not name:
+        raise typer.BadParameter("--version needs --name")
+    wanted = [_subdir_file(p) for p in packages or []]
+    with _api() as api:
+        # The sha256 sent is the one the source serves now: what you saw is what is copied.
+        listed = {
+            (p.get("subdir"), p.get("filename")): p
+            for p in api.pages(_channel_path(source, "packages"), "packages", name=name)
+        }
+        files: list[dict[str, Any]] = []
+        for subdir, filename in wanted:
+            found = listed.get((subdir, filename))
+            if found is None:
+                raise CliError(
+                    "source-file-not-found", f"{subdir}/{filename} is not in channel {source}"
+                )
+            files.append(found)
+        if name and not packages:
+            files = [
+                p
+                for p in listed.values()
+                if (version is None or p.get("version") == version) and not p.get("yanked")
+            ]
+            if not files:
+                what = f"{name} {version}" if version else name
+                raise CliError("source-file-not-found", f"no unyanked {what} in channel {source}")
+        if len(files) > MAX_COPY_FILES:
+            raise CliError(
+                "too-many-files", f"{len(files)} files; one copy takes at most {MAX_COPY_FILES}"
+            )
+        body = {
+            "from": source,
+            "files": [
+                {"subdir": f["subdir"], "filename": f["filename"], "sha256": f["sha256"]}
+                for f in sorted(files, key=lambda f: (f["subdir"], f["filename"]))
+            ],
+        }
+        result = api.post(_channel_path(destination, "copy"), body)
+    if json_out:
+        output.emit_json(result)
+        return
+    for f in result.get("files") or []:
+        where = f"{f.get('subdir')}/{f.get('filename')}"
+        if f.get("status") == "copied":
+            output.say(f"copied   {where}")
+        else:
+            output.say(f"present  {where} (already in {destination} with these bytes)")
 
 
 @package_app.command("delete")

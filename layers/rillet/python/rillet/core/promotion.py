@@ -7,7 +7,6 @@ nothing unless every file passes, so a copy is all or nothing.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -17,17 +16,17 @@ from rillet.core.names import (
     parse_package_filename,
     require_no_case_conflict,
     validate_channel_name,
+    validate_sha256_hex,
     validate_subdir,
 )
 
 MAX_COPY_FILES: Final = 100
 SOURCE_NOT_FOUND: Final = "source-file-not-found"
-SHA256_MISMATCH: Final = "sha256-mismatch"
+SHA256_MISMATCH: Final = "source-sha256-mismatch"  # 409; "sha256-mismatch" is a 422 of uploads
 SOURCE_YANKED: Final = "source-yanked"
 ALREADY_EXISTS: Final = "already-exists"
 SAME_CHANNEL: Final = "same-channel"
 
-_SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
 # Per-upload facts the destination must not inherit from the source record.
 _NOT_COPIED: Final = frozenset({"indexed_timestamp"})
 
@@ -80,9 +79,8 @@ def parse_copy_request(body: Any, destination: str) -> CopyRequest:
             raise InvalidRequest(f"files[{i}]: subdir, filename and sha256 are strings")
         validate_subdir(subdir)
         parse_package_filename(filename)
+        validate_sha256_hex(sha256.lower())  # upper case is tolerated, then lowered
         sha256 = sha256.lower()
-        if not _SHA256.fullmatch(sha256):
-            raise InvalidRequest(f"files[{i}].sha256 must be 64 hexadecimal digits")
         if (subdir, filename) in seen:
             raise InvalidRequest(f"files[{i}]: {subdir}/{filename} is named twice")
         seen.add((subdir, filename))
