@@ -13,7 +13,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from rillet.runtime.settings import OIDC_GOOGLE_ISSUER
-from rillet.runtime.wiring import container
 from tests.functions.conftest import Client, Packages, Team, World, invoke
 from tests.functions.test_api import assert_error, assert_text_error
 from tests.oidc_issuer import google_claims
@@ -36,7 +35,7 @@ def mint(token: str) -> Any:
 
 
 @pytest.fixture
-def google(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+def google(world: World) -> Callable[..., str]:
     """Sign Google-shaped ID tokens (no jti) that the API's key source accepts."""
 
     class Keys:
@@ -44,7 +43,7 @@ def google(world: World, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
             assert (issuer, kid) == (GOOGLE, "g1")
             return KEY.public_key()
 
-    monkeypatch.setitem(container().__dict__, "jwks", Keys())
+    world.use_ports(jwks=Keys())
 
     def sign(**overrides: Any) -> str:
         now = int(world.clock.t)

@@ -5,9 +5,8 @@ refusal is proven to leave the destination as it was."""
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,35 +16,19 @@ from moto import mock_aws
 
 from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.cdn import NoCdn
-from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
-from rillet.adapters.dynamodb import DynamoCatalog
-from rillet.adapters.s3 import S3ObjectStore
 from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import package_object_key
-from rillet.core.models import Upload, UploadStatus, Yank
-from rillet.core.package import Limits, read_package
+from rillet.core.models import UploadStatus, Yank
 from rillet.core.policy import Principal, Role, Scope
-from rillet.runtime.wiring import random_secret
-from rillet.services import accounts, members
-from rillet.services import channels as channel_service
-from rillet.services.ingest import record_package
-from rillet.services.promotion import PromotionService
+from rillet.runtime import wiring
+from rillet.services.packages import PackageUpload
+from rillet.services.promotion import Promotion
+from tests import fakes
 from tests.packages import build_package
 
 NOW = 1_790_000_000
 ISO = "2026-09-21T12:00:00.000000Z"
 OPERATOR = Principal("admin", superuser=True)
-
-
-class FixedClock:
-    def now_ms(self) -> int:
-        return NOW * 1000
-
-    def iso(self) -> str:
-        return ISO
-
-    def epoch(self) -> int:
-        return NOW
 
 
 @dataclass
@@ -60,100 +43,43 @@ class RecordingQueue:
 
 @dataclass
 class World:
-    catalog: DynamoCatalog
-    directory: DynamoDirectory
-    audit: DynamoAuditLog
-    channels: S3ObjectStore
+    c: wiring.Container
     queue: RecordingQueue
 
-    def service(self, catalog: Any = None) -> PromotionService:
-        return PromotionService(
-            catalog=catalog or self.catalog,
-            directory=self.directory,
-            channels=self.channels,
-            queue=self.queue,
-            audit=self.audit,
-            cdn=NoCdn(),
-            clock=FixedClock(),
-            new_id=lambda: secrets.token_hex(16),
-        )
+    @property
+    def catalog(self) -> Any:
+        return self.c.catalog
+
+    @property
+    def channels(self) -> Any:
+        return self.c.channels
+
+    @property
+    def audit(self) -> Any:
+        return self.c.audit
+
+    def service(self, catalog: Any = None) -> Promotion:
+        promotion = self.c.services.promotion
+        return replace(promotion, catalog=catalog) if catalog is not None else promotion
 
     def user(self, name: str) -> Principal:
-        accounts.create_user(
-            self.directory,
-            OPERATOR,
-            {"name": name},
-            now_iso=ISO,
-            secret=random_secret(),
-            key_id=secrets.token_hex(6),
-        )
-        return Principal(name)  # an admin key of theirs: their role decides
+        _, _, token = self.c.services.keys.create_user(OPERATOR, {"name": name})
+        found = self.c.services.auth.authenticate(f"Bearer {token}")
+        assert found is not None
+        return found
 
-    def channel(self, name: str, owner: Principal, visibility: str = "public") -> str:
-        created = channel_service.create_channel(
-            self.catalog,
-            self.channels,
-            {"name": name, "visibility": visibility},
-            principal=owner,
-            now_iso=ISO,
-            now=NOW,
-            directory=self.directory,
-        )
-        return str(created.incarnation)
+    def channel(self, name: str, owner: Principal, visibility: str = "public") -> None:
+        self.c.services.channels.create(owner, {"name": name, "visibility": visibility})
 
     def member(self, owner: Principal, channel: str, user: str, role: Role) -> None:
-        members.set_member(
-            self.catalog,
-            self.directory,
-            self.audit,
-            owner,
-            channel,
-            user,
-            role,
-            now=NOW,
-            now_iso=ISO,
-        )
+        self.c.services.members.set_role(owner, channel, user, role)
 
-    def publish(self, channel: str, path: Path) -> dict[str, Any]:
-        """Put ``path`` into ``channel`` the way every upload is recorded; return its record."""
+    def publish(self, channel: str, path: Path) -> None:
+        """Put ``path`` into ``channel`` the way every upload is recorded (as the operator)."""
         data = path.read_bytes()
-        with path.open("rb") as stream:
-            facts = read_package(stream, path.name, Limits())
-        upload_id = secrets.token_hex(16)
-        incarnation = self.catalog.get_channel(channel).incarnation
-        self.catalog.put_upload(
-            Upload(
-                upload_id,
-                channel,
-                path.name,
-                facts.sha256,
-                len(data),
-                "seed",
-                ISO,
-                NOW + 900,
-                incarnation=incarnation,
-            )
+        self.c.services.packages.upload(
+            OPERATOR, channel, PackageUpload(path.name, data, hashlib.sha256(data).hexdigest())
         )
-        record_package(
-            self.catalog,
-            self.channels,
-            self.queue,
-            channel=channel,
-            upload_id=upload_id,
-            facts=facts,
-            write_object=lambda key: self.channels.put(
-                key, data, content_type="application/octet-stream", cache_control="x"
-            ),
-            now_ms=NOW * 1000,
-            audit=self.audit,
-            actor="seed",
-            via="api",
-            cdn=NoCdn(),
-            incarnation=incarnation,
-        )
-        stored = self.catalog.get_package(channel, str(facts.index["subdir"]), path.name)
-        assert stored is not None
-        return stored.record
 
     def filenames(self, channel: str) -> list[str]:
         found, _ = self.catalog.list_packages(channel, None, None, 1000, None)
@@ -174,14 +100,15 @@ def world() -> Iterator[World]:
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         p = provision(session, Resources.unique("promo"))
-        s3, ddb = session.client("s3"), session.client("dynamodb")
-        yield World(
-            catalog=DynamoCatalog(ddb, p.names.table),
-            directory=DynamoDirectory(ddb, p.names.table),
-            audit=DynamoAuditLog(ddb, p.names.table),
-            channels=S3ObjectStore(s3, p.names.channels_bucket),
-            queue=RecordingQueue(),
+        queue = RecordingQueue()
+        c = fakes.container(
+            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
+            session,
+            fakes.FixedClock(NOW * 1000),
+            cdn=NoCdn(),
+            reindex_queue=queue,
         )
+        yield World(c, queue)
 
 
 @dataclass(frozen=True)
@@ -414,7 +341,7 @@ def test_an_unknown_destination_is_not_found(world: World, team: Team, pkgs: Pkg
 class RacingCatalog:
     """The catalog, with another upload winning the second file's name at claim time."""
 
-    def __init__(self, catalog: DynamoCatalog, world: World, racer: Path) -> None:
+    def __init__(self, catalog: Any, world: World, racer: Path) -> None:
         self._catalog, self._world, self._racer, self.claims = catalog, world, racer, 0
 
     def __getattr__(self, name: str) -> Any:

@@ -11,15 +11,14 @@ claim lost to a racing upload releases every claim made so far: nothing is publi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from rillet.core.accounts import AuditEvent
+from rillet.core.clock import Clock, IdSource
 from rillet.core.layout import package_object_key
 from rillet.core.models import StoredPackage, Upload, UploadStatus
 from rillet.core.policy import Action, Principal, require_publish
-from rillet.core.ports import AuditLog, Catalog, Cdn, Directory, ObjectStore, ReindexQueue
+from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.promotion import (
     CopyFile,
     DestinationFile,
@@ -28,18 +27,10 @@ from rillet.core.promotion import (
     judge,
     parse_copy_request,
 )
-from rillet.services.auth import authorize, require_principal
+from rillet.services.auth import AuditTrail, Guard
 
 # The copy's own upload intents: long enough to finish, then they expire as any other.
 COPY_INTENT_SECONDS = 900
-
-
-class Clock(Protocol):
-    def now_ms(self) -> int: ...
-
-    def iso(self) -> str: ...
-
-    def epoch(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -60,64 +51,48 @@ class CopyOutcome:
         }
 
 
-class PromotionService:
-    """``copy``: the promote operation (ports and clock given, as every service)."""
+@dataclass(frozen=True, kw_only=True)
+class Promotion:
+    """``copy``: promote exact files from a channel the caller reads to one they upload to."""
 
-    def __init__(
-        self,
-        *,
-        catalog: Catalog,
-        directory: Directory,
-        channels: ObjectStore,
-        queue: ReindexQueue,
-        audit: AuditLog,
-        cdn: Cdn,
-        clock: Clock,
-        new_id: Callable[[], str],
-    ) -> None:
-        self.catalog = catalog
-        self.directory = directory
-        self.channels = channels
-        self.queue = queue
-        self.audit = audit
-        self.cdn = cdn
-        self.clock = clock
-        self.new_id = new_id
+    guard: Guard
+    catalog: Catalog
+    store: ObjectStore  # the channels bucket: source and destination objects both
+    queue: ReindexQueue
+    cdn: Cdn
+    trail: AuditTrail
+    clock: Clock
+    ids: IdSource
 
     def copy(self, principal: Principal | None, destination: str, body: Any) -> CopyOutcome:
         """Raises InvalidRequest/InvalidName, Unauthenticated, Forbidden (including
         ``outside-publisher-limits``), NotFound (``source-file-not-found``), Conflict
         (``sha256-mismatch``, ``source-yanked``, ``already-exists``, ``name-case-conflict``)."""
-        actor = require_principal(principal)
         request = parse_copy_request(body, destination)
-        target, _ = authorize(self.catalog, self.directory, actor, destination, Action.UPLOAD)
-        source, _ = authorize(self.catalog, self.directory, actor, request.source, Action.READ)
+        actor, target, _ = self.guard.acting(principal, destination, Action.UPLOAD)
+        source, _ = self.guard.authorize(actor, request.source, Action.READ)
         verdicts = self._judge_all(actor, request.source, destination, request.files)
         todo = [v for v in verdicts if not v.present]
         if todo:
             self._copy(actor, request.source, destination, target.incarnation, todo)
         now_iso = self.clock.iso()
         for v in todo:
-            self.audit.append(
-                AuditEvent(
-                    destination,
-                    now_iso,
-                    actor.user,
-                    "package.copy",
-                    {**v.file.to_json(), "from": request.source},
-                    incarnation=target.incarnation,
-                )
+            self.trail.record(
+                destination,
+                actor.user,
+                "package.copy",
+                {**v.file.to_json(), "from": request.source},
+                target.incarnation,
+                at=now_iso,
             )
         if todo:
-            self.audit.append(
-                AuditEvent(
-                    request.source,
-                    now_iso,
-                    actor.user,
-                    "package.copied",
-                    {"to": destination, "files": [v.file.to_json() for v in todo]},
-                    incarnation=source.incarnation,
-                )
+            self.trail.record(
+                request.source,
+                actor.user,
+                "package.copied",
+                {"to": destination, "files": [v.file.to_json() for v in todo]},
+                source.incarnation,
+                at=now_iso,
             )
         return CopyOutcome(
             request.source,
@@ -179,7 +154,7 @@ class PromotionService:
         packages: list[StoredPackage] = []
         for v in todo:
             upload = Upload(
-                id=self.new_id(),
+                id=self.ids.upload_id(),
                 channel=destination,
                 filename=v.file.filename,
                 sha256=v.file.sha256,
@@ -212,8 +187,8 @@ class PromotionService:
                 claimed.append(package)
             for package in packages:
                 key = package_object_key(destination, package.subdir, package.filename)
-                self.channels.copy_from(
-                    self.channels,
+                self.store.copy_from(
+                    self.store,
                     package_object_key(source, package.subdir, package.filename),
                     key,
                     sha256=package.sha256,
@@ -243,7 +218,7 @@ class PromotionService:
     ) -> None:
         """Nothing of a copy that could not claim or copy every file stays behind."""
         for key in written:
-            self.channels.delete(key)
+            self.store.delete(key)
         for package in claimed:
             self.catalog.release_claim(package)
         for package in packages:
