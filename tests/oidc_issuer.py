@@ -148,3 +148,29 @@ def gitlab_claims(
         "pipeline_id": "555",
         **extra,
     }
+
+
+def google_claims(
+    email: str = "release@my-project.iam.gserviceaccount.com",
+    sub: str = "117820335960485764321",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A Google Cloud service account's ID token (metadata server, ``format=full``):
+    no ``jti``; ``azp`` and ``sub`` are the account's unique id."""
+    return {
+        "sub": sub,
+        "azp": sub,
+        "email": email,
+        "email_verified": True,
+        "google": {
+            "compute_engine": {
+                "instance_creation_timestamp": 1789990000,
+                "instance_id": "4242424242424242424",
+                "instance_name": "builder-1",
+                "project_id": "my-project",
+                "project_number": 123456789012,
+                "zone": "europe-west1-b",
+            }
+        },
+        **extra,
+    }

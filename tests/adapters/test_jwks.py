@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from rillet.adapters.jwks import JwksCache
-from rillet.core.oidc import OidcRefusal
+from rillet.core.oidc import GOOGLE_ISSUER, OidcRefusal
 
 ISS = "https://issuer.test"
 
@@ -84,5 +84,46 @@ def test_empty_key_set_is_not_cached_and_failures_fall_back() -> None:
 def test_jwks_from_another_origin_is_refused() -> None:
     issuer = Issuer()
     issuer.jwks_uri = "https://evil.test/keys"
+    with pytest.raises(OidcRefusal):
+        JwksCache(fetch=issuer).key(ISS, "a")
+
+
+class GoogleDiscovery(Issuer):
+    """Google's discovery document names its key set on www.googleapis.com."""
+
+    def __init__(self, jwks_uri: str) -> None:
+        super().__init__()
+        self.jwks_uri = jwks_uri
+        self.urls: list[str] = []
+
+    def __call__(self, url: str) -> Any:
+        self.urls.append(url)
+        return super().__call__(url)
+
+
+def test_google_keys_come_from_the_host_google_publishes_them_on() -> None:
+    google = GoogleDiscovery("https://www.googleapis.com/oauth2/v3/certs")
+    assert JwksCache(fetch=google).key(GOOGLE_ISSUER, "a") is not None
+    assert google.urls == [
+        f"{GOOGLE_ISSUER}/.well-known/openid-configuration",
+        "https://www.googleapis.com/oauth2/v3/certs",
+    ]
+
+
+@pytest.mark.parametrize(
+    "jwks_uri",
+    [
+        "http://www.googleapis.com/oauth2/v3/certs",  # not over https
+        "https://evil.test/oauth2/v3/certs",
+    ],
+)
+def test_google_keys_from_anywhere_else_are_refused(jwks_uri: str) -> None:
+    with pytest.raises(OidcRefusal):
+        JwksCache(fetch=GoogleDiscovery(jwks_uri)).key(GOOGLE_ISSUER, "a")
+
+
+def test_another_issuer_may_not_use_googles_key_host() -> None:
+    issuer = Issuer()
+    issuer.jwks_uri = "https://www.googleapis.com/oauth2/v3/certs"
     with pytest.raises(OidcRefusal):
         JwksCache(fetch=issuer).key(ISS, "a")

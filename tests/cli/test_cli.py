@@ -572,12 +572,27 @@ def test_publisher_commands_round_trip(
         ".gitlab-ci.yml",
     )
     assert (gl["provider"], gl["namespace"], gl["project"]) == ("gitlab", "group/sub", "proj")
+    sa = "Release@My-Project.iam.gserviceaccount.com"
+    gc = olga.json("publisher", "add", "cli-tp", "--google", sa, "--sub", "117820335960485764321")
+    assert (gc["provider"], gc["email"], gc["sub"], gc["issuer"]) == (
+        "google",
+        sa.lower(),
+        "117820335960485764321",
+        "https://accounts.google.com",
+    )
     listed = {p["id"] for p in olga.json("publisher", "list", "cli-tp")["publishers"]}
-    assert listed == {gh["id"], gl["id"]}
+    assert listed == {gh["id"], gl["id"], gc["id"]}
+    assert (
+        f"google {sa.lower()} (sub 117820335960485764321)"
+        in olga.ok("publisher", "list", "cli-tp").stdout
+    )
+    both = olga.run("publisher", "add", "cli-tp", "--google", sa, "--github", "octo/widgets")
+    assert both.exit_code == 2
     assert "octo/widgets" in olga.ok("publisher", "list", "cli-tp").stdout
     assert olga.run("publisher", "add", "cli-tp", "--github", "octo/widgets").exit_code == 2
     assert olga.run("publisher", "add", "cli-tp", "--workflow", "x.yml").exit_code == 2
     olga.ok("publisher", "remove", "cli-tp", gh["id"])
-    assert [p["id"] for p in olga.json("publisher", "list", "cli-tp")["publishers"]] == [gl["id"]]
+    left = [p["id"] for p in olga.json("publisher", "list", "cli-tp")["publishers"]]
+    assert left == [gl["id"], gc["id"]]
     outsider = admin_cli.as_user(tokens["zed"]).run("publisher", "list", "cli-tp")
     assert outsider.exit_code == 1 and stderr_of(outsider).startswith("error: ")

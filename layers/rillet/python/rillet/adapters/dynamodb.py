@@ -671,6 +671,18 @@ class DynamoCatalog(DynamoTable):
                 code="already-exists",
             ) from exc
 
+    def release_claim(self, package: StoredPackage) -> None:
+        key = schema.package_key(package.channel, package.subdir, package.filename)
+        # A record published meanwhile, or another upload's, stays: only ours goes.
+        with contextlib.suppress(ClientError):  # only a failed condition reaches here
+            self._call(
+                "delete_item",
+                Key=_item(key),
+                ConditionExpression="upload_id = :u AND #st = :claimed",
+                ExpressionAttributeNames={"#st": "state"},
+                ExpressionAttributeValues=_item({":u": package.upload_id, ":claimed": CLAIMED}),
+            )
+
     def package_spellings(self, channel: str, subdir: str, name: str) -> set[str]:
         # One range read per letter, each empty unless a mixed-case record exists (names
         # are refused with upper case now, so only records from before that rule match).

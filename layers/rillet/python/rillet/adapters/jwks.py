@@ -10,14 +10,14 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
 import jwt
 
-from rillet.core.oidc import INVALID_TOKEN, refuse
+from rillet.core.oidc import INVALID_TOKEN, JWKS_HOSTS, refuse
 
 MAX_DOCUMENT_BYTES = 512 * 1024
 FETCH_TIMEOUT_SECONDS = 5
@@ -51,8 +51,10 @@ class JwksCache:
         clock: Callable[[], float] = time.monotonic,
         cooldown: float = REFRESH_COOLDOWN_SECONDS,
         max_age: float = MAX_AGE_SECONDS,
+        jwks_hosts: Mapping[str, frozenset[str]] = JWKS_HOSTS,
     ) -> None:
         self.fetch = fetch
+        self.jwks_hosts = jwks_hosts
         self.clock = clock
         self.cooldown = cooldown
         self.max_age = max_age
@@ -81,8 +83,13 @@ class JwksCache:
         try:
             config = self.fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
             jwks_uri = str(config["jwks_uri"])
-            # The key set must come from the issuer's own origin.
-            if urlparse(jwks_uri).netloc != urlparse(issuer).netloc:
+            # The key set must come from the issuer's own origin, or (Google) from the
+            # host its issuer is known to publish keys on, over https.
+            where = urlparse(jwks_uri)
+            known = where.scheme == "https" and where.netloc in self.jwks_hosts.get(
+                issuer, frozenset()
+            )
+            if where.netloc != urlparse(issuer).netloc and not known:
                 return {}
             keys = jwt.PyJWKSet.from_dict(self.fetch(jwks_uri)).keys
         except Exception:

@@ -10,10 +10,20 @@ from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from rillet.api import request
 from rillet.api.models import openapi as oa
 from rillet.api.models import validation
-from rillet.api.routes import channels, keys, members, meta, packages, publishers, uploads, users
+from rillet.api.routes import (
+    channels,
+    keys,
+    members,
+    meta,
+    packages,
+    promotion,
+    publishers,
+    uploads,
+    users,
+)
 from rillet.runtime import http
 
-ROUTERS = (users, keys, channels, members, packages, uploads, publishers, meta)
+ROUTERS = (users, keys, channels, members, packages, uploads, publishers, promotion, meta)
 
 
 def build_app(routers: Iterable[Router] | None = None) -> APIGatewayHttpResolver:

@@ -120,6 +120,25 @@ def load_credentials(env: Mapping[str, str] = os.environ) -> Credentials:
     return Credentials(normalize_url(url), token, source)
 
 
+def upload_target(url: str | None, env: Mapping[str, str] = os.environ) -> tuple[str, str | None]:
+    """Where to upload and with which token, if any (``None``: trusted publishing may
+    supply one). ``url`` (the ``--url`` option) wins; the stored token is only sent to
+    the URL it was stored for. Raises CliError."""
+    stored = stored_credentials(env)
+    chosen = url or env.get(URL_VAR) or stored.get("url")
+    if not chosen:
+        raise CliError(
+            "not-logged-in",
+            f"run `rillet login URL --token TOKEN`, set {URL_VAR} and {TOKEN_VAR}, or pass "
+            "--url in a CI job with trusted publishing",
+        )
+    chosen = normalize_url(chosen)
+    token = env.get(TOKEN_VAR)
+    if not token and stored.get("url") and normalize_url(stored["url"]) == chosen:
+        token = stored.get("token")
+    return chosen, token or None
+
+
 # -- rattler's auth file -------------------------------------------------------------
 def rattler_auth_path(option: Path | None, env: Mapping[str, str] = os.environ) -> Path:
     """``--rattler-auth-file``, else $RATTLER_AUTH_FILE, else rattler's default file."""

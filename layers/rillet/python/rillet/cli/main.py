@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from rillet import __version__
-from rillet.cli import config, output
+from rillet.cli import config, output, trusted
 from rillet.cli.client import Api, CliError, segment
 from rillet.cli.upload import (
     DEFAULT_MAX_BYTES,
@@ -29,6 +29,7 @@ from rillet.cli.upload import (
     describe_file,
     new_progress,
 )
+from rillet.core.promotion import MAX_COPY_FILES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -342,23 +343,59 @@ def upload(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The deployment, e.g. https://conda.example.org (default: $RILLET_URL, "
+            "else the one you logged in to).",
+            show_default=False,
+        ),
+    ] = None,
+    trusted_publishing: Annotated[
+        bool,
+        typer.Option(
+            "--trusted-publishing",
+            help="Mint a short-lived token from the CI job's OIDC ID token (GitHub Actions, "
+            "GitLab CI, or $RILLET_ID_TOKEN) even if a token is configured. Without any "
+            "token this is automatic there.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Upload packages through presigned URLs and wait until each is published or rejected.
 
     Every file is checked locally first (extension, metadata, size); if one fails,
     nothing is sent. Exit code 0 only when every file is published (or skipped).
+    In GitHub Actions or GitLab CI with no token configured, the job's OIDC identity is
+    exchanged for an upload token (trusted publishing), for files of any size.
     """
     if force and skip_existing:
         raise typer.BadParameter("--force and --skip-existing exclude each other")
-    creds = config.load_credentials()
-    channel_url = f"{creds.url}/{channel}"
+    base, token = config.upload_target(url)
+    use_oidc = trusted_publishing or token is None
+    if use_oidc and not trusted_publishing and trusted.detect_ci() is None:
+        raise CliError(
+            "not-logged-in",
+            f"no token for {base}: run `rillet login {base}`, set {config.TOKEN_VAR}, "
+            "or upload from GitHub Actions / GitLab CI (or with RILLET_ID_TOKEN) with a "
+            "trusted publisher",
+        )
+    channel_url = f"{base}/{channel}"
     packages, refused = _prepare(files, max_size, no_check)
     if refused:
         _report_upload(channel, channel_url, refused, json_out, note_nothing_sent=True)
         raise typer.Exit(1)
+    if use_oidc:
+        # Only after the local checks: a refused file costs no ID token.
+        minted = trusted.mint(base)
+        token = minted.token
+        output.warn(
+            f"trusted publishing: {minted.source} ID token (audience {minted.audience}) "
+            "exchanged for a 15-minute upload token"
+        )
     stderr = output.err()
-    with Api(creds.url, creds.token) as api:
+    with Api(base, token) as api:
         progress = new_progress(
             visible=not (quiet or json_out) and stderr.is_terminal, console=stderr
         )
@@ -763,6 +800,14 @@ def publisher_add(
     issuer: Annotated[
         str | None, typer.Option(help="GitLab: a self-managed instance's issuer URL.")
     ] = None,
+    google: Annotated[
+        str | None,
+        typer.Option(help="Google Cloud service account email (its ID tokens may upload)."),
+    ] = None,
+    sub: Annotated[
+        str | None,
+        typer.Option(help="Google: the service account's unique id (guards re-creation)."),
+    ] = None,
     environment: Annotated[
         str | None, typer.Option(help="Only jobs in this deployment environment.")
     ] = None,
@@ -775,11 +820,19 @@ def publisher_add(
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Let a GitHub Actions workflow or a GitLab CI pipeline upload to the channel."""
-    if (github is None) == (gitlab is None):
-        raise typer.BadParameter("give exactly one of --github OWNER/REPO or --gitlab NS/PROJECT")
+    """Let a GitHub Actions workflow, a GitLab CI pipeline or a Google Cloud service
+    account upload to the channel."""
+    if sum(x is not None for x in (github, gitlab, google)) != 1:
+        raise typer.BadParameter(
+            "give exactly one of --github OWNER/REPO, --gitlab NS/PROJECT or --google EMAIL"
+        )
     body: dict[str, Any]
-    if github is not None:
+    if google is not None:
+        if environment:
+            raise typer.BadParameter("--environment is for GitHub and GitLab publishers")
+        body = {"provider": "google", "email": google}
+        extra: dict[str, Any] = {"sub": sub}
+    elif github is not None:
         owner, sep, repository = github.partition("/")
         if not sep or not owner or not repository or "/" in repository:
             raise typer.BadParameter("--github must be OWNER/REPO")
@@ -791,7 +844,7 @@ def publisher_add(
             "repository": repository,
             "workflow": workflow,
         }
-        extra: dict[str, Any] = {"owner_id": owner_id}
+        extra = {"owner_id": owner_id}
     else:
         assert gitlab is not None
         namespace, sep, project = gitlab.rpartition("/")
@@ -819,7 +872,9 @@ def publisher_add(
 
 
 def _publisher_text(p: dict[str, Any]) -> str:
-    if p.get("provider") == "gitlab":
+    if p.get("provider") == "google":
+        text = f"google {p.get('email')}" + (f" (sub {p['sub']})" if p.get("sub") else "")
+    elif p.get("provider") == "gitlab":
         text = f"gitlab {p.get('namespace')}/{p.get('project')} ({p.get('config_path')})"
     else:
         text = f"github {p.get('owner')}/{p.get('repository')} ({p.get('workflow')})"
@@ -972,6 +1027,74 @@ def package_unyank(channel: ChannelArg, package: PackageArg, json_out: JsonOpt =
         output.say(f"Unyanked {channel}/{subdir}/{filename}")
     else:
         output.say(f"{channel}/{subdir}/{filename} was not yanked")
+
+
+@package_app.command("copy")
+@handled
+def package_copy(
+    source: Annotated[str, typer.Argument(help="Channel to copy from, e.g. mychan-dev.")],
+    destination: Annotated[str, typer.Argument(help="Channel to copy into, e.g. mychan.")],
+    packages: Annotated[
+        list[str] | None,
+        typer.Argument(help="SUBDIR/FILENAME of each file to copy.", show_default=False),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Every file of this package name (with --version: of it).")
+    ] = None,
+    version: Annotated[str | None, typer.Option(help="With --name: only this version.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Promote exact files (same bytes, same record) from one channel to another, all or
+    nothing: e.g. what passed in mychan-dev goes to mychan."""
+    if not packages and not name:
+        raise typer.BadParameter("name the files (SUBDIR/FILENAME ...) or give --name")
+    if version and not name:
+        raise typer.BadParameter("--version needs --name")
+    wanted = [_subdir_file(p) for p in packages or []]
+    with _api() as api:
+        # The sha256 sent is the one the source serves now: what you saw is what is copied.
+        listed = {
+            (p.get("subdir"), p.get("filename")): p
+            for p in api.pages(_channel_path(source, "packages"), "packages", name=name)
+        }
+        files: list[dict[str, Any]] = []
+        for subdir, filename in wanted:
+            found = listed.get((subdir, filename))
+            if found is None:
+                raise CliError(
+                    "source-file-not-found", f"{subdir}/{filename} is not in channel {source}"
+                )
+            files.append(found)
+        if name and not packages:
+            files = [
+                p
+                for p in listed.values()
+                if (version is None or p.get("version") == version) and not p.get("yanked")
+            ]
+            if not files:
+                what = f"{name} {version}" if version else name
+                raise CliError("source-file-not-found", f"no unyanked {what} in channel {source}")
+        if len(files) > MAX_COPY_FILES:
+            raise CliError(
+                "too-many-files", f"{len(files)} files; one copy takes at most {MAX_COPY_FILES}"
+            )
+        body = {
+            "from": source,
+            "files": [
+                {"subdir": f["subdir"], "filename": f["filename"], "sha256": f["sha256"]}
+                for f in sorted(files, key=lambda f: (f["subdir"], f["filename"]))
+            ],
+        }
+        result = api.post(_channel_path(destination, "copy"), body)
+    if json_out:
+        output.emit_json(result)
+        return
+    for f in result.get("files") or []:
+        where = f"{f.get('subdir')}/{f.get('filename')}"
+        if f.get("status") == "copied":
+            output.say(f"copied   {where}")
+        else:
+            output.say(f"present  {where} (already in {destination} with these bytes)")
 
 
 @package_app.command("delete")

@@ -9,6 +9,7 @@ checks are declared as data per provider, so a provider is a table entry.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -77,14 +78,19 @@ def refuse(code: str, check: str) -> OidcRefusal:
 
 
 # -- publishers ---------------------------------------------------------------------
-Provider = Literal["github", "gitlab"]
+Provider = Literal["github", "gitlab", "google"]
 GITHUB_ISSUER: Final = "https://token.actions.githubusercontent.com"
 GITLAB_ISSUER: Final = "https://gitlab.com"
+GOOGLE_ISSUER: Final = "https://accounts.google.com"
+# Issuers whose discovery document names a key set on another origin (Google's is
+# served by www.googleapis.com); every other issuer's keys must come from its own origin.
+JWKS_HOSTS: Final[Mapping[str, frozenset[str]]] = {GOOGLE_ISSUER: frozenset({"www.googleapis.com"})}
 
 
 @dataclass(frozen=True)
 class Publisher:
-    """A channel's trusted publisher (GitHub Actions workflow or GitLab CI pipeline)."""
+    """A channel's trusted publisher: a GitHub Actions workflow, a GitLab CI pipeline or a
+    Google Cloud service account."""
 
     id: str
     channel: str
@@ -104,7 +110,10 @@ class Publisher:
     config_path: str = ""
     namespace_id: str = ""
     project_id: str = ""
-    # Both
+    # Google
+    email: str = ""
+    sub: str = ""
+    # All
     environment: str = ""
     name_patterns: tuple[str, ...] = ()
     subdirs: tuple[str, ...] = ()
@@ -134,7 +143,7 @@ class Publisher:
 
 
 # -- claim checks as data -----------------------------------------------------------
-Match = Literal["exact", "casefold", "github_workflow_ref", "gitlab_config_ref"]
+Match = Literal["exact", "casefold", "github_workflow_ref", "gitlab_config_ref", "true"]
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,10 @@ class ProviderSpec:
     checks: tuple[ClaimCheck, ...]
     refused_claims: tuple[tuple[str, str], ...] = ()  # (claim, value) never accepted
     audit_claims: tuple[str, ...] = ()
+    # The claim naming a token once, for replay protection; None: the provider sends no
+    # token id (Google), so the token's own hash stands in for it.
+    replay_claim: str | None = "jti"
+    has_environment: bool = True
 
 
 def _host(issuer: str) -> str:
@@ -242,6 +255,27 @@ PROVIDERS: Final[dict[str, ProviderSpec]] = {
             "environment",
         ),
     ),
+    # Google Cloud: the ID token of a service account (metadata server, Cloud Build,
+    # `gcloud auth print-identity-token --audiences=...`). No jti, no environment.
+    "google": ProviderSpec(
+        name="google",
+        fields=("email", "sub"),
+        required_fields=("email",),
+        required_claims=("iss", "aud", "exp", "iat", "sub", "email", "email_verified"),
+        lookup_claim="email",
+        lookup_value=lambda p: p.email,
+        checks=(
+            ClaimCheck("email", "email", lambda p: p.email, "casefold"),
+            # An unverified address proves nothing about who holds the account.
+            ClaimCheck("email-verified", "email_verified", lambda p: "true", "true"),
+            # The account's unique id: pins it across deletion and re-creation of the
+            # same email address.
+            ClaimCheck("sub", "sub", lambda p: p.sub, "exact"),
+        ),
+        audit_claims=("email", "sub", "azp"),
+        replay_claim=None,
+        has_environment=False,
+    ),
 }
 
 
@@ -272,7 +306,17 @@ def _matches(check: ClaimCheck, expected: str, actual: str) -> bool:
 
 def failed_check(spec: ProviderSpec, publisher: Publisher, claims: Mapping[str, Any]) -> str | None:
     """The first check this publisher's configuration fails for these claims, or None."""
+    if publisher.provider != spec.name:
+        return "provider"
+    if any(not getattr(publisher, f) for f in spec.required_fields):
+        return "configuration"  # never stored so; an empty field must not match everything
     for check in spec.checks:
+        if check.match == "true":
+            # JSON true; the string form too, as some token endpoints write it.
+            actual = claims.get(check.claim)
+            if actual is not True and actual != "true":
+                return check.name
+            continue
         expected = check.expected(publisher)
         if check.name == "environment" and not publisher.environment:
             continue  # no environment configured: any (or none) is fine
@@ -391,6 +435,16 @@ def match_publishers(
     return MatchResult(tuple(matched), tuple(refusals))
 
 
+def replay_id(provider: Provider, claims: Mapping[str, Any], token: str) -> str:
+    """What names this token once: its ``jti``, or (for providers without one) the
+    SHA-256 of the token itself (a signed token with its ``iat`` is never re-issued
+    byte for byte)."""
+    claim = PROVIDERS[provider].replay_claim
+    if claim is not None:
+        return str(claims[claim])
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
 def replay_expiry(claims: Mapping[str, Any]) -> int:
     """How long the (iss, jti) record must live: past the last moment the token is accepted."""
     return int(claims["exp"]) + LEEWAY_SECONDS + REPLAY_MARGIN_SECONDS
@@ -398,11 +452,16 @@ def replay_expiry(claims: Mapping[str, Any]) -> int:
 
 def publisher_summary(publisher: Publisher) -> dict[str, str]:
     """Who a publish came from, for audit entries: id, provider, repository/project, workflow."""
+    where: dict[str, str]
     if publisher.provider == "github":
         where = {
             "repository": f"{publisher.owner}/{publisher.repository}",
             "workflow": publisher.workflow,
         }
+    elif publisher.provider == "google":
+        where = {"email": publisher.email}
+        if publisher.sub:
+            where["sub"] = publisher.sub
     else:
         where = {
             "project": f"{publisher.namespace}/{publisher.project}",
@@ -450,6 +509,8 @@ def live_limits(
 
 _FIELD_RE: Final = re.compile(r"^[A-Za-z0-9_.\-/ ]{1,200}$")
 _ID_RE: Final = re.compile(r"^[0-9]{1,20}$")
+_EMAIL_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9\-]+(\.[a-z0-9\-]+)+$")
+_SUB_RE: Final = re.compile(r"^[A-Za-z0-9]{1,255}$")  # Google: the account's numeric id
 
 
 def parse_publisher(  # noqa: PLR0913 - to be grouped with the Google issuer (wt-release)
@@ -461,20 +522,32 @@ def parse_publisher(  # noqa: PLR0913 - to be grouped with the Google issuer (wt
     created_at: str,
     gitlab_issuers: Iterable[str],
     github_issuer: str,
+    google_issuer: str = GOOGLE_ISSUER,
 ) -> Publisher:
     """Validate an owner's publisher configuration. Raises InvalidRequest."""
     provider = body.get("provider")
     if provider not in tuple(PROVIDERS):  # a tuple: unhashable JSON values compare too
-        raise InvalidRequest("provider must be 'github' or 'gitlab'")
+        raise InvalidRequest("provider must be 'github', 'gitlab' or 'google'")
     spec = PROVIDERS[str(provider)]
+    if not spec.has_environment and body.get("environment") not in (None, ""):
+        raise InvalidRequest(f"{provider} publishers have no 'environment'")
     values: dict[str, str] = {}
-    for name in (*spec.fields, "environment"):
+    for name in (*spec.fields, *(("environment",) if spec.has_environment else ())):
         value = body.get(name, "")
         if value in (None, ""):
             value = ""
-        elif isinstance(value, int) and not isinstance(value, bool) and name.endswith("_id"):
+        elif (
+            isinstance(value, int) and not isinstance(value, bool) and name.endswith(("_id", "sub"))
+        ):
             value = str(value)
-        if not isinstance(value, str) or (value and not _FIELD_RE.fullmatch(value)):
+        if name == "email" and isinstance(value, str):
+            value = value.strip().lower()  # Google writes the claim in lower case
+            if value and not _EMAIL_RE.fullmatch(value):
+                raise InvalidRequest("'email' must be an email address")
+        elif name == "sub" and isinstance(value, str):
+            if value and not _SUB_RE.fullmatch(value):
+                raise InvalidRequest("'sub' must be the account's unique id (letters, digits)")
+        elif not isinstance(value, str) or (value and not _FIELD_RE.fullmatch(value)):
             raise InvalidRequest(f"'{name}' must be a short string")
         if name.endswith("_id") and value and not _ID_RE.fullmatch(value):
             raise InvalidRequest(f"'{name}' must be numeric")
@@ -489,18 +562,16 @@ def parse_publisher(  # noqa: PLR0913 - to be grouped with the Google issuer (wt
     ):
         raise InvalidRequest("'workflow' is the workflow file name, e.g. release.yml")
     allowed_gitlab = list(gitlab_issuers)
-    issuer = str(
-        body.get("issuer")
-        or (
-            github_issuer
-            if provider == "github"
-            else allowed_gitlab[0]
-            if allowed_gitlab
-            else GITLAB_ISSUER
-        )
-    )
+    default = {
+        "github": github_issuer,
+        "google": google_issuer,
+        "gitlab": allowed_gitlab[0] if allowed_gitlab else GITLAB_ISSUER,
+    }
+    issuer = str(body.get("issuer") or default[str(provider)])
     if provider == "github" and issuer != github_issuer:
         raise InvalidRequest("GitHub publishers use GitHub's issuer")
+    if provider == "google" and issuer != google_issuer:
+        raise InvalidRequest("Google publishers use Google's issuer")
     if provider == "gitlab" and issuer not in allowed_gitlab:
         raise InvalidRequest("this GitLab issuer is not enabled by the operator")
     patterns = _string_list(body.get("name_patterns"), "name_patterns")

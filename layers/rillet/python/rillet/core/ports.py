@@ -173,6 +173,11 @@ class Catalog(Protocol):
         """
         ...
 
+    def release_claim(self, package: StoredPackage) -> None:
+        """Undo ``claim_package`` of an upload that will not be published (a copy that
+        could not finish): the record goes if it is still this upload's and unpublished."""
+        ...
+
     def publish_package(self, package: StoredPackage, now_ms: int) -> int | None:
         """One transaction: record visible (``indexed_timestamp`` set once), subdir
         change counter bumped, upload marked published. Returns the new change

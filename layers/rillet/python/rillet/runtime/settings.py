@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlparse
 
-from rillet.core.oidc import GITHUB_ISSUER, GITLAB_ISSUER, PROVIDERS, OidcConfig
+from rillet.core.oidc import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, PROVIDERS, OidcConfig
 from rillet.core.package import Limits
 from rillet.core.sessions import SessionConfig
 
@@ -33,6 +33,7 @@ EDGE_KVS_ARN: Final = "RILLET_EDGE_KVS_ARN"  # edge_sync only: the CloudFront Ke
 DISTRIBUTION_ID: Final = "RILLET_DISTRIBUTION_ID"  # CloudFront, for cache invalidations
 OIDC_GITHUB_ISSUER: Final = "RILLET_OIDC_GITHUB_ISSUER"
 OIDC_GITLAB_ISSUERS: Final = "RILLET_OIDC_GITLAB_ISSUERS"  # comma-separated (self-managed too)
+OIDC_GOOGLE_ISSUER: Final = "RILLET_OIDC_GOOGLE_ISSUER"
 OIDC_DISABLED: Final = "RILLET_OIDC_DISABLED"  # comma-separated providers switched off
 OIDC_LEGACY_AUDIENCE: Final = "RILLET_OIDC_LEGACY_AUDIENCE"  # "true": also accept "prefix.dev"
 # Sign-in (issue 12): the identity provider whose access tokens the API accepts.
@@ -57,6 +58,7 @@ OPTIONAL: Final = (
     DISTRIBUTION_ID,
     OIDC_GITHUB_ISSUER,
     OIDC_GITLAB_ISSUERS,
+    OIDC_GOOGLE_ISSUER,
     OIDC_DISABLED,
     OIDC_LEGACY_AUDIENCE,
     REINDEX_QUIET_MS,
@@ -110,6 +112,7 @@ class Settings:
     distribution_id: str | None = None
     github_issuer: str = GITHUB_ISSUER
     gitlab_issuers: tuple[str, ...] = (GITLAB_ISSUER,)
+    google_issuer: str = GOOGLE_ISSUER
     disabled_providers: frozenset[str] = frozenset()
     legacy_audience: bool = False
     reindex_quiet_ms: int = DEFAULT_REINDEX_QUIET_MS
@@ -128,7 +131,11 @@ class Settings:
 
     @property
     def oidc(self) -> OidcConfig:
-        providers = {self.github_issuer: "github", **dict.fromkeys(self.gitlab_issuers, "gitlab")}
+        providers = {
+            self.github_issuer: "github",
+            **dict.fromkeys(self.gitlab_issuers, "gitlab"),
+            self.google_issuer: "google",
+        }
         enabled = {i: p for i, p in providers.items() if p not in self.disabled_providers}
         audiences = {self.public_host} | ({LEGACY_AUDIENCE} if self.legacy_audience else set())
         return OidcConfig(
@@ -162,6 +169,7 @@ class Settings:
             distribution_id=env.get(DISTRIBUTION_ID) or None,
             github_issuer=env.get(OIDC_GITHUB_ISSUER) or GITHUB_ISSUER,
             gitlab_issuers=_csv(env.get(OIDC_GITLAB_ISSUERS)) or (GITLAB_ISSUER,),
+            google_issuer=env.get(OIDC_GOOGLE_ISSUER) or GOOGLE_ISSUER,
             disabled_providers=_providers(env.get(OIDC_DISABLED)),
             legacy_audience=_flag(env, OIDC_LEGACY_AUDIENCE),
             reindex_quiet_ms=_count(env, REINDEX_QUIET_MS, DEFAULT_REINDEX_QUIET_MS),

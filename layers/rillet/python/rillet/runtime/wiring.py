@@ -41,6 +41,7 @@ from rillet.services.ingest import Ingest
 from rillet.services.keys import Keys
 from rillet.services.members import Members
 from rillet.services.packages import Packages
+from rillet.services.promotion import Promotion
 from rillet.services.publishing import Publishing
 from rillet.services.uploads import Uploads
 
@@ -386,6 +387,21 @@ class Services:
             ids=c.ids,
             github_issuer=c.settings.github_issuer,
             gitlab_issuers=c.settings.gitlab_issuers,
+            google_issuer=c.settings.google_issuer,
+        )
+
+    @cached_property
+    def promotion(self) -> Promotion:
+        c = self._c
+        return Promotion(
+            guard=self.guard,
+            catalog=c.catalog,
+            store=c.channels,
+            queue=c.reindex_queue,
+            cdn=c.cdn,
+            trail=self.trail,
+            clock=c.clock,
+            ids=c.ids,
         )
 
     @cached_property

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from rillet.core.accounts import ApiKey
 from rillet.core.clock import Clock, IdSource
 from rillet.core.oidc import (
+    GOOGLE_ISSUER,
     INVALID_PAYLOAD,
     INVALID_PUBLISHER,
     MINTED_TOKEN_TTL_SECONDS,
@@ -24,6 +25,7 @@ from rillet.core.oidc import (
     publish_limits,
     refuse,
     replay_expiry,
+    replay_id,
     unverified_issuer,
     verify_token,
 )
@@ -65,6 +67,7 @@ class Publishing:
     ids: IdSource
     github_issuer: str
     gitlab_issuers: Iterable[str]
+    google_issuer: str = GOOGLE_ISSUER
 
     def add_publisher(
         self, principal: Principal | None, channel: str, body: Mapping[str, Any]
@@ -80,6 +83,7 @@ class Publishing:
             created_at=now_iso,
             github_issuer=self.github_issuer,
             gitlab_issuers=self.gitlab_issuers,
+            google_issuer=self.google_issuer,
         )
         # Not into a channel deleted meanwhile.
         self.publishers.put(publisher, target.incarnation)
@@ -139,7 +143,9 @@ class Publishing:
             raise refuse(
                 INVALID_PUBLISHER, result.refusals[0][1] if result.refusals else "no-publisher"
             )
-        if not publishers.remember_jti(issuer, str(claims["jti"]), replay_expiry(claims), now):
+        # Google sends no jti: the token's own hash names it once.
+        replay = replay_id(provider, claims, token)
+        if not publishers.remember_jti(issuer, replay, replay_expiry(claims), now):
             for publisher in result.matched:
                 record_refusal(publisher, "replayed-jti")
             raise refuse(REUSED_TOKEN, "replayed-jti")
