@@ -16,6 +16,11 @@ const apiScope = process.env.OIDC_API_SCOPE || "rillet:api";
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || "http://127.0.0.1/callback")
   .split(",")
   .filter(Boolean);
+// Where a sign-out may return (the web app's landing pages); the callbacks as well.
+const postLogoutUris = (process.env.OIDC_POST_LOGOUT_URIS || "")
+  .split(",")
+  .filter(Boolean)
+  .concat(redirectUris);
 const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -38,7 +43,7 @@ const provider = new Provider(issuer, {
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       redirect_uris: redirectUris,
-      post_logout_redirect_uris: redirectUris,
+      post_logout_redirect_uris: postLogoutUris,
     },
   ],
   jwks: { keys: [jwk] },

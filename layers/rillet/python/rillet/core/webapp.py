@@ -53,9 +53,7 @@ class WebRoute:
 
 def accepts_html(accept: str) -> bool:
     """A browser navigating: its Accept names text/html. Conda clients never send it."""
-    return any(
-        part.split(";", 1)[0].strip().lower() == "text/html" for part in accept.split(",")
-    )
+    return any(part.split(";", 1)[0].strip().lower() == "text/html" for part in accept.split(","))
 
 
 def web_route(uri: str, accept: str) -> WebRoute | None:
