@@ -43,6 +43,11 @@ const provider = new Provider(issuer, {
   ],
   jwks: { keys: [jwk] },
   cookies: { keys: [crypto.randomBytes(32).toString("hex")] },
+  // The web app's token requests are cross-origin: its callback's origin, or any
+  // loopback port (its dev server), as for the native client's redirects.
+  clientBasedCORS: (ctx, origin, client) =>
+    client.redirectUris.some((uri) => new URL(uri).origin === origin) ||
+    /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(origin),
   pkce: { required: () => true }, // S256 is the only method oidc-provider accepts
   scopes: ["openid", "email", "profile", "offline_access", apiScope],
   claims: {
@@ -89,6 +94,18 @@ const provider = new Provider(issuer, {
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 
+// Browsers apply form-action to the redirects after the sign-in form too: allow the
+// clients' callbacks (loopback on any port, RFC 8252), or the app never gets its code.
+const formAction = [
+  "'self'",
+  ...new Set(
+    redirectUris.map((uri) => {
+      const u = new URL(uri);
+      return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) ? `${u.protocol}//${u.hostname}:*` : u.origin;
+    }),
+  ),
+].join(" ");
+
 const escape = (s) =>
   String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -96,7 +113,7 @@ function page(res, status, body) {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}`,
   });
   res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Rillet local sign-in</title>
 <style>body{font:16px system-ui;max-width:28rem;margin:4rem auto}input,button{font:inherit}</style>

@@ -1,0 +1,42 @@
+// Every URL of the app (shared/spec/web-app.md). Add a page: create
+// src/pages/<Name>Page.tsx with a default export, import it here, add its <Route>.
+import { BrowserRouter, Route, Routes } from "react-router-dom";
+import { AuthProvider } from "./auth/AuthContext";
+import { CALLBACK_PATH, LOGOUT_PATH } from "./auth/oidc";
+import { CHOOSE_NAME_PATH, Layout } from "./components/Layout";
+import { ConfigProvider } from "./config";
+import CallbackPage from "./pages/CallbackPage";
+import ChooseUsernamePage from "./pages/ChooseUsernamePage";
+import HomePage from "./pages/HomePage";
+import LogoutPage from "./pages/LogoutPage";
+import NotFoundPage from "./pages/NotFoundPage";
+// -- web-a pages --
+// -- web-b pages --
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route index element={<HomePage />} />
+        <Route path={CALLBACK_PATH} element={<CallbackPage />} />
+        <Route path={LOGOUT_PATH} element={<LogoutPage />} />
+        <Route path={CHOOSE_NAME_PATH} element={<ChooseUsernamePage />} />
+        {/* -- web-a routes -- */}
+        {/* -- web-b routes: /channels/:channel/{upload,members,settings,audit} -- */}
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App() {
+  return (
+    <ConfigProvider>
+      <BrowserRouter>
+        <AuthProvider>
+          <AppRoutes />
+        </AuthProvider>
+      </BrowserRouter>
+    </ConfigProvider>
+  );
+}
