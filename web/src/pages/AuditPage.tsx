@@ -14,7 +14,19 @@ import "../webb.css";
 export const AUDIT_PAGE_SIZE = 50;
 
 export default function AuditPage() {
-  return <ChannelFrame title="Audit log">{({ channel }) => <AuditLog channel={channel} />}</ChannelFrame>;
+  return (
+    <ChannelFrame title="Audit log">
+      {({ channel }) =>
+        channel.role === "owner" ? (
+          <AuditLog channel={channel} />
+        ) : (
+          <EmptyState title="Only owners read the audit log">
+            Ask an owner of {channel.name} if you need to know who changed what.
+          </EmptyState>
+        )
+      }
+    </ChannelFrame>
+  );
 }
 
 function AuditLog({ channel }: { channel: Channel }) {
@@ -26,13 +38,6 @@ function AuditLog({ channel }: { channel: Channel }) {
     [auth.api, channel.name, pages.cursor],
   );
 
-  if (channel.role !== "owner") {
-    return (
-      <EmptyState title="Only owners read the audit log">
-        Ask an owner of {channel.name} if you need to know who changed what.
-      </EmptyState>
-    );
-  }
   const events = state.data?.events ?? [];
   const shown = action ? events.filter((e) => e.action === action) : events;
   const actions = [...new Set([...KNOWN_ACTIONS, ...events.map((e) => e.action)])].sort();
