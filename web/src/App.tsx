@@ -12,6 +12,10 @@ import LogoutPage from "./pages/LogoutPage";
 import NotFoundPage from "./pages/NotFoundPage";
 // -- web-a pages --
 // -- web-b pages --
+import AuditPage from "./pages/AuditPage";
+import MembersPage from "./pages/MembersPage";
+import SettingsPage from "./pages/SettingsPage";
+import UploadPage from "./pages/UploadPage";
 
 export function AppRoutes() {
   return (
@@ -23,6 +27,10 @@ export function AppRoutes() {
         <Route path={CHOOSE_NAME_PATH} element={<ChooseUsernamePage />} />
         {/* -- web-a routes -- */}
         {/* -- web-b routes: /channels/:channel/{upload,members,settings,audit} -- */}
+        <Route path="/channels/:channel/upload" element={<UploadPage />} />
+        <Route path="/channels/:channel/members" element={<MembersPage />} />
+        <Route path="/channels/:channel/settings" element={<SettingsPage />} />
+        <Route path="/channels/:channel/audit" element={<AuditPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
