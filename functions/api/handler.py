@@ -17,6 +17,7 @@ from rillet.runtime.prefix_upload import parse_upload_request
 from rillet.runtime.settings import API_VALIDATION_MARGIN_MS
 from rillet.runtime.wiring import Container, container
 from rillet.services import accounts, channels, identity, members, packages, publishing, uploads
+from rillet.services.provenance import Provenance
 
 app = APIGatewayHttpResolver()
 http.install_error_handlers(app)
@@ -307,6 +308,8 @@ def list_packages(channel: str) -> Response[str]:
         limit=http.int_param(_query("limit"), 100),
         cursor=_query("cursor"),
     )
+    # Who and when, for the package page (services/provenance.py).
+    origin = Provenance(c.catalog, c.directory).of(found)
     body = {
         "packages": [
             {
@@ -314,6 +317,7 @@ def list_packages(channel: str) -> Response[str]:
                 "filename": s.filename,
                 **s.record,
                 "yanked": s.yank.to_json() if s.yank else None,
+                **origin[(s.subdir, s.filename)],
             }
             for s in found
         ],
