@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.rattler_client import solve_and_install
 from tests.packages import build_package
+from tests.web.conftest import Session
 from tests.web.helpers import assert_accessible, assert_fits, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -39,11 +41,11 @@ def drop_files(page: Page, target: Any, files: list[Path]) -> None:
         target.dispatch_event(event, {"dataTransfer": transfer})
 
 
-def check_page(page: Page, name: str, narrow: Page, path: str, ready: str) -> None:
+def check_page(page: Page, name: str, phone: Session, path: str, ready: str) -> None:
     """axe on the page, a screenshot for the README, and the same page at 375 px."""
     assert_accessible(page, name)
     screenshot(page, name)
-    narrow.goto(path)
+    narrow = phone.goto(path)
     expect(narrow.get_by_role("heading", name=ready).first).to_be_visible()
     assert_fits(narrow, name)
     assert_accessible(narrow, f"{name} at 375 px")
@@ -52,7 +54,6 @@ def check_page(page: Page, name: str, narrow: Page, path: str, ready: str) -> No
 def test_owner_flow_from_sign_in_to_delete(
     new_session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base = None
     alice = new_session()
     sign_in(alice, "alice.dev", "alice")
     page = alice.page
@@ -60,7 +61,7 @@ def test_owner_flow_from_sign_in_to_delete(
     # The same person on a phone-sized screen (own tab storage: signed in on its own).
     phone = new_session(width=375, height=800)
     sign_in(phone, "alice.dev")
-    narrow = phone.page
+    narrow = phone
 
     expect(page.get_by_label("Filter channels by name")).to_be_visible()
     check_page(page, "home", narrow, "/", "Channels")
@@ -109,7 +110,11 @@ def test_owner_flow_from_sign_in_to_delete(
     auth = tmp_path / "auth.json"
     auth.write_text(json.dumps({"127.0.0.1": {"BearerToken": secret}}))
     monkeypatch.setenv("RATTLER_AUTH_FILE", str(auth))
-    installed = solve_and_install(f"{base}/{CHANNEL}", ["widgetcli"], tmp_path / "env")
+    # In a thread of its own: Playwright's sync API keeps an event loop on this one.
+    with ThreadPoolExecutor(1) as pool:
+        installed = pool.submit(
+            solve_and_install, f"{base}/{CHANNEL}", ["widgetcli"], tmp_path / "env"
+        ).result()
     assert sorted(installed) == ["widgetcli", "widgetlib"]
 
     # -- a second person, found by search, becomes a member --------------------------

@@ -316,7 +316,7 @@ function AddMember({
             onChange={(e) => setText(e.target.value)}
             aria-describedby="member-search-help"
             aria-invalid={error ? true : undefined}
-            aria-controls="member-suggestions"
+            aria-controls={query && searchedFor === query ? "member-suggestions" : undefined}
           />
           <p id="member-search-help" className="help">
             Type the start of a name: people who signed in and chose a username are suggested.
