@@ -17,6 +17,7 @@ from rillet.runtime.prefix_upload import parse_upload_request
 from rillet.runtime.settings import API_VALIDATION_MARGIN_MS
 from rillet.runtime.wiring import Container, container
 from rillet.services import accounts, channels, identity, members, packages, publishing, uploads
+from rillet.services.logos import Logos
 from rillet.services.provenance import Provenance
 
 app = APIGatewayHttpResolver()
@@ -217,6 +218,15 @@ def update_channel(channel: str) -> Response[str]:
     updated = channels.update_channel(
         c.catalog, c.directory, c.audit, p, channel, http.json_body(app), now_iso=c.clock.iso()
     )
+    return http.json_response(200, updated.to_json())
+
+
+@app.put("/api/v1/channels/<channel>/logo")
+def upload_logo(channel: str) -> Response[str]:
+    """The body is the image itself (PNG, JPEG or WebP; services/logos.py)."""
+    c, p = _ctx()
+    logos = Logos(c.catalog, c.directory, c.channels, c.audit, c.settings.public_url)
+    updated = logos.upload(p, channel, http.raw_body(app), now_iso=c.clock.iso())
     return http.json_response(200, updated.to_json())
 
 
