@@ -46,3 +46,24 @@ def test_channel_urls_send_browsers_to_the_page_and_clients_to_the_files(
         headers = {"Accept": accept} if accept else {}
         r = requests.get(stack.url + "/demo", headers=headers, allow_redirects=False, timeout=10)
         assert r.status_code == 404, accept
+
+
+def test_an_uploaded_logo_is_served_by_the_cdn_as_an_image(stack: LocalStack) -> None:
+    admin = {"Authorization": f"Bearer {stack.admin_token}"}
+    r = requests.post(
+        f"{stack.url}/api/v1/channels", json={"name": "logoed"}, headers=admin, timeout=10
+    )
+    assert r.status_code == 201, r.text
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    r = requests.put(
+        f"{stack.url}/api/v1/channels/logoed/logo",
+        data=png,
+        headers={**admin, "Content-Type": "application/octet-stream"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    logo = requests.get(r.json()["logo_url"], timeout=10)
+    assert logo.status_code == 200
+    assert logo.content == png
+    assert logo.headers["Content-Type"] == "image/png"
+    assert logo.headers["X-Content-Type-Options"] == "nosniff"
