@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -12,39 +10,21 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from rillet.core.accounts import AuditEvent
 from rillet.runtime.observability import logger
-from rillet.runtime.settings import Settings
-from rillet.runtime.wiring import container
-from rillet.services.indexing import Settle, reindex
+from rillet.runtime.wiring import container, settle_for
 
 processor = SqsFifoPartialProcessor()
-
-
-def settle_for(
-    settings: Settings, now_ms: Callable[[], int], sleep: Callable[[float], None]
-) -> Settle:
-    """The settle window of this deployment (the benchmarks use it too)."""
-    return Settle(
-        quiet_ms=settings.reindex_quiet_ms,
-        max_wait_ms=settings.reindex_max_wait_ms,
-        now_ms=now_ms,
-        sleep=sleep,
-    )
+__all__ = ["lambda_handler", "settle_for"]  # settle_for: for the benchmarks
 
 
 def record_handler(record: SQSRecord) -> None:
     body = record.json_body
     c = container()
-    result = reindex(
-        c.catalog,
-        c.channels,
+    result = c.services.indexing.reindex(
         str(body["channel"]),
         str(body["subdir"]),
         int(body["seq"]),
         full=body.get("full") is True,
-        settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
-        now_ms=c.clock.now_ms,
         # Messages queued before incarnations existed carry none: the live one then.
         incarnation=str(body["incarnation"]) if body.get("incarnation") else None,
     )
@@ -66,14 +46,11 @@ def record_handler(record: SQSRecord) -> None:
     for filename, reason in result.skipped:
         # The channel's owners read the audit log: this is how they learn which package
         # the index leaves out, and why (delete or replace it to clear the entry).
-        c.audit.append(
-            AuditEvent(
-                result.channel,
-                c.clock.iso(),
-                "rillet",
-                "package.unindexed",
-                {"subdir": result.subdir, "filename": filename, "reason": reason},
-            )
+        c.services.trail.record(
+            result.channel,
+            "rillet",
+            "package.unindexed",
+            {"subdir": result.subdir, "filename": filename, "reason": reason},
         )
 
 

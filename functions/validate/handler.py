@@ -15,7 +15,6 @@ from rillet.runtime.observability import logger
 from rillet.runtime.s3_events import created_keys
 from rillet.runtime.settings import QUEUE_MAX_RECEIVES, VALIDATE_MARGIN_MS
 from rillet.runtime.wiring import container
-from rillet.services.ingest import ingest_staged
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -35,24 +34,9 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
         # Refuse rather than be killed by the timeout (which would retry the same work).
         return context is not None and context.get_remaining_time_in_millis() < VALIDATE_MARGIN_MS
 
-    c = container()
+    ingest = container().services.ingest
     for key in created_keys(body):
-        outcome = ingest_staged(
-            c.catalog,
-            c.staging,
-            c.channels,
-            c.reindex_queue,
-            c.audit,
-            c.cdn,
-            directory=c.directory,
-            publishers=c.publishers,
-            key=key,
-            limits=c.settings.limits,
-            now_ms=c.clock.now_ms(),
-            commit_ms=c.clock.now_ms,
-            final_attempt=final_attempt,
-            out_of_time=out_of_time,
-        )
+        outcome = ingest.ingest_staged(key, final_attempt=final_attempt, out_of_time=out_of_time)
         logger.info("upload processed", extra={"outcome": outcome.__dict__})
 
 

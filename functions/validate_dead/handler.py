@@ -19,15 +19,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from rillet.runtime.observability import logger
 from rillet.runtime.s3_events import created_keys
 from rillet.runtime.wiring import container
-from rillet.services.ingest import abandon_staged
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    c = container()
+    ingest = container().services.ingest
     for key in created_keys(record.json_body):
-        outcome = abandon_staged(c.catalog, c.staging, key=key)
+        outcome = ingest.abandon_staged(key)
         logger.info("dead letter processed", extra={"outcome": outcome.__dict__})
 
 

@@ -18,9 +18,11 @@ from infra.local.pump import LambdaContext
 from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.edge import KvsEdgeStore, changes, entries_for_item
 from rillet.core.access import decide_read
+from rillet.core.policy import Role
 from rillet.runtime import wiring
 from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import Settings
+from tests.fakes import FixedClock, NamedIds
 
 
 class MemoryStore:
@@ -55,9 +57,10 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[wiring.Container, Mem
         settings = Settings.from_env(
             p.environment("http://127.0.0.1:1", "rlt_admin_edge_test_token_1234")
         )
-        container = wiring.Container(settings)
         store = MemoryStore()
-        container.__dict__["edge_store"] = store  # cached_property override
+        container = wiring.Container(
+            settings, clock=FixedClock(1000), ids=NamedIds(), overrides={"edge_store": store}
+        )
         wiring.reset(container)
         yield container, store, session
         wiring.reset()
@@ -116,38 +119,16 @@ class StreamEmulator:
 
 
 def test_store_follows_channels_members_and_keys(env: Any) -> None:
-    from rillet.services import accounts, channels, members
-
     container, store, session = env
     stream = StreamEmulator(session, container.settings.table_name)
     admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
-    _, _, ann_token = accounts.create_user(
-        container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1"
-    )
-    _, _, bob_token = accounts.create_user(
-        container.directory, admin, {"name": "bob"}, now_iso="t", secret="b" * 43, key_id="k2"
-    )
+    container.ids.secrets.append(("a" * 43, "k1"))
+    _, _, ann_token = container.services.keys.create_user(admin, {"name": "ann"})
+    container.ids.secrets.append(("b" * 43, "k2"))
+    _, _, bob_token = container.services.keys.create_user(admin, {"name": "bob"})
     ann = container.authenticate(f"Bearer {ann_token}")
-    channels.create_channel(
-        container.catalog,
-        container.channels,
-        {"name": "vault", "visibility": "private"},
-        principal=ann,
-        now_iso="t",
-        now=1,
-        directory=container.directory,
-    )
-    members.set_member(
-        container.catalog,
-        container.directory,
-        container.audit,
-        ann,
-        "vault",
-        "bob",
-        members.Role.MEMBER,
-        now=1,
-        now_iso="t",
-    )
+    container.services.channels.create(ann, {"name": "vault", "visibility": "private"})
+    container.services.members.set_role(ann, "vault", "bob", Role.MEMBER)
     stream.pump()
 
     def status(token: str | None) -> int:
@@ -158,22 +139,12 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
     assert (status(ann_token), status(bob_token), status(None)) == (200, 200, 401)
 
     bob = container.authenticate(f"Bearer {bob_token}")
-    accounts.revoke_key(container.directory, bob, "key_k2")
+    container.services.keys.revoke_key(bob, "key_k2")
     stream.pump()
     assert status(bob_token) == 401  # a revoked token is unknown to the edge
 
-    members.remove_member(
-        container.catalog, container.directory, container.audit, ann, "vault", "bob", now_iso="t"
-    )
-    channels.update_channel(
-        container.catalog,
-        container.directory,
-        container.audit,
-        ann,
-        "vault",
-        {"visibility": "public"},
-        now_iso="t",
-    )
+    container.services.members.remove(ann, "vault", "bob")
+    container.services.channels.update(ann, "vault", {"visibility": "public"})
     stream.pump()
     # A public channel has no entry at all: the store holds private channels only.
     assert store.get("c:vault") is None and status(None) == 200
@@ -185,51 +156,20 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
 def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: Any) -> None:
     """Two keys of bob read vault through one membership entry (no per-key grant); his
     key limited to another channel keeps per-key grants and is not widened by it."""
-    from rillet.services import accounts, channels, identity, members
-
     container, store, session = env
     stream = StreamEmulator(session, container.settings.table_name)
     admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
-    _, _, ann_token = accounts.create_user(
-        container.directory, admin, {"name": "ann"}, now_iso="t", secret="a" * 43, key_id="k1"
-    )
-    _, _, bob_token = accounts.create_user(
-        container.directory, admin, {"name": "bob"}, now_iso="t", secret="b" * 43, key_id="k2"
-    )
+    container.ids.secrets.append(("a" * 43, "k1"))
+    _, _, ann_token = container.services.keys.create_user(admin, {"name": "ann"})
+    container.ids.secrets.append(("b" * 43, "k2"))
+    _, _, bob_token = container.services.keys.create_user(admin, {"name": "bob"})
     ann, bob = (container.authenticate(f"Bearer {t}") for t in (ann_token, bob_token))
     for name in ("vault", "other"):
-        channels.create_channel(
-            container.catalog,
-            container.channels,
-            {"name": name, "visibility": "private"},
-            principal=ann,
-            now_iso="t",
-            now=1,
-            directory=container.directory,
-        )
-        members.set_member(
-            container.catalog,
-            container.directory,
-            container.audit,
-            ann,
-            name,
-            "bob",
-            members.Role.MEMBER,
-            now=1,
-            now_iso="t",
-        )
-    _, second = accounts.create_key(
-        container.directory, bob, {}, now=1, now_iso="t", secret="c" * 43, key_id="k3"
-    )
-    _, limited = accounts.create_key(
-        container.directory,
-        bob,
-        {"channels": ["other"]},
-        now=1,
-        now_iso="t",
-        secret="d" * 43,
-        key_id="k4",
-    )
+        container.services.channels.create(ann, {"name": name, "visibility": "private"})
+        container.services.members.set_role(ann, name, "bob", Role.MEMBER)
+    container.ids.secrets.extend([("c" * 43, "k3"), ("d" * 43, "k4")])
+    _, second = container.services.keys.create_key(bob, {})
+    _, limited = container.services.keys.create_key(bob, {"channels": ["other"]})
     stream.pump()
 
     def status(token: str, channel: str = "vault") -> int:
@@ -242,15 +182,13 @@ def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: An
     assert (status(bob_token), status(second), status(limited, "other")) == (200, 200, 200)
     assert status(limited) == 403  # limited to 'other': bob's membership of vault is not its
 
-    members.remove_member(
-        container.catalog, container.directory, container.audit, ann, "vault", "bob", now_iso="t"
-    )
+    container.services.members.remove(ann, "vault", "bob")
     stream.pump()
     assert store.get("m:vault:bob") is None
     assert (status(bob_token), status(second)) == (403, 403)
     assert status(bob_token, "other") == 200
 
-    identity.suspend_user(container.accounts, container.directory, admin, "bob", now_iso="t")
+    container.services.identity.suspend_user(admin, "bob")
     stream.pump()
     assert [status(t, "other") for t in (bob_token, second, limited)] == [401, 401, 401]
     for key, value in store.data.items():

@@ -457,13 +457,13 @@ def test_minted_token_expires(
         def epoch(self) -> int:
             return real.epoch() + 16 * 60
 
-    container.clock = Later()
+    wiring.reset(container.with_ports(clock=Later()))
     try:
         pkg = build_package(pkg_dir / "tp-late", "tplate", "1.0")
         result = upload_with_client([pkg], api.stack.url, CHANNEL, api_key=token)
         assert not result.ok and "401" in result.error
     finally:
-        container.clock = real
+        wiring.reset(container)
     assert "tplate-1.0-h0_0.conda" not in packages_in(api, setup["owner"])
 
 

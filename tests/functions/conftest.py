@@ -268,11 +268,16 @@ class World:
         settings = Settings.from_env()
         container = self.containers.get(settings)
         if container is None:
-            container = wiring.Container(settings)
-            container.__dict__["session"] = self.session  # the warm session's models
+            # The warm session's models; the clients it builds are kept with the container.
+            container = wiring.Container(settings, overrides={"session": self.session})
+            for port in wiring.PORTS - {"edge_store"}:  # built once, shared by the copies
+                getattr(container, port)
             self.containers[settings] = container
-        container.clock = self.clock
-        wiring.reset(container)
+        wiring.reset(container.with_ports(clock=self.clock))
+
+    def use_ports(self, **ports: Any) -> None:
+        """Replace ports of the running container (e.g. ``jwks=fake``) until the next rebuild."""
+        wiring.reset(wiring.container().with_ports(**ports))
 
     def setenv(self, name: str, value: str) -> None:
         self.monkeypatch.setenv(name, value)

@@ -1235,14 +1235,12 @@ def oidc(world: World, signing_key: Any, monkeypatch: pytest.MonkeyPatch) -> Cal
     """Sign GitHub-shaped ID tokens that the API's key source accepts."""
     import jwt
 
-    from rillet.runtime.wiring import container
-
     class Keys:
         def key(self, issuer: str, kid: str) -> Any:
             assert (issuer, kid) == (GITHUB, "k1")
             return signing_key.public_key()
 
-    monkeypatch.setitem(container().__dict__, "jwks", Keys())
+    world.use_ports(jwks=Keys())
     counter = iter(range(1000))
 
     def sign(**overrides: Any) -> bytes:

@@ -15,7 +15,6 @@ import pytest
 from rillet.core.layout import staging_key
 from rillet.core.models import StoredPackage, Upload
 from rillet.runtime.wiring import container
-from rillet.services.ingest import ingest_staged
 from tests.core.package_factory import edit_index
 from tests.functions.conftest import Team, World
 from tests.functions.test_api import assert_error, assert_text_error
@@ -67,19 +66,7 @@ def stage_and_validate(path: Path, upload_id: str) -> Upload:
         content_type="application/octet-stream",
         cache_control="no-store",
     )
-    ingest_staged(
-        c.catalog,
-        c.staging,
-        c.channels,
-        c.reindex_queue,
-        c.audit,
-        c.cdn,
-        directory=c.directory,
-        publishers=c.publishers,
-        key=staging_key(upload_id),
-        limits=c.settings.limits,
-        now_ms=c.clock.now_ms(),
-    )
+    c.services.ingest.ingest_staged(staging_key(upload_id))
     return c.catalog.get_upload(upload_id)
 
 

@@ -18,7 +18,6 @@ from rillet.core.layout import staging_key
 from rillet.core.models import Upload
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
-from rillet.services import channels
 from tests.packages import build_package
 
 ADMIN = "rlt_admin_queue_handler_tests_0001"
@@ -37,15 +36,7 @@ def container(monkeypatch: pytest.MonkeyPatch) -> Iterator[wiring.Container]:
         p = provision(boto3.session.Session(region_name=REGION), names)
         c = wiring.Container(Settings.from_env(p.environment("http://127.0.0.1:1", ADMIN)))
         wiring.reset(c)
-        channels.create_channel(
-            c.catalog,
-            c.channels,
-            {"name": "qh"},
-            principal=c.authenticate(f"Bearer {ADMIN}"),
-            now_iso="t",
-            now=1,
-            directory=c.directory,
-        )
+        c.services.channels.create(c.authenticate(f"Bearer {ADMIN}"), {"name": "qh"})
         yield c
         wiring.reset()
 
@@ -126,23 +117,10 @@ def test_reindex_batch_for_one_subdir_covers_every_change(
     container: wiring.Container, tmp_path: Path
 ) -> None:
     from functions.reindex.handler import lambda_handler
-    from rillet.services.ingest import ingest_staged
 
     for i in range(3):
         key = stage(container, build_package(tmp_path, "qburst", f"1.{i}"), f"b{i}")
-        ingest_staged(
-            container.catalog,
-            container.staging,
-            container.channels,
-            container.reindex_queue,
-            container.audit,
-            container.cdn,
-            directory=container.directory,
-            publishers=container.publishers,
-            key=key,
-            limits=container.settings.limits,
-            now_ms=1,
-        )
+        container.services.ingest.ingest_staged(key)
     records = [
         sqs_record(
             json.dumps({"channel": "qh", "subdir": "noarch", "seq": s}), f"r{s}", "qh/noarch"

@@ -36,7 +36,7 @@ def signin(world: World, monkeypatch: pytest.MonkeyPatch) -> Sign:
             assert (issuer, kid) == (ISSUER, "k1")
             return KEY.public_key()
 
-    monkeypatch.setitem(container().__dict__, "jwks", Keys())
+    world.use_ports(jwks=Keys())
 
     def session(sub: str, name: str = "", **claims: Any) -> Client:
         now = int(world.clock.t)

@@ -148,11 +148,18 @@ def test_validation_killed_on_every_delivery_ends_rejected_through_the_dlq(
 
     key = stage(container, build_package(tmp_path, "qkilled", "1.0"), "k1")
 
-    def killed(*_: Any, **kw: Any) -> Any:
-        container.catalog.start_validation("k1")
-        raise TimeoutError("Task timed out after 300.00 seconds")  # never reaches a reject
+    real = container.services.ingest
 
-    monkeypatch.setattr(validate, "ingest_staged", killed)
+    class Killed:
+        """The validator as a timeout leaves it; the dead-letter consumer is the real one."""
+
+        abandon_staged = staticmethod(real.abandon_staged)
+
+        def ingest_staged(self, *_: Any, **kw: Any) -> Any:
+            container.catalog.start_validation("k1")
+            raise TimeoutError("Task timed out after 300.00 seconds")  # never reaches a reject
+
+    wiring.reset(container.with_services(ingest=Killed()))
     sqs = boto3.client("sqs", region_name=REGION)
     # Resources.unique("qh"): table qh-<suffix>, queue qh-validate-<suffix>, DLQ ...-dlq.
     suffix = container.settings.table_name.removeprefix("qh-")

@@ -31,16 +31,13 @@ from rillet.core.accounts import ApiKey, AuditEvent, Grant
 from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from rillet.core.layout import staging_key
 from rillet.core.oidc import Publisher, publish_limits
-from rillet.core.package import Limits
 from rillet.core.policy import Action, Principal, Scope
 from rillet.core.tokens import token_hash
-from rillet.services import channels as channel_service
-from rillet.services.auth import authenticate, authorize
-from rillet.services.indexing import ReindexResult, reindex
-from rillet.services.ingest import ingest_staged
-from rillet.services.packages import delete_package, read_audit, upload_package
-from rillet.services.publishing import add_publisher
-from rillet.services.uploads import request_upload
+from rillet.runtime import wiring
+from rillet.services.channels import DELETE_LEASE_SECONDS
+from rillet.services.indexing import ReindexResult
+from rillet.services.packages import PackageUpload
+from tests import fakes
 from tests.packages import build_package
 
 NOW = 1_790_000_000
@@ -72,59 +69,34 @@ class World:
     queue_url: str
     table: str
     publishers: DynamoPublishers
+    c: wiring.Container
+
+    def services(self, **ports: Any) -> wiring.Services:
+        """The services over the world's ports, these replaced (e.g. a hooked catalog)."""
+        return self.c.with_ports(**ports).services if ports else self.c.services
 
     def create(self, name: str, who: Principal, visibility: str = "private") -> str:
-        channel = channel_service.create_channel(
-            self.catalog,
-            self.channels,
-            {"name": name, "visibility": visibility},
-            principal=who,
-            now_iso="2026-12-01T00:00:00Z",
-            now=NOW,
-            directory=self.directory,
-            cdn=NoCdn(),
-        )
+        channel = self.c.services.channels.create(who, {"name": name, "visibility": visibility})
         return channel.incarnation
 
-    def delete(self, name: str, who: Principal, now: int = NOW) -> None:
-        channel_service.delete_channel(
-            self.catalog, self.directory, self.channels, NoCdn(), who, name, now=now
-        )
+    def delete(self, name: str, who: Principal) -> None:
+        self.c.services.channels.delete(who, name)
 
     def request(self, channel: str, who: Principal, path: Path, upload_id: str) -> str:
         """An upload intent as the API hands it out, and its bytes in the staging bucket."""
         data = path.read_bytes()
-        request_upload(
-            self.catalog,
-            self.directory,
-            Presigner(),
+        self.c.ids.uploads.append(upload_id)  # type: ignore[attr-defined]
+        self.c.services.uploads.request(
             who,
             channel,
             {"filename": path.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)},
-            upload_id=upload_id,
-            now_iso="2026-12-01T00:00:00Z",
-            now_epoch=NOW,
-            max_package_bytes=10**8,
-            ttl_seconds=900,
         )
         key = staging_key(upload_id)
         self.staging.put(key, data, content_type="application/octet-stream", cache_control="x")
         return key
 
     def ingest(self, key: str) -> Any:
-        return ingest_staged(
-            self.catalog,
-            self.staging,
-            self.channels,
-            self.queue,
-            self.audit,
-            NoCdn(),
-            directory=self.directory,
-            publishers=self.publishers,
-            key=key,
-            limits=Limits(),
-            now_ms=NOW_MS,
-        )
+        return self.c.services.ingest.ingest_staged(key)
 
     def messages(self) -> list[dict[str, Any]]:
         """Take every queued reindex message off the queue, in order (not yet run)."""
@@ -141,9 +113,9 @@ class World:
 
     def run(self, body: dict[str, Any], catalog: Any = None, store: Any = None) -> ReindexResult:
         """One message, as functions/reindex delivers it."""
-        return reindex(
-            catalog or self.catalog,
-            store or self.channels,
+        ports = {"catalog": catalog, "channels": store}
+        indexing = self.services(**{k: v for k, v in ports.items() if v is not None}).indexing
+        return indexing.reindex(
             body["channel"],
             body["subdir"],
             body["seq"],
@@ -176,9 +148,7 @@ class World:
         return decide_read(path, {}, view, NOW).status
 
     def audit_actions(self, channel: str, who: Principal) -> list[str]:
-        events, _ = read_audit(
-            self.catalog, self.directory, self.audit, who, channel, limit=100, cursor=None
-        )
+        events, _ = self.c.services.packages.read_audit(who, channel, limit=100, cursor=None)
         return [e.action for e in events]
 
 
@@ -187,19 +157,26 @@ def world() -> Iterator[World]:
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         p = provision(session, Resources.unique("life"))
-        s3, ddb = session.client("s3"), session.client("dynamodb")
+        c = fakes.container(
+            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
+            session,
+            fakes.FixedClock(NOW_MS),
+            presigner=Presigner(),
+            cdn=NoCdn(),
+        )
         w = World(
-            catalog=DynamoCatalog(ddb, p.names.table),
-            directory=DynamoDirectory(ddb, p.names.table),
-            audit=DynamoAuditLog(ddb, p.names.table),
-            channels=S3ObjectStore(s3, p.names.channels_bucket),
-            staging=S3ObjectStore(s3, p.names.staging_bucket),
-            queue=SqsReindexQueue(session.client("sqs"), p.reindex_queue_url),
+            catalog=c.catalog,
+            directory=c.directory,
+            audit=c.audit,
+            channels=c.channels,
+            staging=c.staging,
+            queue=c.reindex_queue,
             sqs=session.client("sqs"),
-            ddb=ddb,
+            ddb=c.dynamodb,
             queue_url=p.reindex_queue_url,
             table=p.names.table,
-            publishers=DynamoPublishers(ddb, p.names.table),
+            publishers=c.publishers,
+            c=c,
         )
         w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         yield w
@@ -319,18 +296,12 @@ def test_a_minted_token_acts_only_on_its_incarnation(world: World, pkgs: Path) -
     world.directory.put_key(minted, ttl=NOW + 9000)
 
     def token() -> Principal:
-        found = authenticate(
-            world.directory,
-            admin_token="",
-            authorization=f"Bearer {SECRET}",
-            now=NOW,
-            publishers=world.publishers,
-        )
+        found = world.c.services.auth.authenticate(f"Bearer {SECRET}")
         assert found is not None
         return found
 
     assert token().incarnations == {"chan": old}
-    authorize(world.catalog, world.directory, token(), "chan", Action.UPLOAD)  # its own: yes
+    world.c.services.guard.authorize(token(), "chan", Action.UPLOAD)  # its own: yes
     world.delete("chan", ALICE)
     world.create("chan", BOB, visibility="public")
     # The delete took the publisher with it, so the token is dead outright ...
@@ -341,7 +312,7 @@ def test_a_minted_token_acts_only_on_its_incarnation(world: World, pkgs: Path) -
     new = world.catalog.get_channel("chan").incarnation
     world.publishers.put(publisher, new)
     with pytest.raises(Forbidden) as refused:
-        authorize(world.catalog, world.directory, token(), "chan", Action.UPLOAD)
+        world.c.services.guard.authorize(token(), "chan", Action.UPLOAD)
     assert refused.value.code == "channel-replaced"
     with pytest.raises(Forbidden):
         world.request("chan", token(), build_package(pkgs / "tp", "tpold"), "tp-u")
@@ -356,9 +327,9 @@ def test_a_channel_scoped_key_gains_nothing_in_a_recreated_channel(world: World)
     world.directory.put_grants([Grant("chan", alice_key, None, "alice", "k1")])
     world.create("chan", BOB)
     with pytest.raises(NotFound):  # her membership went with the old channel
-        authorize(world.catalog, world.directory, scoped, "chan", Action.READ)
+        world.c.services.guard.authorize(scoped, "chan", Action.READ)
     with pytest.raises(Forbidden):
-        authorize(world.catalog, world.directory, scoped, "chan", Action.UPLOAD)
+        world.c.services.guard.authorize(scoped, "chan", Action.UPLOAD)
     assert [g.user for g in world.directory.channel_grants("chan")] == []  # bob has no keys
     view = DynamoEdgeView(world.ddb, world.table)
     assert view.get(f"r:chan:{alice_key}") is None
@@ -471,7 +442,7 @@ def test_an_interrupted_delete_never_sticks_the_name(world: World, pkgs: Path) -
     published(world, "chan", build_package(pkgs / "crash", "crashpkg", "1.0"), "c1", ALICE)
     world.catalog.begin_delete("chan", inc, NOW)  # ... and the API function died here
     with pytest.raises(NotFound):
-        channel_service.get_channel(world.catalog, world.directory, ALICE, "chan")
+        world.c.services.channels.get(ALICE, "chan")
     assert "chan" not in [c.name for c in world.directory.list_channels()]
     with pytest.raises(Conflict):  # not while the delete may still be running
         world.create("chan", BOB)
@@ -484,16 +455,8 @@ def test_an_interrupted_delete_never_sticks_the_name(world: World, pkgs: Path) -
     world.catalog.begin_delete("chan", inc, NOW)
     with pytest.raises(Conflict):
         world.create("chan", ALICE)
-    channel_service.create_channel(
-        world.catalog,
-        world.channels,
-        {"name": "chan"},
-        principal=ALICE,
-        now_iso="t",
-        now=NOW + channel_service.DELETE_LEASE_SECONDS + 1,
-        directory=world.directory,
-        cdn=NoCdn(),
-    )
+    world.c.clock.ms = (NOW + DELETE_LEASE_SECONDS + 1) * 1000  # type: ignore[attr-defined]
+    world.create("chan", ALICE)
     assert world.catalog.get_channel("chan").owner == "alice"
     assert world.directory.get_role("chan", "bob") is None
 
@@ -517,19 +480,7 @@ def test_a_package_delete_racing_a_recreation_leaves_the_new_channel_alone(
     catalog.remove_package = replaced_first  # type: ignore[method-assign]
     try:
         with pytest.raises(Conflict) as refused:
-            delete_package(
-                catalog,
-                world.directory,
-                world.channels,
-                world.queue,
-                world.audit,
-                NoCdn(),
-                ALICE,
-                "chan",
-                "noarch",
-                path.name,
-                now_iso="t",
-            )
+            world.c.services.packages.delete(ALICE, "chan", "noarch", path.name)
     finally:
         del catalog.remove_package
     assert refused.value.code == "channel-replaced"
@@ -551,18 +502,10 @@ def test_a_publisher_added_while_the_channel_is_replaced_is_not_inherited(world:
 
     publishers.put = replaced_first  # type: ignore[method-assign]
     with pytest.raises(NotFound):
-        add_publisher(
-            world.catalog,
-            world.directory,
-            publishers,
-            world.audit,
+        world.services(publishers=publishers).publishing.add_publisher(
             ALICE,
             "chan",
             {"provider": "github", "owner": "o", "repository": "r", "workflow": "w.yml"},
-            publisher_id="pub1",
-            now_iso="t",
-            github_issuer="https://token.actions.githubusercontent.com",
-            gitlab_issuers=[],
         )
     assert publishers.for_channel("chan") == []
     assert [i for i in world.items("chan") if "PUBLISHER" in i[0] + i[1]] == []
@@ -583,23 +526,8 @@ def test_a_prefix_upload_racing_a_recreation_publishes_nothing(world: World, pkg
     catalog.claim_package = replaced_first  # type: ignore[method-assign]
     try:
         with pytest.raises(Conflict) as refused:
-            upload_package(
-                catalog,
-                world.directory,
-                world.channels,
-                world.queue,
-                world.audit,
-                NoCdn(),
-                ALICE,
-                "chan",
-                filename=path.name,
-                declared_sha256=None,
-                body=path.read_bytes(),
-                force=False,
-                limits=Limits(),
-                upload_id="pfx1",
-                now_ms=NOW_MS,
-                now_iso="t",
+            world.c.services.packages.upload(
+                ALICE, "chan", PackageUpload(path.name, path.read_bytes())
             )
     finally:
         del catalog.claim_package

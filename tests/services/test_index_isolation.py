@@ -15,7 +15,6 @@ from rattler import Channel, PackageName, SparseRepoData
 
 from rillet.core.models import StoredPackage, Upload
 from rillet.core.repodata import decode_shard_index
-from rillet.services.indexing import reindex
 from tests.packages import build_package
 from tests.services import test_ingest_and_reindex as base
 from tests.services.test_ingest_and_reindex import NOW_MS, World
@@ -96,7 +95,9 @@ def test_a_bad_record_is_left_out_and_the_rest_of_the_subdir_indexes(
     assert state.indexed_seq == state.change_seq  # nothing left pending, nothing frozen
 
     # The owner's full reindex repairs and reports it in the same way.
-    full = reindex(world.catalog, world.channels, "chan", "noarch", state.change_seq, full=True)
+    full = world.reindex(
+        world.catalog, world.channels, "chan", "noarch", state.change_seq, full=True
+    )
     assert full.full and [f for f, _ in full.skipped] == [BAD]
     assert _published(world) == sorted([first.name, later.name])
     with world.channels.open("chan/noarch/repodata_shards.msgpack.zst") as f:

@@ -27,12 +27,11 @@ from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.errors import Conflict, NotFound
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload, Yank
-from rillet.core.package import Limits
 from rillet.core.policy import Principal
 from rillet.core.repodata import build_subdir_index, decode_shard, decode_shard_index
-from rillet.services import channels as channel_service
-from rillet.services.indexing import Settle, reindex
-from rillet.services.ingest import ingest_staged
+from rillet.runtime import wiring
+from rillet.services.indexing import ReindexResult, Settle
+from tests import fakes
 from tests.packages import build_package
 
 NOW_MS = 1_790_000_000_000
@@ -49,6 +48,25 @@ class World:
     audit: DynamoAuditLog
     directory: DynamoDirectory
     publishers: DynamoPublishers
+    c: wiring.Container
+
+    def reindex(
+        self,
+        catalog: Any,
+        store: Any,
+        channel: str,
+        subdir: str,
+        seq: int,
+        *,
+        full: bool = False,
+        settle: Settle | None = None,
+        now_ms: Any = None,
+    ) -> ReindexResult:
+        """The Indexing service over these ports, timed by ``now_ms`` (default: the world's)."""
+        clock = self.c.clock if now_ms is None else fakes.CallableClock(now_ms)
+        return fakes.indexing(catalog, store, settle=settle, clock=clock).reindex(
+            channel, subdir, seq, full=full
+        )
 
     def stage(self, channel: str, path: Path, upload_id: str, **overrides: Any) -> str:
         data = path.read_bytes()
@@ -73,19 +91,8 @@ class World:
         return key
 
     def ingest(self, key: str, now_ms: int = NOW_MS) -> Any:
-        return ingest_staged(
-            self.catalog,
-            self.staging,
-            self.channels,
-            self.queue,
-            self.audit,
-            NoCdn(),
-            directory=self.directory,
-            publishers=self.publishers,
-            key=key,
-            limits=Limits(),
-            now_ms=now_ms,
-        )
+        self.c.clock.ms = now_ms  # type: ignore[attr-defined]
+        return self.c.services.ingest.ingest_staged(key)
 
     def drain_reindex(self) -> list[Any]:
         """Deliver every queued reindex message in order, as the FIFO trigger would."""
@@ -99,7 +106,7 @@ class World:
             for m in msgs:
                 body = json.loads(m["Body"])
                 results.append(
-                    reindex(
+                    self.reindex(
                         self.catalog, self.channels, body["channel"], body["subdir"], body["seq"]
                     )
                 )
@@ -116,29 +123,27 @@ def world() -> Iterator[World]:
         session = boto3.session.Session(region_name=REGION)
         # Own names: another suite's local stack may share moto's in-process backend.
         p = provision(session, Resources.unique("svc"))
-        s3 = session.client("s3")
+        c = fakes.container(
+            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
+            session,
+            fakes.FixedClock(NOW_MS),
+            cdn=NoCdn(),
+        )
         w = World(
-            catalog=DynamoCatalog(session.client("dynamodb"), p.names.table),
-            channels=S3ObjectStore(s3, p.names.channels_bucket),
-            staging=S3ObjectStore(s3, p.names.staging_bucket),
-            queue=SqsReindexQueue(session.client("sqs"), p.reindex_queue_url),
+            catalog=c.catalog,
+            channels=c.channels,
+            staging=c.staging,
+            queue=c.reindex_queue,
             sqs=session.client("sqs"),
             queue_url=p.reindex_queue_url,
-            audit=DynamoAuditLog(session.client("dynamodb"), p.names.table),
-            directory=DynamoDirectory(session.client("dynamodb"), p.names.table),
-            publishers=DynamoPublishers(session.client("dynamodb"), p.names.table),
+            audit=c.audit,
+            directory=c.directory,
+            publishers=c.publishers,
+            c=c,
         )
         # The staging notifications are not consumed here: purge them as they come.
         w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
-        channel_service.create_channel(
-            w.catalog,
-            w.channels,
-            {"name": "chan"},
-            principal=Principal("admin", superuser=True),
-            now_iso="2026-11-23T00:00:00Z",
-            now=NOW_MS // 1000,
-            directory=w.directory,
-        )
+        c.services.channels.create(Principal("admin", superuser=True), {"name": "chan"})
         yield w
 
 
@@ -237,19 +242,7 @@ def test_indexed_timestamp_is_set_once_and_preserved(world: World, pkgs: Path) -
     first = world.json("chan/noarch/repodata.json")["packages.conda"][one.name]["indexed_timestamp"]
     assert first == NOW_MS
     two = build_package(pkgs / "ts", "stamp", "2.0")
-    ingest_staged(
-        world.catalog,
-        world.staging,
-        world.channels,
-        world.queue,
-        world.audit,
-        NoCdn(),
-        directory=world.directory,
-        publishers=world.publishers,
-        key=world.stage("chan", two, "t2"),
-        limits=Limits(),
-        now_ms=NOW_MS + 5000,
-    )
+    world.ingest(world.stage("chan", two, "t2"), now_ms=NOW_MS + 5000)
     world.drain_reindex()
     packages = world.json("chan/noarch/repodata.json")["packages.conda"]
     assert packages[one.name]["indexed_timestamp"] == first
@@ -276,7 +269,7 @@ def test_index_write_order_and_cache_headers(world: World, pkgs: Path) -> None:
     state = world.catalog.subdir_state("chan", "linux-64")
     world.catalog.mark_indexed("chan", "linux-64", 0, NOW_MS)  # never lowers: still covered
     assert (
-        reindex(world.catalog, world.channels, "chan", "linux-64", state.change_seq).rebuilt
+        world.reindex(world.catalog, world.channels, "chan", "linux-64", state.change_seq).rebuilt
         is False
     )
 
@@ -330,7 +323,7 @@ def test_rebuilds_after_the_first_read_only_the_changes(world: World, pkgs: Path
     _published_vs_full(world, "linux-64")
 
     # An operator's full rebuild of an up-to-date subdir changes nothing.
-    again = reindex(world.catalog, world.channels, "chan", "linux-64", seq, full=True)
+    again = world.reindex(world.catalog, world.channels, "chan", "linux-64", seq, full=True)
     assert again.full and again.stats.objects_written == 0
 
 
@@ -350,12 +343,12 @@ def test_a_change_during_a_rebuild_stays_pending(world: World, pkgs: Path) -> No
 
     catalog.changed_contents = then_delete  # type: ignore[method-assign]
     try:
-        first = reindex(catalog, world.channels, "chan", "noarch", seq)
+        first = world.reindex(catalog, world.channels, "chan", "noarch", seq)
     finally:
         del catalog.changed_contents
     assert not first.full and path.name in world.json("chan/noarch/repodata.json")["packages.conda"]
     assert [c.filename for c in catalog.pending_changes("chan", "noarch")] == [path.name]
-    second = reindex(catalog, world.channels, "chan", "noarch", later[0])
+    second = world.reindex(catalog, world.channels, "chan", "noarch", later[0])
     assert second.rebuilt and not second.full
     repodata = world.json("chan/noarch/repodata.json")
     assert repodata["packages.conda"] == {} and repodata["removed"] == [path.name]
@@ -400,10 +393,10 @@ def test_a_lone_change_waits_only_the_quiet_time(world: World, pkgs: Path) -> No
     seq = world.catalog.subdir_state("chan", "noarch").change_seq
     clock = FakeTime(NOW_MS + 40)  # the message arrives 40 ms after the change
     settle = Settle(250, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
-    result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    result = world.reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert result.rebuilt and result.waited_ms == 210 and clock.slept == [0.21]
     # An already covered message neither waits nor rebuilds.
-    again = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    again = world.reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert not again.rebuilt and clock.slept == [0.21]
 
 
@@ -427,7 +420,7 @@ def test_a_burst_is_taken_in_by_one_rebuild_within_the_max_wait(world: World, pk
 
     clock = FakeTime(NOW_MS + 10, stream)
     settle = Settle(250, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
-    result = reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
+    result = world.reindex(world.catalog, world.channels, "chan", "noarch", seq, settle=settle)
     assert result.waited_ms == 3000  # bounded by max_wait, though changes kept coming
     assert result.changes == len(landed) == 16  # every change that landed is in
     published = world.json("chan/noarch/repodata.json")["packages.conda"]
@@ -440,7 +433,7 @@ def test_a_rebuild_that_just_ended_counts_as_activity(world: World, pkgs: Path) 
     first = build_package(pkgs / "rush", "rush", "1.0")
     second = build_package(pkgs / "rush", "rush", "2.0")
     assert world.ingest(world.stage("chan", first, "r1"), now_ms=NOW_MS).status == "published"
-    rebuilt = reindex(
+    rebuilt = world.reindex(
         world.catalog, world.channels, "chan", "noarch", 1, now_ms=lambda: NOW_MS + 900
     )
     assert (
@@ -453,7 +446,7 @@ def test_a_rebuild_that_just_ended_counts_as_activity(world: World, pkgs: Path) 
     )
     clock = FakeTime(NOW_MS + 910)
     settle = Settle(250, 3000, now_ms=clock.now_ms, sleep=clock.sleep)
-    result = reindex(
+    result = world.reindex(
         world.catalog, world.channels, "chan", "noarch", 2, settle=settle, now_ms=clock.now_ms
     )
     assert (result.waited_ms, result.changes) == (240, 1)
@@ -474,13 +467,13 @@ def test_a_change_taken_in_early_leaves_nothing_to_rebuild(world: World, pkgs: P
 
     catalog.pending_changes = with_a_late_change  # type: ignore[method-assign]
     try:
-        rebuilt = reindex(catalog, world.channels, "chan", "noarch", 1)
+        rebuilt = world.reindex(catalog, world.channels, "chan", "noarch", 1)
     finally:
         del catalog.pending_changes
     assert (rebuilt.rebuilt, rebuilt.indexed_seq, rebuilt.changes) == (True, 1, 2)
     listed = world.json("chan/noarch/repodata.json")["packages.conda"]
     assert sorted(listed) == sorted([first.name, second.name])
-    follow_up = reindex(catalog, world.channels, "chan", "noarch", 2)
+    follow_up = world.reindex(catalog, world.channels, "chan", "noarch", 2)
     assert (follow_up.rebuilt, follow_up.indexed_seq) == (False, 2)
     assert catalog.subdir_state("chan", "noarch").up_to_date
 
@@ -568,7 +561,7 @@ def test_run_exports_json_is_written_after_the_shards_and_before_repodata(
     assert world.ingest(world.stage("chan", path, "ro1")).status == "published"
     store = RecordingStore(world.channels)
     seq = world.catalog.subdir_state("chan", "linux-64").change_seq
-    assert reindex(world.catalog, store, "chan", "linux-64", seq).rebuilt  # type: ignore[arg-type]
+    assert world.reindex(world.catalog, store, "chan", "linux-64", seq).rebuilt  # type: ignore[arg-type]
     names = [key.removeprefix("chan/linux-64/") for key in store.puts]
     assert names[0].startswith("shards/")
     assert names[1:] == [

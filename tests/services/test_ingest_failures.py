@@ -11,15 +11,13 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from rillet.adapters.cdn import NoCdn
 from rillet.core.errors import InvalidRequest, Unavailable
 from rillet.core.models import UploadStatus
-from rillet.core.package import Limits
-from rillet.services.ingest import VALIDATION_FAILED, ingest_staged
+from rillet.services.ingest import VALIDATION_FAILED
 from tests.core.package_factory import edit_index
 from tests.packages import build_package
 from tests.services import test_ingest_and_reindex as base
-from tests.services.test_ingest_and_reindex import NOW_MS, World
+from tests.services.test_ingest_and_reindex import World
 
 world = base.world  # the same fixtures: real adapters on moto, one channel "chan"
 pkgs = base.pkgs
@@ -40,20 +38,8 @@ class FailingOpen:
 
 
 def ingest(world: World, key: str, *, staging: Any = None, final_attempt: bool = False) -> Any:
-    return ingest_staged(
-        world.catalog,
-        staging or world.staging,
-        world.channels,
-        world.queue,
-        world.audit,
-        NoCdn(),
-        directory=world.directory,
-        publishers=world.publishers,
-        key=key,
-        limits=Limits(),
-        now_ms=NOW_MS,
-        final_attempt=final_attempt,
-    )
+    c = world.c.with_ports(staging=staging) if staging is not None else world.c
+    return c.services.ingest.ingest_staged(key, final_attempt=final_attempt)
 
 
 def test_an_index_json_too_large_for_the_table_is_rejected_not_stuck(

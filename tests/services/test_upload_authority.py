@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,10 @@ from rillet.core.errors import Forbidden, NotFound, Unauthenticated
 from rillet.core.layout import package_object_key, staging_key
 from rillet.core.models import Upload, UploadStatus
 from rillet.core.oidc import GITHUB_ISSUER, OidcConfig
-from rillet.core.package import Limits
 from rillet.core.policy import Principal, Role
-from rillet.runtime.wiring import random_secret
-from rillet.services import accounts, members, publishing, uploads
-from rillet.services import channels as channel_service
-from rillet.services.auth import authenticate
-from rillet.services.ingest import IngestOutcome, ingest_staged
+from rillet.runtime import wiring
+from rillet.services.ingest import IngestOutcome
+from tests import fakes
 from tests.packages import build_package
 
 NOW = 1_790_000_000
@@ -61,77 +58,36 @@ class Svc:
     queue: SqsReindexQueue
     presigner: S3Presigner
     signing_key: Any
+    c: wiring.Container
+
+    def at(self, now: int) -> wiring.Services:
+        """The services with the clock at ``now`` (epoch seconds)."""
+        self.c.clock.ms = now * 1000  # type: ignore[attr-defined]
+        return self.c.services
 
     def user(self, name: str, **key: Any) -> str:
         """A user; with ``key`` fields, a further key of theirs. Returns the token."""
-        _, _, token = accounts.create_user(
-            self.directory,
-            OPERATOR,
-            {"name": name},
-            now_iso=ISO,
-            secret=random_secret(),
-            key_id=secrets.token_hex(6),
-        )
+        _, _, token = self.at(NOW).keys.create_user(OPERATOR, {"name": name})
         if key:
-            _, token = accounts.create_key(
-                self.directory,
-                self.principal(token),
-                key,
-                now=NOW,
-                now_iso=ISO,
-                secret=random_secret(),
-                key_id=secrets.token_hex(6),
-            )
+            _, token = self.at(NOW).keys.create_key(self.principal(token), key)
         return token
 
     def principal(self, token: str, now: int = NOW) -> Principal:
-        found = authenticate(
-            self.directory,
-            admin_token="",
-            authorization=f"Bearer {token}",
-            now=now,
-            publishers=self.publishers,
-        )
+        found = self.at(now).auth.authenticate(f"Bearer {token}")
         assert found is not None
         return found
 
     def channel(self, name: str, owner: str, visibility: str = "public") -> None:
-        channel_service.create_channel(
-            self.catalog,
-            self.channels,
-            {"name": name, "visibility": visibility},
-            principal=self.principal(owner),
-            now_iso=ISO,
-            now=NOW,
-            directory=self.directory,
+        self.at(NOW).channels.create(
+            self.principal(owner), {"name": name, "visibility": visibility}
         )
 
     def set_member(self, owner: str, channel: str, user: str, role: Role) -> None:
-        members.set_member(
-            self.catalog,
-            self.directory,
-            self.audit,
-            self.principal(owner),
-            channel,
-            user,
-            role,
-            now=NOW,
-            now_iso=ISO,
-        )
+        self.at(NOW).members.set_role(self.principal(owner), channel, user, role)
 
     def add_publisher(self, owner: str, channel: str, **extra: Any) -> str:
-        publisher = publishing.add_publisher(
-            self.catalog,
-            self.directory,
-            self.publishers,
-            self.audit,
-            self.principal(owner),
-            channel,
-            {**WIDGETS, "workflow": "release.yml", **extra},
-            publisher_id=f"pub_{secrets.token_hex(6)}",
-            now_iso=ISO,
-            github_issuer=GITHUB_ISSUER,
-            gitlab_issuers=[],
+        publisher = self.at(NOW).publishing.add_publisher(
+            self.principal(owner), channel, {**WIDGETS, "workflow": "release.yml", **extra}
         )
         return publisher.id
 
@@ -157,18 +113,12 @@ class Svc:
             def key(self, issuer: str, kid: str) -> Any:
                 return public
 
-        secret, _ = publishing.mint_token(
-            self.publishers,
-            self.directory,
-            self.audit,
-            Keys(),
-            OidcConfig(issuers={GITHUB_ISSUER: "github"}, audiences=frozenset({AUDIENCE})),
-            json.dumps({"token": token}).encode(),
-            now=NOW,
-            now_iso=ISO,
-            secret=random_secret(),
-            key_id=secrets.token_hex(6),
+        publishing = replace(
+            self.at(NOW).publishing,
+            keys=Keys(),
+            config=OidcConfig(issuers={GITHUB_ISSUER: "github"}, audiences=frozenset({AUDIENCE})),
         )
+        secret, _ = publishing.mint_token(json.dumps({"token": token}).encode())
         return secret
 
     def presign(self, token: str, channel: str, path: Path, **extra: Any) -> Upload:
@@ -179,20 +129,7 @@ class Svc:
             "size": len(data),
             **extra,
         }
-        ticket = uploads.request_upload(
-            self.catalog,
-            self.directory,
-            self.presigner,
-            self.principal(token),
-            channel,
-            body,
-            upload_id=secrets.token_hex(16),
-            now_iso=ISO,
-            now_epoch=NOW,
-            max_package_bytes=10**8,
-            ttl_seconds=900,
-        )
-        return ticket.upload
+        return self.at(NOW).uploads.request(self.principal(token), channel, body).upload
 
     def put_and_validate(self, upload: Upload, path: Path, now: int = NOW + 10) -> IngestOutcome:
         """The client's PUT lands in staging; the validate function takes it from there."""
@@ -200,19 +137,7 @@ class Svc:
         self.staging.put(
             key, path.read_bytes(), content_type="application/octet-stream", cache_control="x"
         )
-        return ingest_staged(
-            self.catalog,
-            self.staging,
-            self.channels,
-            self.queue,
-            self.audit,
-            NoCdn(),
-            directory=self.directory,
-            publishers=self.publishers,
-            key=key,
-            limits=Limits(),
-            now_ms=now * 1000,
-        )
+        return self.at(now).ingest.ingest_staged(key)
 
     def published(self, channel: str, subdir: str, path: Path) -> bool:
         record = self.catalog.get_package(channel, subdir, path.name)
@@ -241,17 +166,25 @@ def svc(signing_key: Any) -> Iterator[Svc]:
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         p = provision(session, Resources.unique("authz"))
-        s3, ddb = session.client("s3"), session.client("dynamodb")
+        s3 = session.client("s3")
         session.client("sqs").purge_queue(QueueUrl=p.validate_queue_url)
-        yield Svc(
-            catalog=DynamoCatalog(ddb, p.names.table),
-            directory=DynamoDirectory(ddb, p.names.table),
-            publishers=DynamoPublishers(ddb, p.names.table),
-            audit=DynamoAuditLog(ddb, p.names.table),
-            channels=S3ObjectStore(s3, p.names.channels_bucket),
-            staging=S3ObjectStore(s3, p.names.staging_bucket),
-            queue=SqsReindexQueue(session.client("sqs"), p.reindex_queue_url),
+        c = fakes.container(
+            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
+            session,
+            fakes.FixedClock(NOW * 1000),
             presigner=S3Presigner(s3, p.names.staging_bucket),
+            cdn=NoCdn(),
+        )
+        yield Svc(
+            catalog=c.catalog,
+            directory=c.directory,
+            publishers=c.publishers,
+            audit=c.audit,
+            channels=c.channels,
+            staging=c.staging,
+            queue=c.reindex_queue,
+            presigner=c.presigner,
+            c=c,
             signing_key=signing_key,
         )
 
@@ -331,16 +264,7 @@ def test_removing_the_publisher_ends_its_tokens_and_their_pending_uploads(
     alice, publisher = gated
     token = svc.mint()
     upload = svc.presign(token, "chan", pkgs.widget)
-    publishing.remove_publisher(
-        svc.catalog,
-        svc.directory,
-        svc.publishers,
-        svc.audit,
-        svc.principal(alice),
-        "chan",
-        publisher,
-        now_iso=ISO,
-    )
+    svc.at(NOW).publishing.remove_publisher(svc.principal(alice), "chan", publisher)
     with pytest.raises(Unauthenticated):
         svc.principal(token)
     outcome = svc.put_and_validate(upload, pkgs.widget)
@@ -369,9 +293,7 @@ def test_a_deleted_channel_takes_the_tokens_of_its_publishers(
 ) -> None:
     alice, _ = gated
     token = svc.mint()
-    channel_service.delete_channel(
-        svc.catalog, svc.directory, svc.channels, NoCdn(), svc.principal(alice), "chan", now=NOW
-    )
+    svc.at(NOW).channels.delete(svc.principal(alice), "chan")
     mallory = svc.user("mallory")
     svc.channel("chan", mallory)  # the name again, someone else's
     with pytest.raises(Unauthenticated):
@@ -393,7 +315,7 @@ def test_a_member_removed_before_the_put_publishes_nothing(
     upload = svc.presign(team["bob"], "chan", pkgs.widget)
     assert upload.key_id and upload.key_hash  # the intent names its credential
     owner = svc.principal(team["alice"])
-    members.remove_member(svc.catalog, svc.directory, svc.audit, owner, "chan", "bob", now_iso=ISO)
+    svc.at(NOW).members.remove(owner, "chan", "bob")
     outcome = svc.put_and_validate(upload, pkgs.widget)
     svc.assert_rejected(outcome, "uploader-no-longer-authorized", "chan", pkgs.widget)
 
@@ -411,7 +333,7 @@ def test_a_key_revoked_before_the_put_publishes_nothing(
     svc: Svc, pkgs: Pkgs, team: dict[str, str]
 ) -> None:
     upload = svc.presign(team["bob"], "chan", pkgs.widget)
-    accounts.revoke_key(svc.directory, svc.principal(team["bob"]), upload.key_id)
+    svc.at(NOW).keys.revoke_key(svc.principal(team["bob"]), upload.key_id)
     outcome = svc.put_and_validate(upload, pkgs.widget)
     svc.assert_rejected(outcome, "uploader-no-longer-authorized", "chan", pkgs.widget)
 
@@ -475,14 +397,12 @@ def test_minted_token_sees_only_its_own_upload_status(
     token = svc.mint()
     mine = svc.presign(token, "chan", pkgs.widget)
     theirs = svc.presign(alice, "chan", pkgs.other)
-    found = uploads.upload_status(svc.catalog, svc.directory, svc.principal(token), "chan", mine.id)
-    assert found.id == mine.id
+    found = svc.at(NOW).uploads.status(svc.principal(token), "chan", mine.id)
+    assert found["id"] == mine.id
     with pytest.raises(NotFound):
-        uploads.upload_status(svc.catalog, svc.directory, svc.principal(token), "chan", theirs.id)
+        svc.at(NOW).uploads.status(svc.principal(token), "chan", theirs.id)
     with pytest.raises(NotFound):
-        uploads.upload_status(
-            svc.catalog, svc.directory, svc.principal(svc.mint()), "chan", mine.id
-        )
+        svc.at(NOW).uploads.status(svc.principal(svc.mint()), "chan", mine.id)
 
 
 def test_a_session_upload_of_a_user_suspended_before_the_put_publishes_nothing(
@@ -490,10 +410,7 @@ def test_a_session_upload_of_a_user_suspended_before_the_put_publishes_nothing(
 ) -> None:
     """A sign-in session records no key: the user's own standing is checked again."""
     data = pkgs.widget.read_bytes()
-    ticket = uploads.request_upload(
-        svc.catalog,
-        svc.directory,
-        svc.presigner,
+    ticket = svc.at(NOW).uploads.request(
         Principal("bob", session=True),
         "chan",
         {
@@ -501,11 +418,6 @@ def test_a_session_upload_of_a_user_suspended_before_the_put_publishes_nothing(
             "sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data),
         },
-        upload_id=secrets.token_hex(16),
-        now_iso=ISO,
-        now_epoch=NOW,
-        max_package_bytes=10**8,
-        ttl_seconds=900,
     )
     assert not ticket.upload.key_hash  # judged by the user, not by a key
     DynamoAccounts(svc.catalog.client, svc.catalog.table).set_suspended("bob", True)

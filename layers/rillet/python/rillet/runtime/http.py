@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from rillet import __version__
 from rillet.core import errors, metadata
@@ -79,6 +81,14 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         logger.info("request refused", extra={"code": exc.code, "error_message": exc.message})
         return refuse(exc)
 
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        refused = invalid_request(exc)
+        logger.info(
+            "request refused", extra={"code": refused.code, "error_message": refused.message}
+        )
+        return refuse(refused)
+
     @app.not_found
     def _not_found(_: Exception) -> Response[str]:
         path = app.current_event.path
@@ -94,20 +104,36 @@ def install_error_handlers(app: APIGatewayHttpResolver) -> None:
         return refuse(errors.NotFound("no such route", code="no-route"))
 
 
-def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
+def invalid_request(exc: RequestValidationError) -> errors.InvalidRequest:
+    """A request that breaks its route's model: 400 ``invalid-request``, saying where."""
+    problems = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        problems.append(f"{where or 'body'}: {error.get('msg', 'invalid')}")
+    return errors.InvalidRequest("the request is invalid: " + "; ".join(problems))
+
+
+def json_body(router: BaseRouter) -> dict[str, Any]:
     """Parse the request body as a JSON object; raise InvalidRequest otherwise.
 
     Whatever a handler may store or echo must be representable everywhere after it
     (DynamoDB, JSON responses, the audit log), so the limits of core.metadata apply:
     finite numbers, 64-bit integers, valid Unicode, bounded depth and sizes.
     """
-    invalid = errors.InvalidRequest("the request body is not valid JSON")
     try:
-        raw = app.current_event.decoded_body or ""  # base64 and UTF-8 decoded
+        raw = router.current_event.decoded_body or ""  # base64 and UTF-8 decoded
     except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
-        raise invalid from None
+        raise errors.InvalidRequest("the request body is not valid JSON") from None
     if not raw:
         return {}
+    return parse_json_object(raw)
+
+
+def parse_json_object(raw: str) -> dict[str, Any]:
+    """A JSON object within the limits of core.metadata; raises InvalidRequest.
+
+    Also the resolver's JSON deserializer, so request models parse under the same limits.
+    """
     try:
         body = json.loads(raw, parse_constant=_no_constant, parse_float=metadata.parse_float)
     except metadata.FloatOutOfRange as exc:
@@ -115,7 +141,7 @@ def json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
     except RecursionError:
         raise errors.InvalidRequest("the request body nests too deep") from None
     except ValueError:
-        raise invalid from None
+        raise errors.InvalidRequest("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise errors.InvalidRequest("the request body must be a JSON object")
     problem = metadata.value_problem(body)
@@ -163,8 +189,8 @@ def openapi_document(app: APIGatewayHttpResolver) -> Any:
     )
 
 
-def raw_body(app: APIGatewayHttpResolver) -> bytes:
+def raw_body(router: BaseRouter) -> bytes:
     """The request body as bytes (API Gateway base64-encodes binary bodies)."""
-    event = app.current_event
+    event = router.current_event
     body = event.body or ""
     return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Final
@@ -27,14 +27,24 @@ from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.secrets import CachedSecret
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.accounts import utc_iso
+from rillet.core.clock import IdSource
 from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
-from rillet.core.sessions import looks_like_jwt
 from rillet.core.tokens import SECRET_ALPHABET, SECRET_LENGTH
 from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import EDGE_KVS_ARN, Settings, SettingsError
-from rillet.services import identity
-from rillet.services.auth import authenticate, credential
+from rillet.services.auth import AuditTrail, Auth, Guard, SignedIn
+from rillet.services.channels import Channels
+from rillet.services.identity import Identity
+from rillet.services.indexing import Indexing, Settle
+from rillet.services.ingest import Ingest
+from rillet.services.keys import Keys
+from rillet.services.logos import Logos
+from rillet.services.members import Members
+from rillet.services.packages import Packages
+from rillet.services.provenance import Provenance
+from rillet.services.publishing import Publishing
+from rillet.services.uploads import Uploads
 
 
 def random_secret() -> str:
@@ -64,13 +74,83 @@ class Clock:
         return int(time.time())
 
 
-@dataclass
-class Container:
-    settings: Settings
-    clock: Clock = field(default_factory=Clock)
+class Ids:
+    """Fresh random identifiers; tests substitute their own (core.clock.IdSource)."""
 
-    def new_id(self) -> str:
+    def upload_id(self) -> str:
         return secrets.token_hex(16)
+
+    def publisher_id(self) -> str:
+        return f"pub_{secrets.token_hex(6)}"
+
+    def incarnation(self) -> str:
+        return secrets.token_hex(8)
+
+    def key_secret(self) -> tuple[str, str]:
+        return random_secret(), secrets.token_hex(6)
+
+
+# What Container(overrides=...) and with_ports(...) may replace: every port below.
+PORTS: Final = frozenset(
+    {
+        "session",
+        "s3",
+        "dynamodb",
+        "catalog",
+        "channels",
+        "staging",
+        "presigner",
+        "directory",
+        "audit",
+        "cdn",
+        "publishers",
+        "jwks",
+        "edge_view",
+        "edge_store",
+        "reindex_queue",
+        "accounts",
+    }
+)
+
+
+class Container:
+    """Settings, a clock, an id source and the ports (built lazily), and the services.
+
+    Test seam: ``Container(settings, clock=..., ids=..., overrides={"jwks": fake})``, or
+    ``container.with_ports(jwks=fake)`` for a copy that keeps the clients already built.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or Clock()
+        self.ids: IdSource = ids or Ids()
+        unknown = set(overrides or {}) - PORTS
+        if unknown:
+            raise TypeError(f"not a port of the container: {', '.join(sorted(unknown))}")
+        # A cached_property reads the instance dict first: an override is a port built.
+        self.__dict__.update(overrides or {})
+        self._service_overrides: dict[str, Any] = {}
+
+    def with_services(self, **services: Any) -> Container:
+        """A copy (sharing the ports) whose named services are replaced, e.g. a fake ingest."""
+        copy = self.with_ports()
+        copy._service_overrides = {**self._service_overrides, **services}
+        return copy
+
+    def with_ports(self, **ports: Any) -> Container:
+        """A new container with these ports (and ``clock``/``ids``) replaced; the ports this
+        one built already are shared, the services are built again over the result."""
+        clock = ports.pop("clock", self.clock)
+        ids = ports.pop("ids", self.ids)
+        built = {name: self.__dict__[name] for name in PORTS if name in self.__dict__}
+        return Container(self.settings, clock=clock, ids=ids, overrides={**built, **ports})
 
     @cached_property
     def session(self) -> Any:
@@ -82,9 +162,7 @@ class Container:
 
     @cached_property
     def catalog(self) -> DynamoCatalog:
-        return DynamoCatalog(
-            self.session.client("dynamodb", config=_RETRIES), self.settings.table_name
-        )
+        return DynamoCatalog(self.dynamodb, self.settings.table_name)
 
     @cached_property
     def channels(self) -> S3ObjectStore:
@@ -173,41 +251,181 @@ class Container:
     def accounts(self) -> DynamoAccounts:
         return DynamoAccounts(self.dynamodb, self.settings.table_name)
 
-    def signed_in(self, authorization: str | None) -> identity.Identity | None:
-        """The signed-in identity behind a provider access token (None: not a session)."""
-        token = credential(authorization)
-        if token is None or not looks_like_jwt(token):
-            return None
-        return identity.resolve_session(
-            self.accounts,
-            token,
-            config=self.settings.signin,
-            key_for=self.jwks.key,
-            now=self.clock.epoch(),
-            now_iso=self.clock.iso(),
-        )
+    @cached_property
+    def services(self) -> Services:
+        return Services(self, self._service_overrides)
+
+    # Shorthands for the two questions every request asks first.
+    def signed_in(self, authorization: str | None) -> SignedIn | None:
+        return self.services.auth.signed_in(authorization)
 
     def authenticate(self, authorization: str | None) -> Principal | None:
-        """The caller behind an Authorization header (None: anonymous).
+        return self.services.auth.authenticate(authorization)
 
-        A JWT is a sign-in session (its user must have chosen a name); anything else
-        is an API key or the operator token. Raises Unauthenticated for a bad,
-        revoked or expired credential, or a minted one whose trusted publishers were
-        removed."""
-        signed_in = self.signed_in(authorization)
-        if signed_in is not None:
-            return identity.session_principal(signed_in)
-        return authenticate(
-            self.directory,
-            admin_token=self.admin_token,
-            authorization=authorization,
-            now=self.clock.epoch(),
-            publishers=self.publishers,
+
+class Services:
+    """Every service, each built once (on first use) over the container's ports."""
+
+    def __init__(self, c: Container, overrides: Mapping[str, Any] | None = None) -> None:
+        self._c = c
+        unknown = {
+            n
+            for n in overrides or {}
+            if not isinstance(getattr(Services, n, None), cached_property)
+        }
+        if unknown:
+            raise TypeError(f"not a service: {', '.join(sorted(unknown))}")
+        self.__dict__.update(overrides or {})  # a cached_property reads the instance dict first
+
+    @cached_property
+    def guard(self) -> Guard:
+        return Guard(catalog=self._c.catalog, directory=self._c.directory)
+
+    @cached_property
+    def trail(self) -> AuditTrail:
+        return AuditTrail(audit=self._c.audit, clock=self._c.clock)
+
+    @cached_property
+    def auth(self) -> Auth:
+        c = self._c
+        return Auth(
+            directory=c.directory,
+            accounts=c.accounts,
+            publishers=c.publishers,
+            guard=self.guard,
+            clock=c.clock,
+            sessions=c.settings.signin,
+            key_for=c.jwks.key,
+            admin_token=lambda: c.admin_token,
         )
 
-    def new_secret(self) -> tuple[str, str]:
-        """(secret part, public id part) for a new key."""
-        return random_secret(), secrets.token_hex(6)
+    @cached_property
+    def keys(self) -> Keys:
+        c = self._c
+        return Keys(directory=c.directory, accounts=c.accounts, clock=c.clock, ids=c.ids)
+
+    @cached_property
+    def identity(self) -> Identity:
+        c = self._c
+        return Identity(accounts=c.accounts, directory=c.directory, clock=c.clock)
+
+    @cached_property
+    def channels(self) -> Channels:
+        c = self._c
+        return Channels(
+            guard=self.guard,
+            catalog=c.catalog,
+            directory=c.directory,
+            store=c.channels,
+            cdn=c.cdn,
+            queue=c.reindex_queue,
+            trail=self.trail,
+            clock=c.clock,
+            ids=c.ids,
+        )
+
+    @cached_property
+    def logos(self) -> Logos:
+        c = self._c
+        return Logos(
+            guard=self.guard,
+            directory=c.directory,
+            store=c.channels,
+            trail=self.trail,
+            public_url=c.settings.public_url,
+        )
+
+    @cached_property
+    def provenance(self) -> Provenance:
+        return Provenance(catalog=self._c.catalog, directory=self._c.directory)
+
+    @cached_property
+    def members(self) -> Members:
+        c = self._c
+        return Members(guard=self.guard, directory=c.directory, trail=self.trail, clock=c.clock)
+
+    @cached_property
+    def ingest(self) -> Ingest:
+        c = self._c
+        return Ingest(
+            catalog=c.catalog,
+            store=c.channels,
+            staging=c.staging,
+            queue=c.reindex_queue,
+            trail=self.trail,
+            cdn=c.cdn,
+            auth=self.auth,
+            clock=c.clock,
+            limits=c.settings.limits,
+        )
+
+    @cached_property
+    def packages(self) -> Packages:
+        c = self._c
+        return Packages(
+            guard=self.guard,
+            catalog=c.catalog,
+            store=c.channels,
+            queue=c.reindex_queue,
+            cdn=c.cdn,
+            trail=self.trail,
+            ingest=self.ingest,
+            clock=c.clock,
+            ids=c.ids,
+            limits=c.settings.limits,
+        )
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        c = self._c
+        return Uploads(
+            guard=self.guard,
+            catalog=c.catalog,
+            presigner=c.presigner,
+            clock=c.clock,
+            ids=c.ids,
+            max_package_bytes=c.settings.max_package_bytes,
+            ttl_seconds=c.settings.upload_url_ttl,
+        )
+
+    @cached_property
+    def publishing(self) -> Publishing:
+        c = self._c
+        return Publishing(
+            guard=self.guard,
+            catalog=c.catalog,
+            directory=c.directory,
+            publishers=c.publishers,
+            trail=self.trail,
+            keys=c.jwks,
+            config=c.settings.oidc,
+            clock=c.clock,
+            ids=c.ids,
+            github_issuer=c.settings.github_issuer,
+            gitlab_issuers=c.settings.gitlab_issuers,
+        )
+
+    @cached_property
+    def indexing(self) -> Indexing:
+        c = self._c
+        return Indexing(
+            catalog=c.catalog,
+            store=c.channels,
+            clock=c.clock,
+            settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
+        )
+
+
+def settle_for(
+    settings: Settings, now_ms: Callable[[], int], sleep: Callable[[float], None]
+) -> Settle:
+    """The settle window of this deployment (the benchmarks use it too)."""
+    return Settle(
+        quiet_ms=settings.reindex_quiet_ms,
+        max_wait_ms=settings.reindex_max_wait_ms,
+        now_ms=now_ms,
+        sleep=sleep,
+    )
 
 
 _container: Container | None = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rillet.core import repodata
+from rillet.core.clock import Clock
 from rillet.core.errors import InvalidRequest, RilletError
 from rillet.core.layout import index_object_key
 from rillet.core.models import SubdirState
@@ -136,143 +136,132 @@ def publish_empty_subdir(store: ObjectStore, channel: str, subdir: str) -> Write
     return write_index(store, channel, repodata.empty_subdir_index(subdir))
 
 
-def reindex(
-    catalog: Catalog,
-    store: ObjectStore,
-    channel: str,
-    subdir: str,
-    seq: int,
-    *,
-    full: bool = False,
-    settle: Settle | None = None,
-    now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-    incarnation: str | None = None,
-) -> ReindexResult:
-    """Bring ``channel/subdir``'s index up to change ``seq`` unless it already covers it.
+@dataclass(frozen=True, kw_only=True)
+class Indexing:
+    """Rebuild and publish subdir indexes from the catalog's records."""
 
-    Incremental: every change leaves a mark on its filename, so a rebuild reads
-    the published repodata.json and shard index, the records of just the marked
-    filenames, and renders only their shards. It reads the whole subdir instead
-    when asked (``full``), when there is no usable published index, or when
-    too many changes are pending. Coalescing: a rebuild covers every change
-    committed before it read the counter, so the messages queued for those
-    changes become no-ops.
+    catalog: Catalog
+    store: ObjectStore  # the channels bucket
+    clock: Clock
+    settle: Settle | None = None  # the wait for a burst of changes to pause (None: no wait)
 
-    Only for the live ``incarnation`` of the channel (None: whichever is live now):
-    for a deleted or re-created channel it writes nothing, checked again right
-    before the pointer writes and after them (then it takes back what it wrote).
-    """
-    live = catalog.live_incarnation(channel)
-    if live is None or (incarnation is not None and live != incarnation):
-        return _stale(catalog, store, channel, subdir, now_ms)
-    incarnation = live
-    state = catalog.subdir_state(channel, subdir)
-    if seq <= state.indexed_seq and not full:
-        return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=state.indexed_seq)
-    waited = 0
-    if settle is not None and not full:
-        state, waited = _settle(catalog, state, settle)
-    # Counter first, then the marks, then the records: every change up to the counter
-    # committed its mark before we read them, and its record before we read that.
-    target = state.change_seq
-    pending = catalog.pending_changes(channel, subdir)
-    if not pending and not full:
-        # Every change up to the counter is published already: a rebuild that read the
-        # counter before a change and its mark after took that change in and cleared it.
-        catalog.mark_indexed(channel, subdir, target, now_ms())
-        return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target)
+    def reindex(
+        self,
+        channel: str,
+        subdir: str,
+        seq: int,
+        *,
+        full: bool = False,
+        incarnation: str | None = None,
+    ) -> ReindexResult:
+        """Bring ``channel/subdir``'s index up to change ``seq`` unless it already covers it.
 
-    def current() -> bool:
-        return catalog.live_incarnation(channel) == incarnation
+        Incremental: every change leaves a mark on its filename, so a rebuild reads
+        the published repodata.json and shard index, the records of just the marked
+        filenames, and renders only their shards. It reads the whole subdir instead
+        when asked (``full``), when there is no usable published index, or when
+        too many changes are pending. Coalescing: a rebuild covers every change
+        committed before it read the counter, so the messages queued for those
+        changes become no-ops.
 
-    built = None
-    if not full and len(pending) <= FULL_REBUILD_CHANGES:
-        built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
-    etags: dict[str, str | None] | None = None
-    if built is None:
-        contents = catalog.subdir_contents(channel, subdir)
-        index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
-    else:
-        index, etags = built
-    written: list[str] = []
-    try:
-        stats = write_index(store, channel, index, etags, guard=current, written=written)
-    except RilletError:
-        if current():
-            raise
-        # A write failed because the channel went meanwhile (its objects were swept).
-        stats = WriteStats(written=tuple(written), halted=True)
-    if stats.halted or not current():
-        return _take_back(catalog, store, channel, subdir, incarnation, stats, now_ms)
-    catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
-    catalog.clear_changes(channel, subdir, pending)
-    skipped = tuple(sorted(index.skipped.items()))
-    for filename, reason in skipped:
-        # Left out, not fatal: the rest of the subdir publishes; the owner deletes or
-        # replaces the package (a full reindex reports it again until then).
-        logger.warning(
-            "record left out of the index",
-            extra={"channel": channel, "subdir": subdir, "package": filename, "reason": reason},
+        Only for the live ``incarnation`` of the channel (None: whichever is live now):
+        for a deleted or re-created channel it writes nothing, checked again right
+        before the pointer writes and after them (then it takes back what it wrote).
+        """
+        catalog, store, now_ms = self.catalog, self.store, self.clock.now_ms
+        live = catalog.live_incarnation(channel)
+        if live is None or (incarnation is not None and live != incarnation):
+            return self._stale(channel, subdir)
+        incarnation = live
+        state = catalog.subdir_state(channel, subdir)
+        if seq <= state.indexed_seq and not full:
+            return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=state.indexed_seq)
+        waited = 0
+        if self.settle is not None and not full:
+            state, waited = _settle(catalog, state, self.settle)
+        # Counter first, then the marks, then the records: every change up to the counter
+        # committed its mark before we read them, and its record before we read that.
+        target = state.change_seq
+        pending = catalog.pending_changes(channel, subdir)
+        if not pending and not full:
+            # Every change up to the counter is published already: a rebuild that read the
+            # counter before a change and its mark after took that change in and cleared it.
+            catalog.mark_indexed(channel, subdir, target, now_ms())
+            return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target)
+
+        def current() -> bool:
+            return catalog.live_incarnation(channel) == incarnation
+
+        built = None
+        if not full and len(pending) <= FULL_REBUILD_CHANGES:
+            built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
+        etags: dict[str, str | None] | None = None
+        if built is None:
+            contents = catalog.subdir_contents(channel, subdir)
+            index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
+        else:
+            index, etags = built
+        written: list[str] = []
+        try:
+            stats = write_index(store, channel, index, etags, guard=current, written=written)
+        except RilletError:
+            if current():
+                raise
+            # A write failed because the channel went meanwhile (its objects were swept).
+            stats = WriteStats(written=tuple(written), halted=True)
+        if stats.halted or not current():
+            return self._take_back(channel, subdir, incarnation, stats)
+        catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
+        catalog.clear_changes(channel, subdir, pending)
+        skipped = tuple(sorted(index.skipped.items()))
+        for filename, reason in skipped:
+            # Left out, not fatal: the rest of the subdir publishes; the owner deletes or
+            # replaces the package (a full reindex reports it again until then).
+            logger.warning(
+                "record left out of the index",
+                extra={"channel": channel, "subdir": subdir, "package": filename, "reason": reason},
+            )
+        return ReindexResult(
+            channel,
+            subdir,
+            rebuilt=True,
+            indexed_seq=target,
+            stats=stats,
+            full=built is None,
+            changes=len(pending),
+            waited_ms=waited,
+            skipped=skipped,
         )
-    return ReindexResult(
-        channel,
-        subdir,
-        rebuilt=True,
-        indexed_seq=target,
-        stats=stats,
-        full=built is None,
-        changes=len(pending),
-        waited_ms=waited,
-        skipped=skipped,
-    )
 
+    def _stale(self, channel: str, subdir: str) -> ReindexResult:
+        """A rebuild for a channel incarnation that is gone writes nothing. With no channel of
+        that name live, an earlier attempt that died between its writes and its check may have
+        left index objects behind: remove them (nobody else's, unless the name is re-created
+        meanwhile, which the check after repairs)."""
+        if self.catalog.live_incarnation(channel) is None:
+            for name in (repodata.SHARD_INDEX, repodata.REPODATA_JSON_ZST, repodata.REPODATA_JSON):
+                self.store.delete(index_object_key(channel, subdir, name))
+            # Shards too (never package files: a channel re-created meanwhile may own them;
+            # its shards, if any, the repair below writes again).
+            self.store.delete_prefix(index_object_key(channel, subdir, repodata.SHARDS_DIR) + "/")
+            self._repair(channel, subdir, None)
+        return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
 
-def _stale(
-    catalog: Catalog, store: ObjectStore, channel: str, subdir: str, now_ms: Callable[[], int]
-) -> ReindexResult:
-    """A rebuild for a channel incarnation that is gone writes nothing. With no channel of
-    that name live, an earlier attempt that died between its writes and its check may have
-    left index objects behind: remove them (nobody else's, unless the name is re-created
-    meanwhile, which the check after repairs)."""
-    if catalog.live_incarnation(channel) is None:
-        for name in (repodata.SHARD_INDEX, repodata.REPODATA_JSON_ZST, repodata.REPODATA_JSON):
-            store.delete(index_object_key(channel, subdir, name))
-        # Shards too (never package files: a channel re-created meanwhile may own them;
-        # its shards, if any, the repair below writes again).
-        store.delete_prefix(index_object_key(channel, subdir, repodata.SHARDS_DIR) + "/")
-        _repair(catalog, store, channel, subdir, None, now_ms)
-    return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
+    def _take_back(
+        self, channel: str, subdir: str, incarnation: str, stats: WriteStats
+    ) -> ReindexResult:
+        """The channel was deleted (maybe re-created) while we wrote: undo our writes, and if
+        another incarnation is live, rebuild its index in full so it is its own again."""
+        logger.warning("channel deleted during a rebuild; taking back its writes")
+        for key in reversed(stats.written):  # pointers before the shards they name
+            self.store.delete(key)
+        self._repair(channel, subdir, incarnation)
+        return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
 
-
-def _take_back(
-    catalog: Catalog,
-    store: ObjectStore,
-    channel: str,
-    subdir: str,
-    incarnation: str,
-    stats: WriteStats,
-    now_ms: Callable[[], int],
-) -> ReindexResult:
-    """The channel was deleted (maybe re-created) while we wrote: undo our writes, and if
-    another incarnation is live, rebuild its index in full so it is its own again."""
-    logger.warning("channel deleted during a rebuild; taking back its writes")
-    for key in reversed(stats.written):  # pointers before the shards they name
-        store.delete(key)
-    _repair(catalog, store, channel, subdir, incarnation, now_ms)
-    return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=0, stale=True)
-
-
-def _repair(
-    catalog: Catalog,
-    store: ObjectStore,
-    channel: str,
-    subdir: str,
-    gone: str | None,
-    now_ms: Callable[[], int],
-) -> None:
-    live = catalog.live_incarnation(channel)
-    if live is not None and live != gone and subdir in catalog.subdirs(channel):
-        reindex(catalog, store, channel, subdir, 0, full=True, now_ms=now_ms, incarnation=live)
+    def _repair(self, channel: str, subdir: str, gone: str | None) -> None:
+        live = self.catalog.live_incarnation(channel)
+        if live is not None and live != gone and subdir in self.catalog.subdirs(channel):
+            self.reindex(channel, subdir, 0, full=True, incarnation=live)
 
 
 def _settle(catalog: Catalog, state: SubdirState, settle: Settle) -> tuple[SubdirState, int]:

@@ -8,6 +8,7 @@ token was minted for (while that token is still kept: a day past its expiry).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -16,12 +17,12 @@ from rillet.core.models import StoredPackage
 from rillet.core.ports import Catalog, Directory
 
 
+@dataclass(frozen=True, kw_only=True)
 class Provenance:
     """Upload facts per file, for package listings (one intent read per file)."""
 
-    def __init__(self, catalog: Catalog, directory: Directory) -> None:
-        self._catalog = catalog
-        self._directory = directory
+    catalog: Catalog
+    directory: Directory
 
     def of(self, packages: Iterable[StoredPackage]) -> dict[tuple[str, str], dict[str, Any]]:
         """``{(subdir, filename): {uploaded_by, uploaded_at, publisher}}``; files from
@@ -33,12 +34,12 @@ class Provenance:
         if not package.upload_id:
             return unknown
         try:
-            upload = self._catalog.get_upload(package.upload_id)
+            upload = self.catalog.get_upload(package.upload_id)
         except NotFound:
             return unknown
         publisher = None
         if upload.key_hash:
-            key = self._directory.key_by_hash(upload.key_hash)
+            key = self.directory.key_by_hash(upload.key_hash)
             rules = (key.publish_limits or {}).get(package.channel, []) if key else []
             name = str(package.record.get("name", ""))
             for rule in rules:

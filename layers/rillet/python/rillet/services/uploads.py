@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rillet.core.clock import Clock, IdSource
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
 from rillet.core.models import Upload, UploadStatus
@@ -17,8 +18,8 @@ from rillet.core.names import (
     validate_subdir,
 )
 from rillet.core.policy import Action, Principal, require_publish
-from rillet.core.ports import Catalog, Directory, Presigner
-from rillet.services.auth import authorize, check_upload_allowed, require_principal
+from rillet.core.ports import Catalog, Presigner
+from rillet.services.auth import Guard, require_principal
 
 CONTENT_TYPE = "application/octet-stream"
 
@@ -41,109 +42,103 @@ class UploadTicket:
         }
 
 
-def request_upload(
-    catalog: Catalog,
-    directory: Directory,
-    presigner: Presigner,
-    principal: Principal | None,
-    channel: str,
-    body: Mapping[str, Any],
-    *,
-    upload_id: str,
-    now_iso: str,
-    now_epoch: int,
-    max_package_bytes: int,
-    ttl_seconds: int,
-) -> UploadTicket:
-    """Record an upload intent and presign a PUT bound to its size and sha256.
+@dataclass(frozen=True, kw_only=True)
+class Uploads:
+    """Presigned uploads: hand out a PUT URL for exactly the announced bytes, report status."""
 
-    Raises NotFound (channel), Unauthenticated, Forbidden, InvalidRequest,
-    InvalidName, PackageTooLarge.
-    """
-    force = body.get("force", False)
-    if not isinstance(force, bool):
-        raise InvalidRequest("'force' must be a boolean")
-    principal = require_principal(principal)
-    target = check_upload_allowed(catalog, directory, principal, channel, force)
-    filename = body.get("filename")
-    sha256 = body.get("sha256")
-    size = body.get("size")
-    if not isinstance(filename, str) or not isinstance(sha256, str):
-        raise InvalidRequest("'filename' and 'sha256' are required strings")
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        raise InvalidRequest("'size' must be a positive integer (bytes)")
-    parsed = parse_package_filename(filename)
-    name = require_lowercase_name(parsed.name)
-    validate_sha256_hex(sha256.lower())
-    if size > max_package_bytes:
-        raise PackageTooLarge(
-            f"package is {size} bytes; this deployment accepts at most {max_package_bytes}"
-        )
-    subdir = body.get("subdir")
-    if subdir is not None:
-        validate_subdir(subdir)
-    # A trusted publisher's limits, as far as known now: the name from the filename, the
-    # subdir if given. Validation judges the package's own index.json again.
-    require_publish(principal, channel, parsed.name, subdir)
-    if subdir is not None:
-        # Knowing the subdir, a duplicate is refused now rather than after the PUT.
-        require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
-        if not force and catalog.get_package(channel, subdir, filename) is not None:
-            raise Conflict(
-                f"{subdir}/{filename} already exists in channel {channel}", code="already-exists"
+    guard: Guard
+    catalog: Catalog
+    presigner: Presigner
+    clock: Clock
+    ids: IdSource
+    max_package_bytes: int
+    ttl_seconds: int  # how long a presigned URL is valid
+
+    def request(
+        self, principal: Principal | None, channel: str, body: Mapping[str, Any]
+    ) -> UploadTicket:
+        """Record an upload intent and presign a PUT bound to its size and sha256.
+
+        Raises NotFound (channel), Unauthenticated, Forbidden, InvalidRequest,
+        InvalidName, PackageTooLarge.
+        """
+        force = body.get("force", False)
+        if not isinstance(force, bool):
+            raise InvalidRequest("'force' must be a boolean")
+        principal = require_principal(principal)
+        target = self.guard.check_upload(principal, channel, force)
+        filename = body.get("filename")
+        sha256 = body.get("sha256")
+        size = body.get("size")
+        if not isinstance(filename, str) or not isinstance(sha256, str):
+            raise InvalidRequest("'filename' and 'sha256' are required strings")
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise InvalidRequest("'size' must be a positive integer (bytes)")
+        parsed = parse_package_filename(filename)
+        name = require_lowercase_name(parsed.name)
+        validate_sha256_hex(sha256.lower())
+        if size > self.max_package_bytes:
+            raise PackageTooLarge(
+                f"package is {size} bytes; this deployment accepts at most {self.max_package_bytes}"
             )
-    upload = Upload(
-        id=upload_id,
-        channel=channel,
-        filename=filename,
-        sha256=sha256.lower(),
-        size=size,
-        subdir=subdir,
-        created_by=principal.user,
-        key_id=principal.key_id,
-        key_hash=principal.key_hash,
-        force=force,
-        created_at=now_iso,
-        expires_at=now_epoch + ttl_seconds,
-        incarnation=target.incarnation,  # ingest refuses it for a re-created channel
-    )
-    catalog.put_upload(upload)
-    url, headers = presigner.presign_put(
-        staging_key(upload_id),
-        size=size,
-        sha256_hex=upload.sha256,
-        content_type=CONTENT_TYPE,
-        expires_in=ttl_seconds,
-    )
-    return UploadTicket(upload=upload, url=url, headers=headers)
-
-
-def upload_status(
-    catalog: Catalog,
-    directory: Directory,
-    principal: Principal | None,
-    channel: str,
-    upload_id: str,
-) -> Upload:
-    """Raises NotFound (also for an upload of another channel: ids are not enumerable).
-
-    A minted token, which may not list the channel, sees the uploads it made itself.
-    """
-    caller = require_principal(principal)
-    action = Action.UPLOAD if caller.minted else Action.LIST_PACKAGES
-    authorize(catalog, directory, caller, channel, action)
-    upload = catalog.get_upload(upload_id)
-    if upload.channel != channel or (caller.minted and upload.key_id != caller.key_id):
-        raise NotFound(f"no upload {upload_id} in channel {channel}")
-    return upload
-
-
-def upload_status_json(catalog: Catalog, upload: Upload) -> dict[str, Any]:
-    """The status document; a published upload says whether the index has it yet
-    (its change mark, keyed by the upload id, is gone once an index took it in)."""
-    out = upload.to_json()
-    if upload.status is UploadStatus.PUBLISHED and upload.subdir:
-        out["indexed"] = catalog.change_indexed(
-            upload.channel, upload.subdir, upload.filename, upload.id
+        subdir = body.get("subdir")
+        if subdir is not None:
+            validate_subdir(subdir)
+        # A trusted publisher's limits, as far as known now: the name from the filename, the
+        # subdir if given. Validation judges the package's own index.json again.
+        require_publish(principal, channel, parsed.name, subdir)
+        catalog = self.catalog
+        if subdir is not None:
+            # Knowing the subdir, a duplicate is refused now rather than after the PUT.
+            require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
+            if not force and catalog.get_package(channel, subdir, filename) is not None:
+                raise Conflict(
+                    f"{subdir}/{filename} already exists in channel {channel}",
+                    code="already-exists",
+                )
+        upload_id = self.ids.upload_id()
+        upload = Upload(
+            id=upload_id,
+            channel=channel,
+            filename=filename,
+            sha256=sha256.lower(),
+            size=size,
+            subdir=subdir,
+            created_by=principal.user,
+            key_id=principal.key_id,
+            key_hash=principal.key_hash,
+            force=force,
+            created_at=self.clock.iso(),
+            expires_at=self.clock.epoch() + self.ttl_seconds,
+            incarnation=target.incarnation,  # ingest refuses it for a re-created channel
         )
-    return out
+        catalog.put_upload(upload)
+        url, headers = self.presigner.presign_put(
+            staging_key(upload_id),
+            size=size,
+            sha256_hex=upload.sha256,
+            content_type=CONTENT_TYPE,
+            expires_in=self.ttl_seconds,
+        )
+        return UploadTicket(upload=upload, url=url, headers=headers)
+
+    def status(self, principal: Principal | None, channel: str, upload_id: str) -> dict[str, Any]:
+        """The status document of an upload.
+
+        A published upload says whether the index has it yet (its change mark, keyed by
+        the upload id, is gone once an index took it in). A minted token, which may not
+        list the channel, sees the uploads it made itself. Raises NotFound (also for an
+        upload of another channel: ids are not enumerable).
+        """
+        caller = require_principal(principal)
+        action = Action.UPLOAD if caller.minted else Action.LIST_PACKAGES
+        self.guard.authorize(caller, channel, action)
+        upload = self.catalog.get_upload(upload_id)
+        if upload.channel != channel or (caller.minted and upload.key_id != caller.key_id):
+            raise NotFound(f"no upload {upload_id} in channel {channel}")
+        out = upload.to_json()
+        if upload.status is UploadStatus.PUBLISHED and upload.subdir:
+            out["indexed"] = self.catalog.change_indexed(
+                upload.channel, upload.subdir, upload.filename, upload.id
+            )
+        return out

@@ -1,0 +1,1 @@
+"""The HTTP API: one Powertools resolver (app.py), one router per resource (routes/)."""

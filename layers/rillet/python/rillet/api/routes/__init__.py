@@ -1,0 +1,1 @@
+"""One Powertools Router per resource; api.app includes them all."""

@@ -1,0 +1,26 @@
+"""What services ask for the time and for fresh identifiers (both injected: tests fix them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """The one source of time for a service."""
+
+    def now(self) -> datetime: ...
+    def now_ms(self) -> int: ...
+    def iso(self) -> str: ...
+    def epoch(self) -> int: ...
+
+
+class IdSource(Protocol):
+    """Fresh random identifiers and secrets (never derived from request data)."""
+
+    def upload_id(self) -> str: ...
+    def publisher_id(self) -> str: ...
+    def incarnation(self) -> str: ...
+    def key_secret(self) -> tuple[str, str]:
+        """(secret part, public id part) of a new API key or minted token."""
+        ...

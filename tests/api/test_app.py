@@ -1,0 +1,99 @@
+"""The resolver's own behaviour: request models validated, refusals in our error format."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import pytest
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel
+
+from infra.local.pump import LambdaContext
+from rillet.api import request
+from rillet.api.app import build_app
+from rillet.runtime import wiring
+from rillet.runtime.settings import Settings
+from tests.fakes import FixedClock
+
+
+class Greeting(BaseModel):
+    name: str
+    times: int = 1
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    settings = Settings(
+        table_name="t",
+        channels_bucket="c",
+        staging_bucket="s",
+        reindex_queue_url="q",
+        public_url="https://conda.example.com",
+        admin_token="rlt_admin_app_test_token_0123456789",
+    )
+    wiring.reset(wiring.Container(settings, clock=FixedClock(0)))
+    router = Router()  # type: ignore[no-untyped-call]
+
+    @router.post("/api/v1/test/greet")
+    def greet(greeting: Annotated[Greeting, Body()]) -> dict[str, Any]:
+        return {"hello": greeting.name, "times": greeting.times, "caller": request.caller(router)}
+
+    resolver = build_app()
+    resolver.include_router(router)
+    yield resolver
+    wiring.reset()
+
+
+def post(app: Any, body: str) -> tuple[int, dict[str, Any]]:
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/api/v1/test/greet",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {"method": "POST", "path": "/api/v1/test/greet", "sourceIp": "127.0.0.1"},
+            "requestId": "r1",
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    result = app.resolve(event, LambdaContext("api"))
+    return result["statusCode"], json.loads(result["body"])
+
+
+def test_a_valid_body_reaches_the_route_with_the_anonymous_caller(app: Any) -> None:
+    assert post(app, '{"name": "ann", "times": 2}') == (
+        200,
+        {"hello": "ann", "times": 2, "caller": None},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"times": 2}', '{"name": 5}', '{"name": "ann", "times": "many"}', "{not json", "[1]"],
+)
+def test_a_body_that_breaks_its_model_is_a_400_with_our_reason_code(app: Any, body: str) -> None:
+    status, refusal = post(app, body)
+    assert status == 400
+    assert refusal["error"] == "invalid-request" and refusal["message"]
+    assert set(refusal) == {"error", "message"}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('{"name": "ann", "times": 1e999}', "out of range"),
+        ('{"name": "ann", "times": 99999999999999999999999}', "64-bit"),
+        ('{"name": "ann", "extra": ' + "[" * 200 + "]" * 200 + "}", "deep"),
+    ],
+)
+def test_model_bodies_keep_the_json_limits(app: Any, body: str, problem: str) -> None:
+    status, refusal = post(app, body)
+    assert (status, refusal["error"]) == (400, "invalid-request")
+    assert problem in refusal["message"], refusal

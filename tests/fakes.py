@@ -1,0 +1,93 @@
+"""Test doubles for the container's clock and id source (see runtime.wiring)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rillet.core.accounts import utc_iso
+from rillet.runtime import wiring
+from rillet.runtime.settings import Settings
+
+
+class FixedClock(wiring.Clock):
+    """Time stands still at ``ms`` until a test moves it."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.ms / 1000, UTC)
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    def iso(self) -> str:
+        return utc_iso(self.now())
+
+    def epoch(self) -> int:
+        return self.ms // 1000
+
+
+class NamedIds(wiring.Ids):
+    """Random ids, unless a test names the next ones (``uploads``, ``publishers``, ...)."""
+
+    def __init__(self) -> None:
+        self.uploads: list[str] = []
+        self.publishers: list[str] = []
+        self.incarnations: list[str] = []
+        self.secrets: list[tuple[str, str]] = []
+
+    def upload_id(self) -> str:
+        return self.uploads.pop(0) if self.uploads else super().upload_id()
+
+    def publisher_id(self) -> str:
+        return self.publishers.pop(0) if self.publishers else super().publisher_id()
+
+    def incarnation(self) -> str:
+        return self.incarnations.pop(0) if self.incarnations else super().incarnation()
+
+    def key_secret(self) -> tuple[str, str]:
+        return self.secrets.pop(0) if self.secrets else super().key_secret()
+
+
+def container(
+    environment: dict[str, str], session: Any, clock: wiring.Clock, **ports: Any
+) -> wiring.Container:
+    """A container over provisioned (moto) resources, with these ports replaced."""
+    return wiring.Container(
+        Settings.from_env(environment),
+        clock=clock,
+        ids=NamedIds(),
+        overrides={"session": session, **ports},
+    )
+
+
+class CallableClock(wiring.Clock):
+    """A clock that reads ``now_ms`` from a function (a test's own timeline)."""
+
+    def __init__(self, now_ms: Any) -> None:
+        self._now_ms = now_ms
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._now_ms() / 1000, UTC)
+
+    def now_ms(self) -> int:
+        return int(self._now_ms())
+
+    def iso(self) -> str:
+        return utc_iso(self.now())
+
+    def epoch(self) -> int:
+        return self.now_ms() // 1000
+
+
+def indexing(
+    catalog: Any, store: Any, *, settle: Any = None, now_ms: Any = None, clock: Any = None
+) -> Any:
+    """An Indexing service over these ports (``now_ms``: a function of the test's time)."""
+    from rillet.services.indexing import Indexing
+
+    if now_ms is not None:
+        clock = CallableClock(now_ms)
+    return Indexing(catalog=catalog, store=store, clock=clock or wiring.Clock(), settle=settle)
