@@ -93,9 +93,9 @@ function Package({ channel, name }: { channel: Channel; name: string }) {
   }
 
   const newest = versions[0]!.bySubdir[0]![1][0]!;
-  const about = files.map((f) => f.about).find(Boolean) ?? null;
+  const about: File["about"] = files.map((f) => f.about).find((a) => a) ?? null;
   const summary = files.map(summaryOf).find(Boolean) ?? "";
-  const license = about?.license ?? newest.license;
+  const license = about?.license ?? (typeof newest.license === "string" ? newest.license : "");
   const chosen = files.find((f) => key(f) === selected) ?? newest;
   const chosenVersion = chosen.version;
 
