@@ -48,7 +48,7 @@ export function AppRoutes() {
 export function App() {
   return (
     <ConfigProvider>
-      <BrowserRouter>
+      <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
         <AuthProvider>
           <AppRoutes />
         </AuthProvider>

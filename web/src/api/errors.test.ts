@@ -79,3 +79,10 @@ describe("buildUrl", () => {
     expect(buildUrl("/x", { a: "", b: undefined, c: null, d: 0 })).toBe("/x?d=0");
   });
 });
+
+describe("message casing", () => {
+  it("does not capitalize an identifier at the start", () => {
+    expect(errorFromBody(400, '{"error":"invalid-request","message":"logo_url must be https"}').message).toBe("logo_url must be https.");
+    expect(errorFromBody(422, '{"error":"invalid-name","message":"\'api\' is reserved"}').message).toBe("'api' is reserved.");
+  });
+});

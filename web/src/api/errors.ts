@@ -42,7 +42,8 @@ function statusText(status: number): string {
 function ensureSentence(text: string): string {
   const t = text.trim();
   if (!t) return t;
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  // Capitalize a plain first word, never an identifier ("logo_url must…", "'api' is…").
+  const first = /^[a-z]+(?=[\s,.;:]|$)/.test(t) ? t.charAt(0).toUpperCase() + t.slice(1) : t;
   return /[.!?:)]$/.test(first) ? first : `${first}.`;
 }
 

@@ -28,7 +28,8 @@ export interface AuthState {
   refreshMe: () => Promise<Me | null>;
 }
 
-const AuthContext = createContext<AuthState | null>(null);
+/** Exported for tests, which provide a fake AuthState. */
+export const AuthContext = createContext<AuthState | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const config = useConfig();

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
-import { isNotFound } from "../api/errors";
+import { ApiError, isNotFound } from "../api/errors";
 import type { Channel } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { useAsync } from "../lib/useAsync";
@@ -29,15 +29,20 @@ export function ChannelFrame({ title, children }: { title: string; children: (ct
 
   if (state.loading && !state.data) return <Loading what="Loading the channel" />;
   if (state.error) {
-    if (isNotFound(state.error)) {
+    const anonymous = state.error instanceof ApiError && state.error.status === 401;
+    if (isNotFound(state.error) || anonymous) {
       return (
         <section>
           <h1>Channel not found</h1>
           <p>
             There is no channel “{name}”, or it is private and you are not a member.
-            {auth.status === "signed-out" && auth.signInAvailable ? " Sign in to see private channels you belong to." : ""}
           </p>
-          <p>
+          <p className="actions">
+            {auth.status === "signed-out" && auth.signInAvailable && (
+              <button type="button" onClick={() => void auth.signIn()}>
+                Sign in to see private channels
+              </button>
+            )}
             <Link to="/">See all channels</Link>
           </p>
         </section>

@@ -41,7 +41,6 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: Dep
         }
       });
     return () => controller.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);

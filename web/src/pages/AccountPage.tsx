@@ -67,7 +67,7 @@ function Account() {
           ) : (
             <>
               <div className="table-wrap">
-                <table>
+                <table className="stack">
                   <caption className="visually-hidden">Your API keys</caption>
                   <thead>
                     <tr>
@@ -135,17 +135,17 @@ function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (k: ApiKey) 
   };
   return (
     <tr>
-      <td>
+      <td data-label="Key">
         <code>{apiKey.id}</code>
       </td>
-      <td>{apiKey.description || <span className="muted">—</span>}</td>
-      <td>{apiKey.scope}</td>
-      <td>{apiKey.channels ? apiKey.channels.join(", ") : "all"}</td>
-      <td>{apiKey.expires_at === null ? "never" : <Time value={apiKey.expires_at} />}</td>
-      <td>
+      <td data-label="Description">{apiKey.description || <span className="muted">—</span>}</td>
+      <td data-label="Scope">{apiKey.scope}</td>
+      <td data-label="Channels">{apiKey.channels ? apiKey.channels.join(", ") : "all"}</td>
+      <td data-label="Expires">{apiKey.expires_at === null ? "never" : <Time value={apiKey.expires_at} />}</td>
+      <td data-label="Created">
         <Time value={apiKey.created_at} />
       </td>
-      <td>
+      <td data-label="State">
         {apiKey.revoked ? (
           "Revoked"
         ) : expired ? (

@@ -91,7 +91,7 @@ function Packages({ channel }: { channel: Channel }) {
                 ) : (
                   <>
                     <div className="table-wrap">
-                      <table>
+                      <table className="stack">
                         <caption className="visually-hidden">Packages in {channel.name}</caption>
                         <thead>
                           <tr>
@@ -105,18 +105,18 @@ function Packages({ channel }: { channel: Channel }) {
                         <tbody>
                           {pageItems.map((r) => (
                             <tr key={r.name}>
-                              <td>
+                              <td data-label="Name">
                                 <Link to={`${base}/packages/${encodeURIComponent(r.name)}`}>{r.name}</Link>
                               </td>
-                              <td>
+                              <td data-label="Latest version">
                                 {r.latestVersion}
                                 {r.allYanked && <span className="badge badge-yanked"> yanked</span>}
                               </td>
-                              <td>{r.subdirs.join(", ")}</td>
-                              <td>
+                              <td data-label="Platforms">{r.subdirs.join(", ")}</td>
+                              <td data-label="Last upload">
                                 <Time value={r.lastUpload} />
                               </td>
-                              <td>{r.summary}</td>
+                              <td data-label="Summary">{r.summary}</td>
                             </tr>
                           ))}
                         </tbody>

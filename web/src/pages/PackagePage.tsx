@@ -93,9 +93,9 @@ function Package({ channel, name }: { channel: Channel; name: string }) {
   }
 
   const newest = versions[0]!.bySubdir[0]![1][0]!;
-  const about = files.map((f) => f.about).find(Boolean) ?? null;
+  const about: File["about"] = files.map((f) => f.about).find((a) => a) ?? null;
   const summary = files.map(summaryOf).find(Boolean) ?? "";
-  const license = about?.license ?? newest.license;
+  const license = about?.license ?? (typeof newest.license === "string" ? newest.license : "");
   const chosen = files.find((f) => key(f) === selected) ?? newest;
   const chosenVersion = chosen.version;
 
@@ -152,7 +152,7 @@ function Package({ channel, name }: { channel: Channel; name: string }) {
             </h3>
             {v.bySubdir.map(([subdir, list]) => (
               <div key={subdir} className="table-wrap">
-                <table>
+                <table className="stack">
                   <caption>
                     {v.version} for {subdir}
                   </caption>
@@ -293,7 +293,7 @@ function FileRow({
   return (
     <>
       <tr className={selected ? "selected-row" : undefined}>
-        <td>
+        <td data-label="File">
           <code>{file.filename}</code>
           <div>
             <button type="button" className="secondary small" onClick={onSelect} aria-pressed={selected} aria-label={`Show dependencies of ${file.filename}`}>
@@ -301,11 +301,11 @@ function FileRow({
             </button>
           </div>
         </td>
-        <td>
+        <td data-label="Build">
           {file.build} <span className="muted">(#{file.build_number})</span>
         </td>
-        <td className="num">{formatBytes(file.size)}</td>
-        <td>
+        <td data-label="Size" className="num">{formatBytes(file.size)}</td>
+        <td data-label="Checksums">
           {file.sha256 && (
             <div>
               <span className="muted small">sha256 </span>
@@ -319,11 +319,11 @@ function FileRow({
             </div>
           )}
         </td>
-        <td>
+        <td data-label="Uploaded">
           <Time value={uploadedAt(file)} />
         </td>
-        <td>{uploaderText(file)}</td>
-        <td>
+        <td data-label="Uploaded by">{uploaderText(file)}</td>
+        <td data-label="State">
           {file.yanked ? (
             <>
               <span className="badge badge-yanked">Yanked</span>
