@@ -316,8 +316,11 @@ function AddMember({
             onChange={(e) => setText(e.target.value)}
             aria-describedby="member-search-help"
             aria-invalid={error ? true : undefined}
-            aria-controls="member-suggestions"
+            aria-controls={query && searchedFor === query ? "member-suggestions" : undefined}
           />
+          <p id="member-search-help" className="help">
+            Type the start of a name: people who signed in and chose a username are suggested.
+          </p>
         </div>
         <div className="field">
           <label htmlFor="member-role">Role</label>
@@ -335,9 +338,6 @@ function AddMember({
           </button>
         </div>
       </div>
-      <p id="member-search-help" className="help">
-        Type the start of a name: people who signed in and chose a username are suggested.
-      </p>
       <ErrorText>{searchError && `Search failed: ${searchError}`}</ErrorText>
       {query && searchedFor === query && suggestions.length > 0 && (
         <ul id="member-suggestions" className="suggestions" aria-label="Matching users">
