@@ -20,9 +20,9 @@ export default defineConfig({
     proxy: { "/api": { target: api, changeOrigin: true } },
   },
   test: {
-    environment: "jsdom",
+    environment: "node", // component tests opt in: // @vitest-environment jsdom
     globals: true,
-    setupFiles: ["src/test-setup.ts"],
+    
     include: ["src/**/*.test.{ts,tsx}"],
   },
 });

@@ -32,7 +32,15 @@ try {
   writeFileSync(file, document);
   execFileSync(
     process.execPath,
-    [join(web, "node_modules", "openapi-typescript", "bin", "cli.js"), file, "-o", join(web, "src", "api", "schema.d.ts")],
+    [
+      join(web, "node_modules", "openapi-typescript", "bin", "cli.js"),
+      file,
+      // a field with a default is optional in a request body
+      "--default-non-nullable",
+      "false",
+      "-o",
+      join(web, "src", "api", "schema.d.ts"),
+    ],
     { stdio: "inherit" },
   );
 } finally {

@@ -11,6 +11,10 @@ import HomePage from "./pages/HomePage";
 import LogoutPage from "./pages/LogoutPage";
 import NotFoundPage from "./pages/NotFoundPage";
 // -- web-a pages --
+import AccountPage from "./pages/AccountPage";
+import ChannelPage from "./pages/ChannelPage";
+import CreateChannelPage from "./pages/CreateChannelPage";
+import PackagePage from "./pages/PackagePage";
 // -- web-b pages --
 import AuditPage from "./pages/AuditPage";
 import MembersPage from "./pages/MembersPage";
@@ -26,6 +30,10 @@ export function AppRoutes() {
         <Route path={LOGOUT_PATH} element={<LogoutPage />} />
         <Route path={CHOOSE_NAME_PATH} element={<ChooseUsernamePage />} />
         {/* -- web-a routes -- */}
+        <Route path="/account" element={<AccountPage />} />
+        <Route path="/channels/new" element={<CreateChannelPage />} />
+        <Route path="/channels/:channel" element={<ChannelPage />} />
+        <Route path="/channels/:channel/packages/:name" element={<PackagePage />} />
         {/* -- web-b routes: /channels/:channel/{upload,members,settings,audit} -- */}
         <Route path="/channels/:channel/upload" element={<UploadPage />} />
         <Route path="/channels/:channel/members" element={<MembersPage />} />

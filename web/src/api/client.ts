@@ -11,18 +11,20 @@ import type {
   ChannelDeleted,
   ChannelList,
   ChannelUpdate,
-  Deleted,
   KeyCreate,
   KeyList,
   Me,
   Member,
   MemberList,
+  MemberRemoved,
+  PackageDeleted,
+  PublisherRemoved,
+  ReindexQueued,
   PackageList,
   PublicConfig,
   Publisher,
   PublisherCreate,
   PublisherList,
-  Removed,
   Role,
   UploadRequest,
   UploadStatus,
@@ -102,11 +104,13 @@ export function createApi(getToken: TokenSource = () => null, fetchImpl: typeof 
     transferChannel: (c: string, owner: string) =>
       request<Channel>("POST", `${ch(c)}/transfer`, { body: { owner } }),
     deleteChannel: (c: string) => request<ChannelDeleted>("DELETE", ch(c)),
+    reindexChannel: (c: string, subdir?: string) =>
+      request<ReindexQueued>("POST", `${ch(c)}/reindex`, { body: subdir ? { subdir } : {} }),
 
     listMembers: (c: string) => request<MemberList>("GET", `${ch(c)}/members`),
     setMember: (c: string, user: string, role: Role) =>
       request<Member>("PUT", `${ch(c)}/members/${seg(user)}`, { body: { role } }),
-    removeMember: (c: string, user: string) => request<Removed>("DELETE", `${ch(c)}/members/${seg(user)}`),
+    removeMember: (c: string, user: string) => request<MemberRemoved>("DELETE", `${ch(c)}/members/${seg(user)}`),
 
     listPackages: (
       c: string,
@@ -114,7 +118,7 @@ export function createApi(getToken: TokenSource = () => null, fetchImpl: typeof 
       signal?: AbortSignal,
     ) => request<PackageList>("GET", `${ch(c)}/packages`, { query, signal }),
     deletePackage: (c: string, subdir: string, filename: string) =>
-      request<Deleted>("DELETE", `/api/v1/delete/${seg(c)}/${seg(subdir)}/${seg(filename)}`),
+      request<PackageDeleted>("DELETE", `/api/v1/delete/${seg(c)}/${seg(subdir)}/${seg(filename)}`),
     yankPackage: (c: string, subdir: string, filename: string, reason: string) =>
       request<YankResult>("POST", `${ch(c)}/packages/${seg(subdir)}/${seg(filename)}/yank`, { body: { reason } }),
     unyankPackage: (c: string, subdir: string, filename: string) =>
@@ -125,7 +129,7 @@ export function createApi(getToken: TokenSource = () => null, fetchImpl: typeof 
 
     listPublishers: (c: string) => request<PublisherList>("GET", `${ch(c)}/publishers`),
     addPublisher: (c: string, body: PublisherCreate) => request<Publisher>("POST", `${ch(c)}/publishers`, { body }),
-    removePublisher: (c: string, id: string) => request<Removed>("DELETE", `${ch(c)}/publishers/${seg(id)}`),
+    removePublisher: (c: string, id: string) => request<PublisherRemoved>("DELETE", `${ch(c)}/publishers/${seg(id)}`),
 
     audit: (c: string, query: { limit?: number; cursor?: string | null; action?: string } = {}) =>
       request<AuditPage>("GET", `${ch(c)}/audit`, { query }),

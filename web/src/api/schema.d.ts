@@ -15,14 +15,15 @@ export interface components {
       error: string;
       message: string;
     };
+    PublicOidc: {
+      issuer: string;
+      client_id: string | null;
+      audience: string | null;
+      scopes: string[];
+      cli_redirect_uri: string | null;
+    };
     PublicConfig: {
-      oidc: {
-        issuer: string;
-        client_id: string | null;
-        audience: string | null;
-        scopes: string[];
-        cli_redirect_uri: string | null;
-      } | null;
+      oidc: components["schemas"]["PublicOidc"] | null;
       max_package_bytes: number;
       max_api_body_bytes: number;
       version: string;
@@ -45,6 +46,7 @@ export interface components {
       key: components["schemas"]["ApiKeyCreated"];
     };
     UserSearch: { users: string[] };
+    UserSuspension: { name: string; suspended: boolean };
     ApiKey: {
       id: string;
       user: string;
@@ -89,6 +91,8 @@ export interface components {
       visibility?: "public" | "private";
     };
     ChannelTransfer: { owner: string };
+    ChannelDeleted: { deleted: string; objects_removed: number };
+    ReindexQueued: { channel: string; subdirs: string[] };
     ReindexRequest: { subdir?: string };
     Member: {
       user: string;
@@ -98,6 +102,7 @@ export interface components {
     };
     MemberList: { members: components["schemas"]["Member"][] };
     MemberRole: { role: "owner" | "maintainer" | "member" };
+    MemberRemoved: { removed: string };
     Yank: { reason: string; by: string; at: string };
     PackageFile: {
       subdir: string;
@@ -126,6 +131,14 @@ export interface components {
       cursor: string | null;
     };
     YankRequest: { reason: string };
+    YankResult: {
+      subdir: string;
+      filename: string;
+      sha256: string;
+      yanked: components["schemas"]["Yank"] | null;
+      changed: boolean;
+    };
+    PackageDeleted: { deleted: string };
     Publisher: {
       id: string;
       channel: string;
@@ -148,6 +161,7 @@ export interface components {
       last_used_at: string | null;
     };
     PublisherList: { publishers: components["schemas"]["Publisher"][] };
+    PublisherRemoved: { removed: string };
     PublisherCreate: {
       provider: "github" | "gitlab";
       owner?: string;

@@ -6,7 +6,8 @@ type S = components["schemas"];
 
 export type ApiErrorBody = S["Error"];
 export type PublicConfig = S["PublicConfig"];
-export type OidcConfig = NonNullable<S["PublicConfig"]["oidc"]>;
+export type OidcConfig = S["PublicOidc"];
+export type PublicOidc = S["PublicOidc"];
 export type Me = S["Me"];
 export type UsernameClaim = S["UsernameClaim"];
 export type UserCreated = S["UserCreated"];
@@ -40,24 +41,17 @@ export type Scope = ApiKey["scope"];
 export type Role = Member["role"];
 export type Visibility = Channel["visibility"];
 
-/** Shapes of small answers that have no named schema. */
-export interface Deleted {
-  deleted: string;
-}
-export interface Removed {
-  removed: string;
-}
-export interface YankResult {
-  subdir: string;
-  filename: string;
-  sha256: string;
-  yanked: PackageFile["yanked"];
-  changed: boolean;
-}
-export interface ChannelDeleted {
-  deleted: string;
-  objects_removed: number;
-}
+export type ChannelDeleted = S["ChannelDeleted"];
+export type ReindexQueued = S["ReindexQueued"];
+export type MemberRemoved = S["MemberRemoved"];
+export type PackageDeleted = S["PackageDeleted"];
+export type YankResult = S["YankResult"];
+export type PublisherRemoved = S["PublisherRemoved"];
+export type UserSuspension = S["UserSuspension"];
+/** @deprecated use PackageDeleted */
+export type Deleted = PackageDeleted;
+/** @deprecated use MemberRemoved or PublisherRemoved */
+export type Removed = MemberRemoved;
 
 /**
  * Fields the package page shows when the API provides them with each package file

@@ -41,15 +41,13 @@ export function Layout({ children }: { children?: ReactNode }) {
   const config = useConfig();
   const location = useLocation();
   const main = useRef<HTMLElement>(null);
-  const first = useRef(true);
+  const shownPath = useRef(location.pathname);
 
   // After navigating, move focus to the new page so keyboard and screen reader users
   // start at its content (not on the first load: the skip link comes first then).
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    if (shownPath.current === location.pathname) return;
+    shownPath.current = location.pathname;
     main.current?.focus();
   }, [location.pathname]);
 

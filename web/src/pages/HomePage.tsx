@@ -91,7 +91,7 @@ export default function HomePage() {
                 <EmptyState title={`None of your channels matches “${filter}”.`} />
               ) : (
                 <EmptyState title="You have no channels yet.">
-                  <Link to="/channels/new">Create a channel</Link> to publish packages.
+                  <Link to="/channels/new">Create your first channel</Link> to publish packages.
                 </EmptyState>
               )}
             </section>
