@@ -1,5 +1,6 @@
 // Page tests drive the real API client against a fake server: `fetch` answers from a
 // route table, so each test says what the API answers and checks what a person sees.
+import "@testing-library/jest-dom/vitest";
 import { configure, render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
