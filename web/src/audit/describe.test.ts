@@ -30,6 +30,17 @@ describe("audit events in words", () => {
     ).toBe("pub_1 (o/r)");
   });
 
+  it("names an added publisher by its repository, and leaves empty lists out of the details", () => {
+    const event = {
+      at: "",
+      actor: "alice",
+      action: "publisher.add",
+      details: { id: "pub_1", provider: "github", owner: "octo-org", repository: "widgets", subdirs: [] },
+    };
+    expect(auditTarget(event)).toBe("github octo-org/widgets");
+    expect(auditDetails(event).map(([key]) => key)).toEqual(["id", "provider", "owner", "repository"]);
+  });
+
   it("shows changes as from -> to and keeps unknown actions readable", () => {
     const event = {
       at: "",

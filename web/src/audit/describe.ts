@@ -57,6 +57,11 @@ export function auditTarget(event: AuditEventLike): string {
     const p = publisher as Record<string, unknown>;
     return str(p.repository) ?? str(p.project) ?? str(p.id) ?? "";
   }
+  if (event.action === "publisher.add") {
+    const where =
+      str(d.repository) && str(d.owner) ? `${str(d.owner)}/${str(d.repository)}` : str(d.namespace) && str(d.project) ? `${str(d.namespace)}/${str(d.project)}` : null;
+    if (where) return `${str(d.provider) ?? "publisher"} ${where}`;
+  }
   const publisherId = str(d.publisher_id) ?? str(d.id);
   if (publisherId) return publisherId;
   if (event.action === "channel.update" || event.action === "channel.visibility") {
@@ -71,7 +76,10 @@ export function auditTarget(event: AuditEventLike): string {
 export function auditDetails(event: AuditEventLike): [string, string][] {
   const d = event.details ?? {};
   return Object.entries(d)
-    .filter(([, value]) => value !== null && value !== undefined && value !== "")
+    .filter(
+      ([, value]) =>
+        value !== null && value !== undefined && value !== "" && !(Array.isArray(value) && value.length === 0),
+    )
     .map(([key, value]) => {
       if (value && typeof value === "object" && !Array.isArray(value)) {
         const v = value as Record<string, unknown>;

@@ -48,6 +48,14 @@ export function phaseText(state: FileState): string {
   }
 }
 
+/** The server's messages are lower-case fragments: shown as a sentence. */
+export function asSentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const first = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
 function FileRow({ entry }: { entry: UploadEntry }) {
   const { state, file } = entry;
   const progressId = `upload-progress-${entry.key}`;
@@ -72,12 +80,8 @@ function FileRow({ entry }: { entry: UploadEntry }) {
       </div>
       {bar}
       <p className={bad ? "error" : state.phase === "installable" ? "ok" : "upload-phase"}>{phaseText(state)}</p>
-      {bad && (
-        <p className="error upload-reason">
-          {state.message}
-          {advice && advice !== state.message ? ` ${advice}` : ""}
-        </p>
-      )}
+      {bad && <p className="error upload-reason">{asSentence(state.message)}</p>}
+      {bad && advice && advice !== state.message && <p className="upload-advice">{advice}</p>}
     </li>
   );
 }

@@ -1,11 +1,17 @@
 // Page tests drive the real API client against a fake server: `fetch` answers from a
 // route table, so each test says what the API answers and checks what a person sees.
-import { render } from "@testing-library/react";
+import "@testing-library/jest-dom/vitest";
+import { configure, render } from "@testing-library/react";
 import type { ReactElement } from "react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { vi } from "vitest";
 import { AuthProvider } from "../auth/AuthContext";
 import { ConfigProvider } from "../config";
+
+// A page test renders the whole app shell; on a busy machine that takes seconds. Patience
+// here is not a timing assertion: every wait ends as soon as the page shows the text.
+configure({ asyncUtilTimeout: 10_000 });
+vi.setConfig({ testTimeout: 60_000 });
 
 export interface FakeRequest {
   method: string;

@@ -54,9 +54,10 @@ describe("checkFile", () => {
       expect(result.refusal.message).toContain("104,857,601 bytes");
       expect(result.refusal.message).toContain("104,857,600 bytes");
     }
-    const big = checkFile({ name: "alpha-1.0-h0_0.conda", size: 250_000_000 }, 104857600);
+    const big = checkFile({ name: "alpha-1.0-h0_0.conda", size: 250 * 1024 * 1024 }, 104857600);
+    expect(big.ok).toBe(false);
     if (!big.ok) expect(big.refusal.message).toBe(
-      "The file is 250 MB; this deployment accepts packages up to 104.9 MB.",
+      "The file is 250 MiB; this deployment accepts packages up to 100 MiB.",
     );
   });
 
@@ -71,11 +72,11 @@ describe("checkFile", () => {
 });
 
 describe("formatBytes", () => {
-  it("uses decimal units", () => {
+  it("uses binary units", () => {
     expect(formatBytes(1)).toBe("1 byte");
-    expect(formatBytes(999)).toBe("999 bytes");
-    expect(formatBytes(1500)).toBe("1.5 kB");
-    expect(formatBytes(100_000_000)).toBe("100 MB");
-    expect(formatBytes(2_000_000_000)).toBe("2 GB");
+    expect(formatBytes(1023)).toBe("1023 bytes");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes(104857600)).toBe("100 MiB");
+    expect(formatBytes(2 * 1024 ** 3)).toBe("2 GiB");
   });
 });

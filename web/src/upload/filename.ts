@@ -91,14 +91,14 @@ export function parsePackageFilename(filename: string): ParseResult {
   return { ok: true, value: { name, version, build, extension } };
 }
 
-/** Human size: 1.5 MB, 100 MB, 812 bytes (decimal units, like the API's limit). */
+/** Human size in binary units, as the rest of the app shows sizes: 1.5 KiB, 100 MiB, 812 bytes. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let value = bytes / 1000;
+  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? "" : "s"}`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
     unit += 1;
   }
   const text = value.toFixed(1).replace(/\.0$/, "");
