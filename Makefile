@@ -28,8 +28,32 @@ $(OIDC_DIR)/node_modules/.rillet-lock: $(OIDC_DIR)/package-lock.json
 
 setup: $(STAMP) $(OIDC_DIR)/node_modules/.rillet-lock
 
+# The web app (web/, Vite): rebuilt when its lock file, sources or config change.
+WEB_DIR := web
+WEB_STAMP := $(WEB_DIR)/dist/.rillet-build
+$(WEB_DIR)/node_modules/.rillet-lock: $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cp $(WEB_DIR)/package-lock.json $@
+$(WEB_STAMP): $(WEB_DIR)/node_modules/.rillet-lock $(shell find $(WEB_DIR)/src $(WEB_DIR)/public $(WEB_DIR)/index.html $(WEB_DIR)/vite.config.ts $(WEB_DIR)/tsconfig.json -type f 2>/dev/null)
+	cd $(WEB_DIR) && npm run build
+	@touch $@
+# axe-core for the browser tests' accessibility checks (tests/web/package.json).
+AXE_DIR := tests/web
+$(AXE_DIR)/node_modules/.rillet-lock: $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cp $(AXE_DIR)/package-lock.json $@
+.PHONY: web browser
+web: $(WEB_STAMP)
+
+# The browser tests drive the OS's Chromium (never a downloaded one): install it as root.
+CHROMIUM ?= /usr/bin/chromium
+browser: $(AXE_DIR)/node_modules/.rillet-lock
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && apt-get update -qq && \
+	  apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "The browser tests need Chromium: run  sudo apt-get install -y chromium"; exit 1; }
+
 ## Start the local stack (moto-backed AWS + the real handlers) on 127.0.0.1:$${RILLET_PORT:-8787}.
-serve: setup
+serve: setup web
 	$(BIN)/python -m infra.local
 
 lint: setup
@@ -42,7 +66,7 @@ format: setup
 	$(BIN)/ruff format .
 
 ## Lint, type-check, then every test (unit, adapters on moto, end to end with the real clients).
-test: lint
+test: lint web browser
 	$(BIN)/python -m pytest
 
 ## Third-party deps as a Lambda layer: Linux wheels for the functions' architecture, no Docker.
@@ -50,11 +74,11 @@ layer: setup
 	$(BIN)/python -m infra.aws.build_layer
 
 ## Synthesize the CloudFormation template into cdk.out/: offline, no AWS credentials needed.
-synth: layer
+synth: layer web
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
 
 ## Deploy with the credentials in the environment; extra CLI flags via CDK_ARGS (docs/deploy.md).
-deploy: layer
+deploy: layer web
 	$(CDK) deploy $(CDK_ARGS)
 
 clean:

@@ -18,6 +18,7 @@ from constructs import Construct
 from infra.aws.config import StageConfig
 from infra.aws.functions import ROOT
 from infra.aws.nag import acknowledge
+from rillet.core import webapp
 
 VIEWER_REQUEST = ROOT / "infra" / "edge" / "viewer_request.js"
 VIEWER_RESPONSE = ROOT / "infra" / "edge" / "viewer_response.js"
@@ -29,6 +30,9 @@ IMMUTABLE_PATHS = ("*.conda", "*.tar.bz2", "*/shards/*")
 INDEX_TTL = Duration.seconds(60)
 MAX_INDEX_TTL = Duration.minutes(5)
 IMMUTABLE_TTL = Duration.days(365)
+# The viewer-request function selects this origin for the web app's pages (WEB_ORIGIN_ID
+# in infra/edge/viewer_request.js).
+WEB_ORIGIN_ID = "web"
 
 
 class Cdn(Construct):
@@ -41,6 +45,8 @@ class Cdn(Construct):
         channels: s3.IBucket,
         logs: s3.IBucket,
         api_domain_name: str,
+        web: s3.IBucket,
+        connect_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, id)
         # CloudFront names are global to the account: with the region in them the same
@@ -111,6 +117,57 @@ class Cdn(Construct):
             enable_accept_encoding_brotli=True,
         )
 
+        # The web app's build (web/dist), in its own bucket: /assets/* here, and the pages
+        # (index.html) through the viewer-request function, which selects this origin.
+        web_origin = origins.S3BucketOrigin.with_origin_access_control(
+            web,
+            origin_id=WEB_ORIGIN_ID,
+            origin_access_control=cloudfront.S3OriginAccessControl(
+                self, "WebAccess", origin_access_control_name=f"{global_name}-web"
+            ),
+            origin_access_levels=[cloudfront.AccessLevel.READ],
+        )
+        self.web_assets_policy = cloudfront.CachePolicy(
+            self,
+            "WebAssets",
+            comment="rillet web app: content-hashed files",
+            default_ttl=IMMUTABLE_TTL,
+            min_ttl=Duration.days(1),
+            max_ttl=IMMUTABLE_TTL,
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+        # The same headers on every response, as the local stack sends them (core.webapp).
+        headers = webapp.security_headers(connect_origins)
+        self.headers_policy = cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment="rillet: CSP, HSTS and the other security headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=headers["Content-Security-Policy"], override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=Duration.seconds(63072000),
+                    include_subdomains=True,
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override=True
+                ),
+            ),
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[
+                    cloudfront.ResponseCustomHeader(header=name, value=headers[name], override=True)
+                    for name in ("Permissions-Policy", "Cross-Origin-Opener-Policy")
+                ]
+            ),
+        )
+
         def channel_files(
             policy: cloudfront.ICachePolicy, compress: bool
         ) -> cloudfront.BehaviorOptions:
@@ -121,7 +178,19 @@ class Cdn(Construct):
                 cache_policy=policy,
                 compress=compress,
                 function_associations=edge,
+                response_headers_policy=self.headers_policy,
             )
+
+        web_assets = cloudfront.BehaviorOptions(
+            origin=web_origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=self.web_assets_policy,
+            compress=True,
+            # Routes /assets/<file> as the local stack does (and drops credentials).
+            function_associations=edge[:1],
+            response_headers_policy=self.headers_policy,
+        )
 
         api = cloudfront.BehaviorOptions(
             origin=origins.HttpOrigin(
@@ -134,6 +203,7 @@ class Cdn(Construct):
             # With caching disabled this forwards Authorization and the body; the Host
             # header must stay the API's own or API Gateway refuses the request.
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=self.headers_policy,
         )
         certificate = (
             acm.Certificate.from_certificate_arn(self, "Certificate", config.certificate_arn)
@@ -147,6 +217,7 @@ class Cdn(Construct):
             default_behavior=channel_files(self.index_policy, compress=True),
             additional_behaviors={
                 "/api/*": api,
+                webapp.ASSETS_PREFIX + "*": web_assets,
                 **{path: channel_files(self.immutable_policy, False) for path in IMMUTABLE_PATHS},
             },
             domain_names=[config.domain_name] if config.domain_name else None,

@@ -44,6 +44,8 @@ class StageConfig:
     # The edge store's name; by default <stack>-<region>-edge. Only to keep the store of a
     # stage deployed before names carried the region (docs/deploy.md, Upgrading).
     edge_store_name: str | None = None
+    # The web app's build (`make web`), relative to the repository root or absolute.
+    web_dist: str = "web/dist"
 
     def __post_init__(self) -> None:
         if not _STAGE.match(self.stage):
@@ -98,6 +100,7 @@ class StageConfig:
                 get, "edge_sync_concurrency", int, d.edge_sync_concurrency
             ),
             edge_store_name=_value(get, "edge_store_name", str, None),
+            web_dist=_value(get, "web_dist", str, d.web_dist),
         )
 
 

@@ -88,6 +88,17 @@ class IdentityConfig:
             if not p.issuer.startswith("https://"):
                 raise IdentityConfigError(f"oidc provider {p.name}: the issuer must be https")
 
+    def login_domain_prefix(self, stage: str) -> str:
+        return self.domain_prefix or f"rillet-{stage}-{Aws.ACCOUNT_ID}"
+
+    def connect_origins(self, stage: str) -> tuple[str, str]:
+        """What the web app fetches for sign-in: the issuer (discovery, keys) and the
+        managed login domain (token endpoint): its CSP's connect-src."""
+        return (
+            f"https://cognito-idp.{Aws.REGION}.amazonaws.com",
+            f"https://{self.login_domain_prefix(stage)}.auth.{Aws.REGION}.amazoncognito.com",
+        )
+
     @property
     def cli_redirect_uri(self) -> str:
         return f"http://localhost:{self.cli_port}/callback"
@@ -307,7 +318,8 @@ class Identity(Construct):
                 flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
                 scopes=[getattr(cognito.OAuthScope, scope.upper()) for scope in SCOPES],
                 callback_urls=[f"{base}/callback", config.cli_redirect_uri, *config.callback_urls],
-                logout_urls=[f"{base}/", *config.logout_urls],
+                # The web app lands on /logout after signing out (web/src/auth/oidc.ts).
+                logout_urls=[f"{base}/", f"{base}/logout", *config.logout_urls],
             ),
             supported_identity_providers=providers,
             prevent_user_existence_errors=True,
@@ -321,7 +333,7 @@ class Identity(Construct):
         self.domain = self.pool.add_domain(
             "Domain",
             cognito_domain=cognito.CognitoDomainOptions(
-                domain_prefix=config.domain_prefix or f"rillet-{stage}-{Aws.ACCOUNT_ID}"
+                domain_prefix=config.login_domain_prefix(stage)
             ),
             managed_login_version=cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
         )

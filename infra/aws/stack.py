@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import App, CfnOutput, Duration, Stack, Validations
@@ -23,6 +24,7 @@ from infra.aws.functions import (
     EDGE_SYNC,
     REINDEX,
     REINDEX_BATCH_SIZE,
+    ROOT,
     VALIDATE,
     VALIDATE_DEAD,
     Functions,
@@ -33,6 +35,7 @@ from infra.aws.nag import acknowledge, acknowledge_arn_wildcard
 from infra.aws.queues import Queues
 from infra.aws.storage import Storage
 from infra.aws.table import Table
+from infra.aws.web import WebApp
 from rillet.core.layout import STAGING_PREFIX
 from rillet.runtime import settings as s
 
@@ -90,6 +93,7 @@ class RilletStack(Stack):
             },
         )
         self.http_api = HttpApi(self, "HttpApi", config=config, handler=self.functions[API.name])
+        identity = identity or IdentityConfig()
         self.cdn = Cdn(
             self,
             "Cdn",
@@ -97,6 +101,13 @@ class RilletStack(Stack):
             channels=self.storage.channels,
             logs=self.storage.logs,
             api_domain_name=self.http_api.domain_name,
+            web=self.storage.web,
+            # The web app signs in with the pool: discovery, keys and the token endpoint.
+            connect_origins=identity.connect_origins(config.stage) if identity.enabled else (),
+        )
+        dist = Path(config.web_dist)
+        self.web = WebApp(
+            self, "Web", bucket=self.storage.web, dist=dist if dist.is_absolute() else ROOT / dist
         )
         # No cycle: the distribution depends on the HTTP API resource, not on its routes
         # or the function behind them, so every function may name the distribution.
@@ -106,7 +117,6 @@ class RilletStack(Stack):
             s.EDGE_KVS_ARN, self.cdn.edge_store.key_value_store_arn
         )
         self.identity: Identity | None = None
-        identity = identity or IdentityConfig()
         if identity.enabled:
             # Sign-in (issue 12): the API accepts this pool's access tokens.
             self.identity = Identity(

@@ -36,6 +36,10 @@ class Storage(Construct):
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
         )
+        # The web app's build (infra/aws/web.py deploys it), read only by the distribution.
+        self.web = _private_bucket(
+            self, "Web", config, access_logs=(self.logs, "s3/web/"), rules=[]
+        )
         # Uploads that never validate (abandoned, rejected, or never sent) expire by rule;
         # the validator deletes the ones it consumes.
         self.staging = _private_bucket(

@@ -4,6 +4,8 @@ import crypto from 'crypto';
 // Rillet: may this viewer request read this channel file? (cloudfront-js-2.0, viewer request)
 // Same rule as layers/rillet/python/rillet/core/access.py; tests/cases/read_access.json holds
 // the cases both must pass. Change the two together. See infra/edge/README.md.
+// First, the web app's paths (webRoute, as layers/rillet/python/rillet/core/webapp.py;
+// cases in tests/cases/web_routes.json): its pages and files come from the web origin.
 const kvs = cf.kvs();
 
 const CHALLENGE = 'Basic realm="rillet", Bearer realm="rillet"';
@@ -145,8 +147,57 @@ async function decide(uri, auth, now) {
   return refuse(401, 'unknown-token', path);
 }
 
+// The web app (core/webapp.py). Its origin id is set in infra/aws/cdn.py (WEB_ORIGIN_ID).
+const WEB_ORIGIN_ID = 'web';
+const APP_PAGES = ['channels', 'account', 'callback', 'logout'];
+const ROOT_FILES = ['favicon.ico', 'favicon.svg', 'robots.txt'];
+const ASSET = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const NOT_CHANNELS = ['api', 't'];
+
+function acceptsHtml(accept) {
+  return accept.split(',').some((part) => part.split(';')[0].trim().toLowerCase() === 'text/html');
+}
+
+// null: not the app's (the read rule decides); else {kind: page|asset|redirect, uri, headers}.
+function webRoute(uri, accept) {
+  if (uri === '/' || uri === '/index.html') return { kind: 'page', uri: '/index.html', headers: {} };
+  const segs = uri.split('/');
+  const first = segs.length > 1 ? segs[1] : '';
+  if (APP_PAGES.indexOf(first) >= 0) return { kind: 'page', uri: '/index.html', headers: {} };
+  if (uri.startsWith('/assets/')) {
+    const name = uri.slice('/assets/'.length);
+    return ASSET.test(name) && name.indexOf('..') < 0 ? { kind: 'asset', uri, headers: {} } : null;
+  }
+  if (segs.length === 2 && ROOT_FILES.indexOf(first) >= 0) {
+    return { kind: 'asset', uri, headers: {} };
+  }
+  const bare = segs.length === 2 || (segs.length === 3 && segs[2] === '');
+  if (bare && CHANNEL.test(first) && NOT_CHANNELS.indexOf(first) < 0 && acceptsHtml(accept)) {
+    const location = '/channels/' + first;
+    return {
+      kind: 'redirect',
+      uri: location,
+      headers: { location, 'cache-control': 'no-store', vary: 'Accept' },
+    };
+  }
+  return null;
+}
+
 async function handler(event) {
   const request = event.request;
+  const accept = request.headers.accept;
+  const web = webRoute(request.uri, accept ? accept.value : '');
+  if (web !== null && web.kind === 'redirect') {
+    const headers = {};
+    for (const name in web.headers) headers[name] = { value: web.headers[name] };
+    return { statusCode: 302, statusDescription: 'Found', headers };
+  }
+  if (web !== null) {
+    request.uri = web.uri;
+    delete request.headers.authorization;
+    cf.selectRequestOriginById(WEB_ORIGIN_ID);
+    return request;
+  }
   const auth = request.headers.authorization;
   const d = await decide(request.uri, auth ? auth.value : '', Math.floor(Date.now() / 1000));
   if (d.reason === 'api') return request;

@@ -2,7 +2,9 @@
 
 One WSGI app on 127.0.0.1 plays three AWS parts:
 - API Gateway HTTP API: ``/api/*`` becomes a payload-v2 event for functions/api;
-- CloudFront in front of the channels bucket: ``GET|HEAD /<channel>/<subdir>/<file>``;
+- CloudFront in front of the channels bucket: ``GET|HEAD /<channel>/<subdir>/<file>``,
+  and in front of the web app's build (``web/dist``): ``/``, the app's pages, ``/assets/``
+  (core.webapp routes them, as infra/edge does on AWS; the same headers and cache rules);
 - the S3 endpoint of presigned PUTs: ``PUT /_s3/<bucket>/<key>?X-Amz-...``;
 and a pump feeds S3 notifications and SQS messages to functions/validate and reindex.
 """
@@ -19,6 +21,8 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from mimetypes import guess_type
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, quote, unquote_plus
 
@@ -33,7 +37,12 @@ from werkzeug.wrappers import Request, Response
 from infra.local import moto_limits
 from infra.local.pump import EventPump, LambdaContext, QueuePump
 from infra.local.resources import REGION, Provisioned, provision
+from rillet.core import webapp
 from rillet.core.layout import STAGING_PREFIX
+
+ROOT = Path(__file__).resolve().parents[2]
+# What `make serve` builds (npm run build in web/); tests may pass another build.
+WEB_DIST = ROOT / "web" / "dist"
 
 # API Gateway refuses larger bodies before the function runs (HTTP API: 10 MB).
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -118,8 +127,11 @@ class LocalStack:
         admin_token: str | None = None,
         signin: bool = False,
         signin_port: int = 0,
+        web_dist: Path | None = None,
     ):
         self.host = host
+        # The web app's build, served as CloudFront serves it from its bucket.
+        self.web_dist = web_dist or WEB_DIST
         # signin: also run the local OpenID Provider (infra/local/signin.py) and let the
         # API accept its access tokens, as a deployment accepts Cognito's.
         self.signin = signin
@@ -194,7 +206,11 @@ class LocalStack:
             return
         # The web app (next issue) will be served here; `rillet login` uses any loopback port.
         callbacks = [f"{self.url}/callback", "http://127.0.0.1/callback"]
-        self.provider = LocalProvider(f"{self.url}/api", callbacks, self.signin_port).start()
+        # Where the web app lands after signing out (web/src/auth/oidc.ts), as on Cognito.
+        logouts = [f"{self.url}/logout", f"{self.url}/"]
+        self.provider = LocalProvider(
+            f"{self.url}/api", callbacks, self.signin_port, post_logout_uris=logouts
+        ).start()
         os.environ.update(self.provider.environment())
 
     def stop(self) -> None:
@@ -234,8 +250,54 @@ class LocalStack:
         elif path.startswith("/_s3/"):
             response = self.handle_s3_put(request)
         else:
-            response = self.handle_cdn(request)
+            response = self.handle_web(request) or self.handle_cdn(request)
+        # CloudFront's response headers policy (infra/aws/cdn.py) sets these on every
+        # behavior; only the emulated S3 endpoint is another host on AWS.
+        if not path.startswith("/_s3/"):
+            for name, value in self.security_headers().items():
+                response.headers[name] = value
         return response(environ, start_response)
+
+    def security_headers(self) -> dict[str, str]:
+        issuer = [self.provider.issuer] if self.provider is not None else []
+        return webapp.security_headers(issuer)
+
+    def handle_web(self, request: Request) -> Response | None:
+        """The web app's paths (core.webapp.web_route), or None for the read rule."""
+        if request.method not in ("GET", "HEAD"):
+            return None
+        raw_uri = str(
+            request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
+        )
+        route = webapp.web_route(raw_uri.split("?", 1)[0], request.headers.get("accept", ""))
+        if route is None:
+            return None
+        if route.kind == webapp.REDIRECT:
+            return Response("", status=302, headers=dict(route.headers))
+        file = self.web_dist / route.uri.lstrip("/")
+        if not file.is_file():
+            if route.kind == webapp.PAGE:
+                return Response(
+                    "the web app is not built: run `make serve` (or npm ci && npm run build "
+                    "in web/)\n",
+                    status=503,
+                    content_type="text/plain",
+                )
+            return Response("not found\n", status=404, content_type="text/plain")
+        data = file.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        content_type = guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type.endswith("javascript"):
+            content_type += "; charset=utf-8"
+        headers = {
+            "ETag": etag,
+            "Content-Type": content_type,
+            "Cache-Control": webapp.cache_control(route),
+        }
+        inm = request.headers.get("If-None-Match")
+        if inm is not None and etag in [t.strip().removeprefix("W/") for t in inm.split(",")]:
+            return NotModified(status=304, headers=headers)
+        return Response(b"" if request.method == "HEAD" else data, status=200, headers=headers)
 
     def handle_api(self, request: Request) -> Response:
         length = request.content_length or 0

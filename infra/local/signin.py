@@ -53,9 +53,16 @@ def ensure_installed() -> None:
 class LocalProvider:
     """One oidc-provider process for one local stack."""
 
-    def __init__(self, audience: str, redirect_uris: list[str], port: int = 0) -> None:
+    def __init__(
+        self,
+        audience: str,
+        redirect_uris: list[str],
+        port: int = 0,
+        post_logout_uris: list[str] | None = None,
+    ) -> None:
         self.audience = audience
         self.redirect_uris = redirect_uris
+        self.post_logout_uris = post_logout_uris or []
         self.port = port
         self.issuer = ""
         self._process: subprocess.Popen[str] | None = None
@@ -72,6 +79,7 @@ class LocalProvider:
             "OIDC_AUDIENCE": self.audience,
             "OIDC_API_SCOPE": API_SCOPE,
             "OIDC_REDIRECT_URIS": ",".join(self.redirect_uris),
+            "OIDC_POST_LOGOUT_URIS": ",".join(self.post_logout_uris),
             "NODE_NO_WARNINGS": "1",
         }
         self._process = subprocess.Popen(

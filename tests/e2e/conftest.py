@@ -16,7 +16,8 @@ from infra.local.server import LocalStack
 from tests.packages import build_package
 
 
-@pytest.fixture(scope="session")
+# Package scope: stopped before tests/web starts its own (one local stack per process).
+@pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
     with LocalStack(port=0, signin=True) as s:
         yield s
@@ -90,7 +91,7 @@ class Api:
         return status
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(stack: LocalStack) -> Api:
     return Api(stack, stack.admin_token)
 

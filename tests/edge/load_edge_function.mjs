@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 const IMPORT_LINE = "import cf from 'cloudfront';";
 
 let current = {};
+// The origin a function selected for the current request (cf.selectRequestOriginById).
+export const selected = { origin: null };
 const has = (key) => Object.prototype.hasOwnProperty.call(current, key);
 globalThis.__rilletCloudfront = {
   kvs: () => ({
@@ -19,6 +21,9 @@ globalThis.__rilletCloudfront = {
       return has(key);
     },
   }),
+  selectRequestOriginById(id) {
+    selected.origin = id;
+  },
 };
 
 export function setStore(data) {

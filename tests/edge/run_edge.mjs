@@ -14,7 +14,7 @@ if (!functionPath || !casesPath) {
   process.exit(2);
 }
 
-const mod = await loadEdgeFunction(functionPath, ['handler', 'decide']);
+const mod = await loadEdgeFunction(functionPath, ['handler', 'decide', 'webRoute']);
 
 const realNow = Date.now;
 const results = [];
@@ -59,6 +59,11 @@ for (const c of JSON.parse(readFileSync(casesPath, 'utf8'))) {
     }
     out.decision_status = decision.status;
     out.decision_uri = decision.uri;
+    out.decision_reason = decision.reason;
+    // The web app's paths ('/', '/index.html') are answered before the read rule
+    // (tests/edge/test_web_routes.py); here only the rule's decision is compared.
+    const accept = headers.accept ? headers.accept.value : '';
+    out.web = mod.webRoute(c.request.uri, accept) !== null;
   } catch (e) {
     out = { error: String(e && e.stack ? e.stack : e) };
   }

@@ -1640,3 +1640,25 @@ def test_malformed_json_body_is_400(world: World) -> None:
             assert_error(r, 400, "invalid-request")
 
     each([b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"', b"null"], check)
+
+
+def test_package_files_say_who_uploaded_them_and_when(
+    world: World, team: Team, pkgs: Packages, oidc: Callable[..., bytes]
+) -> None:
+    """The package page's "uploaded by": a user, or the trusted publisher with its
+    repository and workflow; and the upload time (services/provenance.py)."""
+    assert team.owner.upload("chan", pkgs.alpha).status == 201
+    minted, publisher_id = _minted_for(team, oidc)
+    assert minted.upload("chan", pkgs.beta).status == 201
+    by_name = {p["filename"]: p for p in listing(world.anonymous, "chan")["packages"]}
+    mine, ci = by_name[pkgs.alpha.name], by_name[pkgs.beta.name]
+    assert mine["uploaded_by"] == "alice"
+    assert mine["publisher"] is None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", mine["uploaded_at"])
+    assert ci["uploaded_by"] == "github:octo-org/widgets"
+    assert ci["publisher"] == {
+        "id": publisher_id,
+        "provider": "github",
+        "repository": "octo-org/widgets",
+        "workflow": "release.yml",
+    }

@@ -48,6 +48,17 @@ class Synthesis:
         return str(Stack.of(construct).resolve(construct.node.default_child.logical_id))
 
 
+def web_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in for web/dist (what `make web` writes), so that synthesis does not need
+    Node's build: the stack deploys whatever directory it is given."""
+    dist = tmp_path_factory.mktemp("web-dist")
+    (dist / "assets").mkdir()
+    (dist / "index.html").write_text("<!doctype html><script src=/assets/app-1a2b.js></script>")
+    (dist / "assets" / "app-1a2b.js").write_text("console.log('rillet')")
+    (dist / ".rillet-build").write_text("")
+    return dist
+
+
 @pytest.fixture(scope="session")
 def deps_layer() -> Path:
     return build_layer.build()
@@ -56,7 +67,7 @@ def deps_layer() -> Path:
 @pytest.fixture(scope="session")
 def synthesis(deps_layer: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesis]:
     outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(CONTEXT, outdir=str(outdir))
+    app = build_app({**CONTEXT, "web_dist": str(web_build(tmp_path_factory))}, outdir=str(outdir))
     error = None
     try:
         app.synth()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -441,11 +442,12 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
     (store,) = response["FunctionConfig"]["KeyValueStoreAssociations"]
     assert _refs(store["KeyValueStoreARN"]) == _refs(association["KeyValueStoreARN"])
     behaviors = _behaviors(synthesis)
-    assert set(behaviors) == {"default", "/api/*", *IMMUTABLE_PATHS}
+    # /assets/*: the web app's built files (their own origin; no channel there).
+    assert set(behaviors) == {"default", "/api/*", "/assets/*", *IMMUTABLE_PATHS}
     for path, behavior in behaviors.items():
         if path == "/api/*":
             continue
-        assert behavior["FunctionAssociations"] == [
+        expected = [
             {
                 "EventType": "viewer-request",
                 "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]},
@@ -454,7 +456,10 @@ def test_edge_function_guards_every_channel_file_behavior(synthesis: Synthesis) 
                 "EventType": "viewer-response",
                 "FunctionARN": {"Fn::GetAtt": [response_id, "FunctionARN"]},
             },
-        ], path
+        ]
+        assert (
+            behavior["FunctionAssociations"] == expected[:1] if path == "/assets/*" else expected
+        ), path
 
 
 # Operations ----------------------------------------------------------------------------
@@ -670,3 +675,92 @@ def test_outputs_name_the_channel_url_api_url_and_secret(synthesis: Synthesis) -
     }
     _, api = _function(synthesis, "api")
     assert api["Environment"]["Variables"][settings.PUBLIC_URL] == outputs["ChannelUrl"]["Value"]
+
+
+# -- the web app (issue 13) --------------------------------------------------------------
+def _distribution_config(synthesis: Synthesis) -> dict[str, Any]:
+    (dist,) = synthesis.of_type("AWS::CloudFront::Distribution").values()
+    return dict(dist["Properties"]["DistributionConfig"])
+
+
+def _resolved(synthesis: Synthesis, value: Any) -> str:
+    """A template value with Fn::Join flattened (tokens shown as their reference)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        sep, parts = value["Fn::Join"]
+        return sep.join(_resolved(synthesis, p) for p in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return "{" + str(value["Ref"]) + "}"
+    return json.dumps(value)
+
+
+def test_web_app_files_come_from_their_own_bucket_with_their_cache_rules(
+    synthesis: Synthesis,
+) -> None:
+    from rillet.core.webapp import ASSET_CACHE_CONTROL, INDEX_CACHE_CONTROL
+
+    deployments = synthesis.of_type("Custom::CDKBucketDeployment")
+    assert len(deployments) == 2
+    web_bucket = synthesis.logical_id(synthesis.stack.storage.web)
+    by_prefix = {}
+    for d in deployments.values():
+        p = d["Properties"]
+        assert p["DestinationBucketName"] == {"Ref": web_bucket}
+        # Old hashed files stay: a page loaded before a deployment still finds its scripts.
+        assert p["Prune"] is False
+        by_prefix[p.get("DestinationBucketKeyPrefix", "")] = p
+    assert set(by_prefix) == {"", "assets/"}
+    assert by_prefix["assets/"]["SystemMetadata"] == {"cache-control": ASSET_CACHE_CONTROL}
+    assert by_prefix[""]["SystemMetadata"] == {"cache-control": INDEX_CACHE_CONTROL}
+    config = _distribution_config(synthesis)
+    web_origin = next(o for o in config["Origins"] if o["Id"] == "web")
+    assert web_origin["OriginAccessControlId"]
+    (assets,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/assets/*"]
+    assert assets["TargetOriginId"] == "web"
+    (policy,) = [
+        p
+        for k, p in synthesis.of_type("AWS::CloudFront::CachePolicy").items()
+        if {"Ref": k} == assets["CachePolicyId"]
+    ]
+    assert policy["Properties"]["CachePolicyConfig"]["MinTTL"] >= 86400
+    # The pages reach the web origin through the viewer-request function (it selects it).
+    source = VIEWER_REQUEST.read_text()
+    assert "const WEB_ORIGIN_ID = 'web';" in source
+
+
+def test_every_behavior_sends_the_security_headers(synthesis: Synthesis) -> None:
+    from rillet.core.webapp import HSTS, PERMISSIONS_POLICY
+
+    (key, policy), *_ = synthesis.of_type("AWS::CloudFront::ResponseHeadersPolicy").items()
+    config = _distribution_config(synthesis)
+    for behavior in [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]:
+        assert behavior["ResponseHeadersPolicyId"] == {"Ref": key}, behavior.get("PathPattern")
+    p = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    security = p["SecurityHeadersConfig"]
+    csp = _resolved(synthesis, security["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "script-src 'self';" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "img-src 'self' https:" in csp
+    # connect-src: this origin, and the pool's issuer and login domain (sign-in fetches).
+    connect = next(d for d in csp.split("; ") if d.startswith("connect-src"))
+    assert "'self'" in connect
+    assert "https://cognito-idp.{AWS::Region}.amazonaws.com" in connect
+    assert ".auth.{AWS::Region}.amazoncognito.com" in connect
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 63072000
+    assert HSTS.endswith("includeSubDomains")
+    assert security["StrictTransportSecurity"]["IncludeSubdomains"] is True
+    assert security["ContentTypeOptions"]["Override"] is True
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "same-origin"
+    custom = {h["Header"]: h["Value"] for h in p["CustomHeadersConfig"]["Items"]}
+    assert custom["Permissions-Policy"] == PERMISSIONS_POLICY
+
+
+def test_the_sign_in_client_knows_the_web_app_redirects(synthesis: Synthesis) -> None:
+    (client,) = synthesis.of_type("AWS::Cognito::UserPoolClient").values()
+    callbacks = [_resolved(synthesis, u) for u in client["Properties"]["CallbackURLs"]]
+    logouts = [_resolved(synthesis, u) for u in client["Properties"]["LogoutURLs"]]
+    assert any(u.endswith("/callback") and u.startswith("https://") for u in callbacks)
+    assert any(u.endswith("/logout") and u.startswith("https://") for u in logouts)

@@ -16,6 +16,11 @@ const apiScope = process.env.OIDC_API_SCOPE || "rillet:api";
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || "http://127.0.0.1/callback")
   .split(",")
   .filter(Boolean);
+// Where a sign-out may return (the web app's landing pages); the callbacks as well.
+const postLogoutUris = (process.env.OIDC_POST_LOGOUT_URIS || "")
+  .split(",")
+  .filter(Boolean)
+  .concat(redirectUris);
 const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL || 3600);
 const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -38,11 +43,16 @@ const provider = new Provider(issuer, {
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
       redirect_uris: redirectUris,
-      post_logout_redirect_uris: redirectUris,
+      post_logout_redirect_uris: postLogoutUris,
     },
   ],
   jwks: { keys: [jwk] },
   cookies: { keys: [crypto.randomBytes(32).toString("hex")] },
+  // The web app's token requests are cross-origin: its callback's origin, or any
+  // loopback port (its dev server), as for the native client's redirects.
+  clientBasedCORS: (ctx, origin, client) =>
+    client.redirectUris.some((uri) => new URL(uri).origin === origin) ||
+    /^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(origin),
   pkce: { required: () => true }, // S256 is the only method oidc-provider accepts
   scopes: ["openid", "email", "profile", "offline_access", apiScope],
   claims: {
@@ -89,6 +99,18 @@ const provider = new Provider(issuer, {
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 });
 
+// Browsers apply form-action to the redirects after the sign-in form too: allow the
+// clients' callbacks (loopback on any port, RFC 8252), or the app never gets its code.
+const formAction = [
+  "'self'",
+  ...new Set(
+    redirectUris.map((uri) => {
+      const u = new URL(uri);
+      return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) ? `${u.protocol}//${u.hostname}:*` : u.origin;
+    }),
+  ),
+].join(" ");
+
 const escape = (s) =>
   String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -96,7 +118,7 @@ function page(res, status, body) {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
-    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}`,
   });
   res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Rillet local sign-in</title>
 <style>body{font:16px system-ui;max-width:28rem;margin:4rem auto}input,button{font:inherit}</style>

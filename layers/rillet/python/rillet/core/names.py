@@ -67,6 +67,8 @@ RESERVED_CHANNEL_NAMES: Final[frozenset[str]] = frozenset(
         "callback",
         "users",
         "settings",
+        # issue 13: /channels/new is the create page (a channel "new" would be unreachable)
+        "new",
         "robots.txt",
         "favicon.ico",
         "well-known",

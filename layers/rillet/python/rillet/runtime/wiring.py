@@ -39,9 +39,11 @@ from rillet.services.identity import Identity
 from rillet.services.indexing import Indexing, Settle
 from rillet.services.ingest import Ingest
 from rillet.services.keys import Keys
+from rillet.services.logos import Logos
 from rillet.services.members import Members
 from rillet.services.packages import Packages
 from rillet.services.promotion import Promotion
+from rillet.services.provenance import Provenance
 from rillet.services.publishing import Publishing
 from rillet.services.uploads import Uploads
 
@@ -322,6 +324,21 @@ class Services:
             clock=c.clock,
             ids=c.ids,
         )
+
+    @cached_property
+    def logos(self) -> Logos:
+        c = self._c
+        return Logos(
+            guard=self.guard,
+            directory=c.directory,
+            store=c.channels,
+            trail=self.trail,
+            public_url=c.settings.public_url,
+        )
+
+    @cached_property
+    def provenance(self) -> Provenance:
+        return Provenance(catalog=self._c.catalog, directory=self._c.directory)
 
     @cached_property
     def members(self) -> Members:

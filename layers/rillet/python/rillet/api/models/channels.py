@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
 from rillet.api.models._base import Reason, RequestModel, ResponseModel, absent
 from rillet.api.models.common import ChannelName, IsoTime, Role, Subdir, UserName, Visibility
+from rillet.core.logos import MAX_LOGO_BYTES
 from rillet.services.channels import MAX_DESCRIPTION, MAX_LOGO_URL
 
 # logo_url must also be https:// with a host (checked in the domain, same code).
@@ -115,3 +116,15 @@ class ChannelDeleted(ResponseModel):
 class ReindexQueued(ResponseModel):
     channel: str
     subdirs: list[str]
+
+
+# The logo upload's body is the image itself, recognised by its magic bytes.
+LOGO_BODY: dict[str, Any] = {
+    "description": f"the image: PNG, JPEG or WebP, at most {MAX_LOGO_BYTES} bytes "
+    "(recognised by its bytes, not by Content-Type)",
+    "required": True,
+    "content": {
+        kind: {"schema": {"type": "string", "contentMediaType": kind}}
+        for kind in ("image/png", "image/jpeg", "image/webp")
+    },
+}

@@ -77,6 +77,12 @@ class PackageFile(ResponseModel):
     build_number: int | None = None
     run_exports: dict[str, list[str]] | None = None
     indexed_timestamp: int | None = Field(default=None, description="epoch ms")
+    # Provenance (services/provenance.py): null for files from before upload intents.
+    uploaded_by: str | None = Field(default=None, description="the uploading user or key")
+    uploaded_at: IsoTime | None = None
+    publisher: dict[str, Any] | None = Field(
+        default=None, description="the trusted publisher that minted the upload's token"
+    )
 
 
 class PackageList(ResponseModel):

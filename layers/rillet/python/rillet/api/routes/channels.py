@@ -1,4 +1,4 @@
-"""Channels: create, list, read, update, transfer, delete, reindex."""
+"""Channels: create, list, read, update, logo, transfer, delete, reindex."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 from rillet.api import models as m
 from rillet.api import request
 from rillet.api.models import openapi as oa
+from rillet.api.models.channels import LOGO_BODY
 from rillet.runtime import http
 from rillet.runtime.wiring import container
 
@@ -58,6 +59,22 @@ def get_channel(channel: str) -> Response[str]:
 )
 def update_channel(channel: str, body: m.ChannelUpdate) -> Response[str]:
     updated = container().services.channels.update(request.caller(router), channel, body.given())
+    return http.json_response(200, updated.to_json())
+
+
+@router.put(
+    "/api/v1/channels/<channel>/logo",
+    summary="Upload the channel's logo (PNG, JPEG or WebP)",
+    tags=["channels"],
+    security=oa.AUTHENTICATED,
+    openapi_extensions={"requestBody": LOGO_BODY},
+    responses=oa.responses(200, m.Channel, 400, 401, 403, 404, 413, 422),
+)
+def upload_logo(channel: str) -> Response[str]:
+    """The body is the image itself (services/logos.py checks its kind and size)."""
+    updated = container().services.logos.upload(
+        request.caller(router), channel, http.raw_body(router)
+    )
     return http.json_response(200, updated.to_json())
 
 

@@ -38,9 +38,10 @@ def list_packages(
         limit=100 if limit is None else limit,
         cursor=cursor,
     )
-    found, cursor = container().services.packages.list_packages(
-        request.caller(router), channel, query
-    )
+    services = container().services
+    found, cursor = services.packages.list_packages(request.caller(router), channel, query)
+    # Who and when, for the package page (services/provenance.py).
+    origin = services.provenance.of(found)
     body = {
         "packages": [
             {
@@ -48,6 +49,7 @@ def list_packages(
                 "filename": s.filename,
                 **s.record,
                 "yanked": s.yank.to_json() if s.yank else None,
+                **origin[(s.subdir, s.filename)],
             }
             for s in found
         ],
