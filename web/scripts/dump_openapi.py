@@ -27,7 +27,9 @@ class _Context:
 
 
 def main() -> None:
-    spec = importlib.util.spec_from_file_location("rillet_api_handler", ROOT / "functions/api/handler.py")
+    spec = importlib.util.spec_from_file_location(
+        "rillet_api_handler", ROOT / "functions/api/handler.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -38,7 +40,12 @@ def main() -> None:
         "rawQueryString": "",
         "headers": {"host": "localhost", "accept": "application/json"},
         "requestContext": {
-            "http": {"method": "GET", "path": "/api/openapi.json", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+            "http": {
+                "method": "GET",
+                "path": "/api/openapi.json",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+            },
             "requestId": "openapi-dump",
             "routeKey": "$default",
             "stage": "$default",

@@ -121,14 +121,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const signOut = useCallback(async () => {
-    tokenRef.current = null;
-    setMe(null);
-    setStatus("signed-out");
     if (!userManager) return;
     const metadata = await userManager.metadataService.getMetadata().catch(() => null);
     if (metadata?.revocation_endpoint) {
+      // The refresh token outlives the session: revoke it first (best effort).
       await userManager.revokeTokens(["refresh_token"]).catch(() => undefined);
     }
+    tokenRef.current = null;
+    setMe(null);
+    setStatus("signed-out");
     if (metadata?.end_session_endpoint) {
       await userManager.signoutRedirect();
       return;

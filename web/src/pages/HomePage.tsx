@@ -45,7 +45,12 @@ export default function HomePage() {
   const [filter, setFilter] = useState("");
   const me = auth.me?.name ?? null;
   // Reload when the caller changes: signing in adds their private channels.
-  const list = useAsync(() => auth.api.listChannels(), [auth.api, auth.status, me]);
+  // (Not before a username is chosen: the API refuses, and the gate redirects anyway.)
+  const waiting = auth.status === "loading" || (auth.status === "signed-in" && !auth.me && !auth.error) || auth.needsName;
+  const list = useAsync(
+    () => (waiting ? new Promise<never>(() => undefined) : auth.api.listChannels()),
+    [auth.api, waiting, me],
+  );
 
   const { mine, others } = useMemo(() => {
     const all = filterChannels(list.data?.channels ?? [], filter);
