@@ -54,6 +54,17 @@ describe("members page", () => {
     expect(screen.getByLabelText("Role of bob")).toHaveValue("maintainer");
   });
 
+  it("reaches the suggestions by keyboard right after the search box", async () => {
+    const user = userEvent.setup();
+    show([alice], "owner", { "GET /api/v1/users": () => ({ body: { users: ["bob"] } }) });
+    await user.type(await screen.findByLabelText("Username"), "bo");
+    await screen.findByRole("button", { name: "bob" });
+    await user.tab();
+    expect(screen.getByRole("button", { name: "bob" })).toHaveFocus();
+    await user.keyboard("{Enter}");
+    expect(screen.getByLabelText("Username")).toHaveValue("bob");
+  });
+
   it("says when search finds nobody, and what to do", async () => {
     const user = userEvent.setup();
     show([alice], "owner", { "GET /api/v1/users": () => ({ body: { users: [] } }) });

@@ -306,7 +306,7 @@ function AddMember({
     <form className="add-member" onSubmit={submit} aria-labelledby="add-member-title" noValidate>
       <h3 id="add-member-title">Add member</h3>
       <div className="inline-form">
-        <div className="field">
+        <div className="field search-field">
           <label htmlFor="member-search">Username</label>
           <input
             id="member-search"
@@ -321,6 +321,23 @@ function AddMember({
           <p id="member-search-help" className="help">
             Type the start of a name: people who signed in and chose a username are suggested.
           </p>
+          {query && searchedFor === query && suggestions.length > 0 && (
+            <ul id="member-suggestions" className="suggestions" aria-label="Matching users">
+              {suggestions.map((name) => (
+                <li key={name}>
+                  <button type="button" aria-pressed={name === user} onClick={() => setText(name)}>
+                    {name}
+                    {already.has(name) ? " (already a member)" : ""}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          {query && searchedFor === query && suggestions.length === 0 && !searchError && (
+            <p id="member-suggestions" className="help" role="status">
+              No signed-in user starts with “{query}”. Ask them to sign in and choose a username, or type their exact name.
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor="member-role">Role</label>
@@ -332,30 +349,13 @@ function AddMember({
             ))}
           </select>
         </div>
-        <div className="field">
+        <div className="field button-field">
           <button type="submit" disabled={busy}>
             Add member
           </button>
         </div>
       </div>
       <ErrorText>{searchError && `Search failed: ${searchError}`}</ErrorText>
-      {query && searchedFor === query && suggestions.length > 0 && (
-        <ul id="member-suggestions" className="suggestions" aria-label="Matching users">
-          {suggestions.map((name) => (
-            <li key={name}>
-              <button type="button" aria-pressed={name === user} onClick={() => setText(name)}>
-                {name}
-                {already.has(name) ? " (already a member)" : ""}
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
-      {query && searchedFor === query && suggestions.length === 0 && !searchError && (
-        <p id="member-suggestions" className="help" role="status">
-          No signed-in user starts with “{query}”. Ask them to sign in and choose a username, or type their exact name.
-        </p>
-      )}
       <ErrorText>{error}</ErrorText>
     </form>
   );
