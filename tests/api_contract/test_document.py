@@ -28,6 +28,7 @@ BODIES = {
     ("post", "/api/v1/channels/{channel}/packages/{subdir}/{filename}/yank"): "YankRequest",
     ("post", "/api/v1/channels/{channel}/publishers"): "PublisherCreate",
     ("post", "/api/v1/channels/{channel}/uploads"): "UploadRequest",
+    ("post", "/api/v1/channels/{channel}/copy"): "CopyRequest",
 }
 CANONICAL = {
     *BODIES.values(),
@@ -105,6 +106,8 @@ def test_request_bodies(document: dict[str, Any]) -> None:
             assert op["requestBody"]["required"] is True, key
         elif key == ("post", "/api/v1/upload/{channel}"):
             assert {"multipart/form-data", "application/octet-stream"} <= set(content)
+        elif key == ("put", "/api/v1/channels/{channel}/logo"):
+            assert {"image/png", "image/jpeg", "image/webp"} == set(content)
         elif key == ("post", "/api/oidc/mint_token"):
             assert "token" in content["application/json"]["schema"]["properties"]
         else:

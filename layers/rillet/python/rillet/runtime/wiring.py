@@ -330,7 +330,7 @@ class Services:
         c = self._c
         return Logos(
             guard=self.guard,
-            directory=c.directory,
+            catalog=c.catalog,
             store=c.channels,
             trail=self.trail,
             public_url=c.settings.public_url,

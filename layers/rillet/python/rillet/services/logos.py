@@ -8,14 +8,14 @@ from dataclasses import dataclass, replace
 from rillet.core.logos import LOGO_CACHE_CONTROL, logo_for, logo_url
 from rillet.core.models import Channel
 from rillet.core.policy import Action, Principal
-from rillet.core.ports import Directory, ObjectStore
+from rillet.core.ports import Catalog, ObjectStore
 from rillet.services.auth import AuditTrail, Guard
 
 
 @dataclass(frozen=True, kw_only=True)
 class Logos:
     guard: Guard
-    directory: Directory
+    catalog: Catalog
     store: ObjectStore  # the channels bucket, which the CDN serves
     trail: AuditTrail
     public_url: str
@@ -30,7 +30,7 @@ class Logos:
             logo.key, logo.data, content_type=logo.content_type, cache_control=LOGO_CACHE_CONTROL
         )
         updated = replace(current, logo_url=logo_url(self.public_url, logo))
-        self.directory.update_channel(updated)
+        self.catalog.update_channel(updated)
         self.trail.record(
             channel,
             actor.user,
