@@ -24,5 +24,6 @@ export default defineConfig({
     globals: true,
     
     include: ["src/**/*.test.{ts,tsx}"],
+    testTimeout: 30_000,
   },
 });

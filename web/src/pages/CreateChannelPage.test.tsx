@@ -9,6 +9,9 @@ import CreateChannelPage from "./CreateChannelPage";
 
 afterEach(cleanup);
 
+// The name check waits for typing to pause; a busy machine needs more than the default 1 s.
+const WAIT = { timeout: 10_000 };
+
 /** A signed-in alice whose API answers from `routes` (path -> [status, body]). */
 function renderWith(routes: Record<string, [number, unknown]>) {
   const calls: { method: string; url: string; body?: string }[] = [];
@@ -52,10 +55,10 @@ describe("CreateChannelPage", () => {
     expect(name).toHaveAttribute("aria-invalid", "true");
     await user.clear(name);
     await user.type(name, "tools");
-    expect(await screen.findByText("“tools” is taken: choose another name.")).toBeInTheDocument();
+    expect(await screen.findByText("“tools” is taken: choose another name.", {}, WAIT)).toBeInTheDocument();
     await user.clear(name);
     await user.type(name, "fresh");
-    expect(await screen.findByText("“fresh” is free.")).toBeInTheDocument();
+    expect(await screen.findByText("“fresh” is free.", {}, WAIT)).toBeInTheDocument();
   });
 
   it("creates the channel and shows the API's refusal next to the field that caused it", async () => {
@@ -66,7 +69,7 @@ describe("CreateChannelPage", () => {
     await user.type(screen.getByLabelText("Channel name"), "fresh");
     await user.click(screen.getByLabelText(/^Private/));
     await user.click(screen.getByRole("button", { name: "Create channel" }));
-    const logoError = await screen.findByText("logo_url must be an https:// URL.");
+    const logoError = await screen.findByText("logo_url must be an https:// URL.", {}, WAIT);
     expect(logoError.id).toBe("channel-logo-error");
     const post = calls.find((c) => c.method === "POST");
     expect(JSON.parse(post!.body!)).toEqual({ name: "fresh", visibility: "private", description: "" });
