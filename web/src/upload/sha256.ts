@@ -7,7 +7,9 @@
 // policy (script-src 'self') does not allow.
 import { sha256 } from "@noble/hashes/sha2.js";
 
-export const DEFAULT_SLICE_BYTES = 4 * 1024 * 1024;
+// 1 MiB: small enough that hashing one slice never holds the page for long (the hash
+// runs on the main thread, and each slice's read lets the page draw its progress).
+export const DEFAULT_SLICE_BYTES = 1024 * 1024;
 
 /** What the hasher reads: a Blob (a File is one). */
 export interface SliceSource {
