@@ -2,6 +2,7 @@
 // check -> hash -> ask for a presigned URL -> PUT with progress -> poll the status
 // until published and indexed ("installable") or rejected. Each step reports a state;
 // the page only draws them.
+import type { UploadRequest } from "../api/types";
 import { checkFile, type PackageFilename } from "./filename";
 import { PutError, type PutOptions, type PutTicket } from "./put";
 import type { HashOptions } from "./sha256";
@@ -22,13 +23,7 @@ export type Phase = FileState["phase"];
 export const FINAL_PHASES: ReadonlySet<Phase> = new Set(["installable", "rejected", "failed"]);
 
 /** The API's UploadRequest. */
-export interface UploadRequestBody {
-  filename: string;
-  sha256: string;
-  size: number;
-  subdir?: string;
-  force?: boolean;
-}
+export type UploadRequestBody = UploadRequest;
 
 /** The API's UploadTicket (what the page needs of it). */
 export interface UploadTicketLike extends PutTicket {
