@@ -1061,7 +1061,7 @@ export interface components {
         /**
          * Publisher
          * @description GitHub publishers carry owner, owner_id, repository, workflow; GitLab ones
-         *     namespace, project, config_path, namespace_id, project_id.
+         *     namespace, project, config_path, namespace_id, project_id; Google ones email, sub.
          */
         Publisher: {
             /** Channel */
@@ -1076,6 +1076,8 @@ export interface components {
             created_at: string;
             /** Created By */
             created_by: string;
+            /** Email */
+            email?: string | null;
             /** Environment */
             environment: string | null;
             /**
@@ -1105,9 +1107,11 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "github" | "gitlab";
+            provider: "github" | "gitlab" | "google";
             /** Repository */
             repository?: string | null;
+            /** Sub */
+            sub?: string | null;
             /** Subdirs */
             subdirs: string[];
             /** Workflow */
@@ -1115,8 +1119,9 @@ export interface components {
         };
         /**
          * PublisherCreate
-         * @description A GitHub (``owner``, ``repository``, ``workflow``; ``owner_id`` advised) or GitLab
-         *     (``namespace``, ``project``, ``config_path``; ids advised) publisher. Optional:
+         * @description A GitHub (``owner``, ``repository``, ``workflow``; ``owner_id`` advised), GitLab
+         *     (``namespace``, ``project``, ``config_path``; ids advised) or Google (service account
+         *     ``email``; ``sub`` advised) publisher. Optional:
          *     ``environment``, ``name_patterns`` (fnmatch), ``subdirs``, ``issuer``.
          * @example {
          *       "environment": "release",
@@ -1136,6 +1141,11 @@ export interface components {
         PublisherCreate: {
             /** Config Path */
             config_path?: string | null;
+            /**
+             * Email
+             * Format: email
+             */
+            email?: string | null;
             /** Environment */
             environment?: string | null;
             /** Issuer */
@@ -1167,9 +1177,11 @@ export interface components {
              * Provider
              * @enum {string}
              */
-            provider: "github" | "gitlab";
+            provider: "github" | "gitlab" | "google";
             /** Repository */
             repository?: string | null;
+            /** Sub */
+            sub?: string | null;
             /** Subdirs */
             subdirs?: string[] | null;
             /** Workflow */

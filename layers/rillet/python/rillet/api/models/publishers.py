@@ -22,6 +22,11 @@ NumericId = Annotated[
     Field(json_schema_extra={"description": "numeric: the provider's id, a string or integer"}),
     Reason("invalid-request", message="must be numeric"),
 ]
+Email = Annotated[
+    str | None,
+    Field(json_schema_extra={"format": "email", "maxLength": 254}),
+    Reason("invalid-request", message="'email' must be an email address"),
+]
 ShortList = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
     Field(max_length=50),
@@ -30,8 +35,9 @@ ShortList = Annotated[
 
 
 class PublisherCreate(RequestModel):
-    """A GitHub (``owner``, ``repository``, ``workflow``; ``owner_id`` advised) or GitLab
-    (``namespace``, ``project``, ``config_path``; ids advised) publisher. Optional:
+    """A GitHub (``owner``, ``repository``, ``workflow``; ``owner_id`` advised), GitLab
+    (``namespace``, ``project``, ``config_path``; ids advised) or Google (service account
+    ``email``; ``sub`` advised) publisher. Optional:
     ``environment``, ``name_patterns`` (fnmatch), ``subdirs``, ``issuer``."""
 
     model_config = ConfigDict(
@@ -51,8 +57,8 @@ class PublisherCreate(RequestModel):
         }
     )
     provider: Annotated[
-        Literal["github", "gitlab"],
-        Reason("invalid-request", message="provider must be 'github' or 'gitlab'"),
+        Literal["github", "gitlab", "google"],
+        Reason("invalid-request", message="provider must be 'github', 'gitlab' or 'google'"),
     ]
     owner: Text = None
     owner_id: NumericId = None
@@ -63,6 +69,8 @@ class PublisherCreate(RequestModel):
     project: Text = None
     project_id: NumericId = None
     config_path: Text = None
+    email: Email = None
+    sub: Text = None
     environment: Text = None
     issuer: Annotated[
         str | None, Reason("invalid-request", message="'issuer' must be a string")
@@ -73,11 +81,11 @@ class PublisherCreate(RequestModel):
 
 class Publisher(ResponseModel):
     """GitHub publishers carry owner, owner_id, repository, workflow; GitLab ones
-    namespace, project, config_path, namespace_id, project_id."""
+    namespace, project, config_path, namespace_id, project_id; Google ones email, sub."""
 
     id: str = Field(examples=["pub_8e65602055ee"])
     channel: str
-    provider: Literal["github", "gitlab"]
+    provider: Literal["github", "gitlab", "google"]
     issuer: str
     owner: str | None = None
     owner_id: str | None = None
@@ -88,6 +96,8 @@ class Publisher(ResponseModel):
     config_path: str | None = None
     namespace_id: str | None = None
     project_id: str | None = None
+    email: str | None = None
+    sub: str | None = None
     environment: str | None
     name_patterns: list[str]
     subdirs: list[str]
