@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: setup serve test lint format clean
 .PHONY: layer synth deploy
+.PHONY: layer-lock test-fast
 .PHONY: bench bench-reindex bench-burst bench-latency bench-validation bench-read
 
 # jsii (under aws-cdk-lib) prints a banner on Node 20 for every process it starts.
@@ -48,6 +49,10 @@ test: lint
 ## Third-party deps as a Lambda layer: Linux wheels for the functions' architecture, no Docker.
 layer: setup
 	$(BIN)/python -m infra.aws.build_layer
+
+## Re-resolve layers/requirements.lock (pinned, hashed) from layers/requirements.in for Lambda.
+layer-lock: setup
+	$(BIN)/python -m infra.aws.build_layer --lock
 
 ## Synthesize the CloudFormation template into cdk.out/: offline, no AWS credentials needed.
 synth: layer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_cloudfront as cloudfront
@@ -322,6 +323,21 @@ def test_functions_run_python_312_on_the_layer_architecture(synthesis: Synthesis
         # The code asset is functions/<name>, whose handler.py is the entry point.
         assert (ROOT / "functions" / spec.name / "handler.py").exists()
         assert props["Handler"] == "handler.lambda_handler"
+
+
+def test_the_rillet_layer_ships_the_server_code_without_the_cli(synthesis: Synthesis) -> None:
+    (resource,) = [
+        r
+        for r in synthesis.template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::LayerVersion"
+        and r["Properties"].get("Description") == "rillet package"
+    ]
+    # The staged asset is named after the zip's content hash (the S3 key).
+    digest = resource["Properties"]["Content"]["S3Key"].removesuffix(".zip")
+    staged = Path(synthesis.app.outdir) / f"asset.{digest}"
+    assert (staged / "python" / "rillet" / "services").is_dir()
+    assert (staged / "python" / "rillet" / "runtime" / "wiring.py").is_file()
+    assert not (staged / "python" / "rillet" / "cli").exists()
 
 
 def _layer_constructs(synthesis: Synthesis) -> list[Any]:
