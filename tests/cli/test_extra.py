@@ -30,6 +30,8 @@ def test_without_the_extra_the_command_says_what_to_install() -> None:
 
 
 def test_with_the_extra_the_entry_point_runs_the_command() -> None:
-    result = _run("import sys; sys.argv = ['rillet', '--help']\nfrom rillet.cli import main\nmain()")
+    result = _run(
+        "import sys; sys.argv = ['rillet', '--help']\nfrom rillet.cli import main\nmain()"
+    )
     assert result.returncode == 0, result.stderr
     assert "upload" in result.stdout
