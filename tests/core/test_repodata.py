@@ -541,7 +541,8 @@ def _write_subdir(root: Path, index: SubdirIndex) -> None:
 @pytest.fixture
 def real_channel(tmp_path: Path) -> dict[str, Any]:
     """alpha (noarch), beta 1.0 (linux-64, .tar.bz2) and a yanked beta 2.0, both on alpha."""
-    rattler_build = pytest.importorskip("rattler_build")
+    import rattler_build  # a [dev] requirement: a missing one fails, never skips
+
     files = tmp_path / "files"
     files.mkdir()
     (files / "README").write_text("hello\n")
@@ -627,7 +628,8 @@ def _query(url: str, cache_dir: Path, *, sharded: bool) -> list[Any]:
 def test_real_client_reads_both_paths(
     real_channel: dict[str, Any], http_root: tuple[str, list[str]], tmp_path: Path
 ) -> None:
-    pytest.importorskip("rattler")
+    import rattler  # noqa: F401 - a [dev] requirement: a missing one fails, never skips
+
     url, requests = http_root
     expected = {
         (rec["name"], rec["version"], rec["subdir"], rec["sha256"], rec["md5"], rec["size"])
