@@ -42,9 +42,15 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Lint, type-check, then every test (unit, adapters on moto, end to end with the real clients).
+## Lint, type-check, then every test (unit, adapters on moto, end to end with the real clients),
+## then the quick benchmark run, so the benchmarks cannot rot (bench/README.md).
 test: lint
 	$(BIN)/python -m pytest
+	$(MAKE) bench BENCH_ARGS=--quick
+
+## The quick loop: every test but the end-to-end ones, in parallel (pytest-xdist), no lint.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e" -n auto -q
 
 ## Third-party deps as a Lambda layer: Linux wheels for the functions' architecture, no Docker.
 layer: setup

@@ -18,7 +18,8 @@ from typing import Any
 
 from infra.local.resources import REGION
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A Lambda handler: an SQS event and a context in, its partial batch response out.
+Handler = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclass

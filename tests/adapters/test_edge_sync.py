@@ -18,6 +18,7 @@ from infra.local.pump import LambdaContext
 from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.edge import KvsEdgeStore, changes, entries_for_item
 from rillet.core.access import decide_read
+from rillet.core.policy import Role
 from rillet.runtime import wiring
 from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import Settings
@@ -144,7 +145,7 @@ def test_store_follows_channels_members_and_keys(env: Any) -> None:
         ann,
         "vault",
         "bob",
-        members.Role.MEMBER,
+        Role.MEMBER,
         now=1,
         now_iso="t",
     )
@@ -214,7 +215,7 @@ def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: An
             ann,
             name,
             "bob",
-            members.Role.MEMBER,
+            Role.MEMBER,
             now=1,
             now_iso="t",
         )

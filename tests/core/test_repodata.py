@@ -235,8 +235,9 @@ def test_created_at_falls_back_to_timestamp_and_handles_seconds() -> None:
     fn, rec = make_record("a", "1", "h_0", timestamp=1_700_000_000)  # old packages: seconds
     info = decode_shard_index(build_subdir_index("noarch", {fn: rec}).shard_index)["info"]
     assert info["created_at"] == "2023-11-14T22:13:20.000Z"
+    stamps: dict[str, Any]
     for stamps in ({"timestamp": 10**19}, {"indexed_timestamp": -5}):
-        fn, rec = make_record("a", "1", "h_0", **stamps)
+        fn, rec = make_record("a", "1", "h_0", ".conda", **stamps)
         info = decode_shard_index(build_subdir_index("noarch", {fn: rec}).shard_index)["info"]
         assert "created_at" not in info  # out of range: ignored rather than crashing
     fn, rec = make_record("a", "1", "h_0")
@@ -548,8 +549,13 @@ def real_channel(tmp_path: Path) -> dict[str, Any]:
     (files / "README").write_text("hello\n")
     out = tmp_path / "out"
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    common = {"output_dir": out, "files_dir": files, "timestamp": when, "license": "MIT"}
-    specs = [
+    common: dict[str, Any] = {
+        "output_dir": out,
+        "files_dir": files,
+        "timestamp": when,
+        "license": "MIT",
+    }
+    specs: list[tuple[str, str, str, str, dict[str, Any]]] = [
         ("alpha", "1.0", "noarch", "h0_0", {"noarch": "generic"}),
         (
             "beta",

@@ -42,7 +42,12 @@ def _wait_idle(pump: EventPump, seconds: float = 20) -> None:
 def test_a_delayed_message_is_not_idle(sqs: Any) -> None:
     url = _queue(sqs)
     handled: list[str] = []
-    pump = QueuePump(sqs, url, lambda e, _: handled.append(e["Records"][0]["body"]) or {}, "q")
+
+    def handle(event: dict[str, Any], _: Any) -> dict[str, Any]:
+        handled.append(event["Records"][0]["body"])
+        return {}
+
+    pump = QueuePump(sqs, url, handle, "q")
     events = EventPump([pump], idle_sleep=0.01)
     sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
     # Nothing visible and nothing in flight, but a message is queued: not idle.
