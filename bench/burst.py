@@ -360,7 +360,7 @@ def render(result: dict[str, Any]) -> str:
         ],
         ["changes taken in by each rebuild", ", ".join(str(c) for c in r["rebuild_changes"])],
         ["settle wait of each rebuild (s)", ", ".join(f"{w:.2f}" for w in r["rebuild_waits"])],
-        ["why each settle ended (see below)", ", ".join(r["rebuild_cause"])],
+        ["why each settle ended", ", ".join(r["rebuild_cause"])],
         [
             "publishes: first to last / gap p50 (while uploading, after) / gap p90",
             f"{fmt_s(r['publish_span_s'])} / {fmt_s(r['publish_gap_p50'])} "

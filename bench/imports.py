@@ -70,10 +70,13 @@ def import_once(module: str, cached: bool) -> dict[str, float]:
     return {"total_s": total_us / 1e6, "own_s": own_us / 1e6}
 
 
-def measure(module: str, runs: int) -> dict[str, Any]:
+CASES = ("cached", "compiled")
+
+
+def measure(module: str, runs: int, cases: Sequence[str] = CASES) -> dict[str, Any]:
     import_once(module, cached=True)  # writes the bytecode the cached runs read
     out: dict[str, Any] = {"module": module, "runs": runs}
-    for case in ("cached", "compiled"):
+    for case in cases:
         samples = [import_once(module, cached=case == "cached") for _ in range(runs)]
         out[case] = {
             "total_s": statistics.median(s["total_s"] for s in samples),
@@ -84,17 +87,19 @@ def measure(module: str, runs: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    result = common.new_result(NAME, {"runs": args.runs})
-    result["boto3"] = measure("boto3", args.runs)
+    result = common.new_result(NAME, {"runs": args.runs, "cases": args.cases})
+    result["boto3"] = measure("boto3", args.runs, args.cases)
     result["handlers"] = {}
     for name in handlers():
         common.log(f"imports: functions/{name}/handler.py x{args.runs}")
-        result["handlers"][name] = measure(f"functions.{name}.handler", args.runs)
+        result["handlers"][name] = measure(f"functions.{name}.handler", args.runs, args.cases)
     return result
 
 
 def render(result: dict[str, Any]) -> str:
     b = result["boto3"]
+    none = {"total_s": None, "own_s": None}
+    b = {"cached": none, "compiled": none, **b}
     rows = [
         [
             "bare `import boto3` (anchor)",
@@ -106,13 +111,13 @@ def render(result: dict[str, Any]) -> str:
         ]
     ]
     for name, h in sorted(result["handlers"].items()):
-        c, n = h["cached"], h["compiled"]
+        c, n = h.get("cached", none), h.get("compiled", none)
         rows.append(
             [
                 f"functions/{name}/handler.py",
                 fmt_s(c["total_s"]),
                 fmt_s(c["own_s"]),
-                f"{c['total_s'] / b['cached']['total_s']:.2f}",
+                f"{c['total_s'] / b['cached']['total_s']:.2f}" if c["total_s"] else "-",
                 fmt_s(n["total_s"]),
                 fmt_s(n["own_s"]),
             ]
@@ -136,8 +141,9 @@ def render(result: dict[str, Any]) -> str:
 
 
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
-    own = max(h["cached"]["own_s"] for h in result["handlers"].values())
-    boto3 = result["boto3"]["cached"]["total_s"]
+    case = "cached" if "cached" in result["boto3"] else "compiled"
+    own = max(h[case]["own_s"] for h in result["handlers"].values())
+    boto3 = result["boto3"][case]["total_s"]
     return [
         {
             "goal": "the layer's own import cost (rillet/ + functions/, worst handler)",
@@ -154,6 +160,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m bench.imports", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per import")
+    parser.add_argument(
+        "--cases",
+        type=lambda text: [c for c in text.split(",") if c],
+        default=list(CASES),
+        help="cached (bytecode written first), compiled (no bytecode); default both",
+    )
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)

@@ -291,17 +291,21 @@ def render(result: dict[str, Any]) -> str:
             + [f"{fmt_s(r['steps'][step]['p50'])} / {fmt_s(r['steps'][step]['p95'])}" for r in rows]
         )
     out.append(md_table(head, body))
-    out += [
-        "",
-        "Settle (p50 wait; p50 quiet already passed since the commit when the settle "
-        "began; p50 from the end of validation to the reindex call): "
-        + "; ".join(
-            f"N={fmt_n(r['n'])}: {fmt_s(r['steps']['settle']['p50'])}; "
-            f"{_ms(r['quiet_at_start_p50_ms'])}; {fmt_s(r['to_reindex_p50'])}"
-            for r in rows
+    out += ["", "Settle, p50:", ""]
+    out.append(
+        md_table(
+            ["N", "wait", "quiet already passed when it began", "end of validation → reindex"],
+            [
+                [
+                    fmt_n(r["n"]),
+                    fmt_s(r["steps"]["settle"]["p50"]),
+                    _ms(r["quiet_at_start_p50_ms"]),
+                    fmt_s(r["to_reindex_p50"]),
+                ]
+                for r in rows
+            ],
         )
-        + ".",
-    ]
+    )
     return "\n".join(out)
 
 

@@ -26,13 +26,14 @@ from bench.common import fmt_s, md_table
 
 SCENARIOS = ("reindex", "burst", "latency", "validation", "read_rule", "imports")
 
+# The smoke run of `make test` (well under 90 s on two idle cores): every code path, small N.
 QUICK_ARGS: dict[str, list[str]] = {
-    "reindex": ["--sizes", "500,2000", "--repeat", "1"],
-    "burst": ["--count", "40"],
-    "latency": ["--records", "1000", "--count", "5"],
-    "validation": ["--sizes", "1MB,10MB"],
-    "read_rule": ["--seconds", "0.5"],
-    "imports": ["--runs", "3"],
+    "reindex": ["--sizes", "200,1000", "--repeat", "1"],
+    "burst": ["--count", "24"],
+    "latency": ["--records", "500", "--count", "3"],
+    "validation": ["--sizes", "1MB,4MB"],
+    "read_rule": ["--seconds", "0.3"],
+    "imports": ["--runs", "1", "--cases", "cached"],
 }
 
 
