@@ -80,9 +80,12 @@ def test_idle_waits_for_work_a_handler_queues_for_another(sqs: Any) -> None:
     sqs.send_message(QueueUrl=first, MessageBody="m")
     events.start()
     try:
-        while not a.in_flight:
+        for _ in range(2000):  # bounded: the pump picks the message up at once
+            if a.in_flight:
+                break
             threading.Event().wait(0.01)
-        assert not events.idle()
+        assert a.in_flight and b.pending() == 0
+        assert not events.idle()  # the work it is about to queue is not done
         release.set()
         _wait_idle(events)
     finally:
