@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: setup serve test lint format clean
 .PHONY: layer synth deploy
+.PHONY: layer-lock test-fast
 .PHONY: bench bench-reindex bench-burst bench-latency bench-validation bench-read
 
 # jsii (under aws-cdk-lib) prints a banner on Node 20 for every process it starts.
@@ -65,13 +66,23 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Lint, type-check, then every test (unit, adapters on moto, end to end with the real clients).
+## Lint, type-check, then every test (unit, adapters on moto, end to end with the real clients),
+## then the quick benchmark run, so the benchmarks cannot rot (bench/README.md).
 test: lint web browser
 	$(BIN)/python -m pytest
+	$(MAKE) bench BENCH_ARGS=--quick
+
+## The quick loop: every test but the end-to-end ones, in parallel (pytest-xdist), no lint.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e" -n auto -q
 
 ## Third-party deps as a Lambda layer: Linux wheels for the functions' architecture, no Docker.
 layer: setup
 	$(BIN)/python -m infra.aws.build_layer
+
+## Re-resolve layers/requirements.lock (pinned, hashed) from layers/requirements.in for Lambda.
+layer-lock: setup
+	$(BIN)/python -m infra.aws.build_layer --lock
 
 ## Synthesize the CloudFormation template into cdk.out/: offline, no AWS credentials needed.
 synth: layer web

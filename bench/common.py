@@ -403,9 +403,11 @@ def item_level_moto_transactions() -> Iterator[None]:
     and restored the same way on failure; the outcome of every transaction is
     unchanged. ``--moto-as-is`` on the scenarios that upload turns this off.
     """
-    from moto.dynamodb import models
+    import importlib
 
-    backend = models.DynamoDBBackend
+    models: Any = importlib.import_module("moto.dynamodb.models")  # moto's own internals
+
+    backend: Any = models.DynamoDBBackend
     original = backend.transact_write_items
     real_copy = models.copy
 
@@ -597,18 +599,18 @@ def seed_catalog(stack: Any, channel: str, subdir: str, entries: Sequence[PoolEn
 
 
 class ServerClock:
-    """Time spent inside moto (the emulated AWS side) per thread, via botocore hooks.
+    """Time spent inside moto (the emulated AWS side), per thread, via botocore hooks.
 
     moto answers from a ``before-send`` handler; handlers registered first and last on
     the same event bracket it. What is left of a call is the client's own work
     (serialising the request, parsing the response), which real AWS would not remove.
+    Each call is kept as (start, end, operation), so a span's share can be summed.
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
         self._lock = threading.Lock()
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
+        self._calls: dict[int, list[tuple[float, float, str]]] = {}
 
     def attach(self, events: Any) -> ServerClock:
         events.register_first("before-send", self._start, unique_id="bench-server-clock-start")
@@ -622,28 +624,21 @@ class ServerClock:
         started = getattr(self._local, "started", None)
         if started is None:
             return
-        elapsed = time.perf_counter() - started
         self._local.started = None
-        self._local.total = getattr(self._local, "total", 0.0) + elapsed
-        self._local.count = getattr(self._local, "count", 0) + 1
         # "before-send.dynamodb.Query" -> "dynamodb.Query"
-        op = event_name.partition(".")[2] or "?"
-        ops = getattr(self._local, "ops", None)
-        if ops is None:
-            ops = self._local.ops = {}
-        ops[op] = ops.get(op, 0.0) + elapsed
-        name = threading.current_thread().name
+        call = (started, time.perf_counter(), event_name.partition(".")[2] or "?")
         with self._lock:
-            self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
-            self.calls[name] = self.calls.get(name, 0) + 1
+            self._calls.setdefault(threading.get_ident(), []).append(call)
 
-    def mine(self) -> tuple[float, int]:
-        """(seconds, calls) inside moto so far on the calling thread."""
-        return getattr(self._local, "total", 0.0), getattr(self._local, "count", 0)
-
-    def mine_by_operation(self) -> dict[str, float]:
-        """Seconds inside moto so far on the calling thread, by ``service.Operation``."""
-        return dict(getattr(self._local, "ops", None) or {})
+    def within(self, thread: int, start: float, end: float) -> tuple[float, dict[str, float]]:
+        """(seconds, seconds by ``service.Operation``) inside moto on ``thread`` in [start, end]."""
+        ops: dict[str, float] = {}
+        with self._lock:
+            calls = list(self._calls.get(thread, ()))
+        for s, e, op in calls:
+            if s >= start and e <= end:
+                ops[op] = ops.get(op, 0.0) + (e - s)
+        return sum(ops.values()), ops
 
 
 @dataclass
@@ -659,26 +654,23 @@ class HandlerEvent:
 def settle_info(
     window: Any, first: Any, final: Any, waited_ms: int, start_ms: int, started: float
 ) -> dict[str, Any]:
-    """What ``indexing._settle`` waited for and what ended it, from the states it read and
-    the real ``Settle``: the quiet interval (``quiet_ms``) runs from the later of the last
-    change (``changed_at_ms``, taken at its commit) and the end of the last rebuild
-    (``indexed_at_ms``); ``quiet_from`` says which of the two it was. Ended by ``quiet``
-    once the interval had passed, else by the ``cap`` (``max_wait_ms``)."""
+    """What the reindex handler's settle window waited for and what ended it, from the
+    states before and after it (the ``reindex.settle`` span): the quiet interval runs from
+    the later of the last change and the end of the last rebuild (``quiet_from``); it
+    ended by ``quiet`` once the interval had passed, else by the ``cap``."""
     end_ms = start_ms + waited_ms
     ref_ms = max(final.changed_at_ms, final.indexed_at_ms)
     quiet_at_end = end_ms - ref_ms
 
     def on_monotonic(ms: int) -> float:
-        # time.monotonic()'s axis (the clocks are one process's).
         return started - (start_ms - ms) / 1000
 
     return {
         "waited_ms": waited_ms,
-        "started": started,  # time.monotonic() when the settle began
+        "started": started,
         "quiet_ms": window.quiet_ms,
         "max_wait_ms": window.max_wait_ms,
         "quiet_from": "rebuild" if final.indexed_at_ms > final.changed_at_ms else "change",
-        # When the message came in: since the later of the last change and rebuild end.
         "quiet_at_start_ms": start_ms - max(first.changed_at_ms, first.indexed_at_ms),
         "quiet_at_end_ms": quiet_at_end,
         "ended_by": "quiet" if quiet_at_end >= window.quiet_ms else "cap",
@@ -689,119 +681,82 @@ def settle_info(
     }
 
 
-class HandlerProbe:
-    """Times every validation and every reindex the stack's pumps run.
+class SpanRecorder:
+    """The observer of the product's spans (``rillet.core.instrument``): nothing patched.
 
-    Wraps the service functions the two handlers call (``ingest_staged`` and
-    ``reindex``, looked up as module globals) without changing the handlers, and
-    ``indexing._settle`` (looked up by ``reindex`` the same way) to record, per
-    reindex call, what its settle waited for and what ended it (``settle_info``).
+    Keeps every span with its time inside moto, and turns the handlers' spans into
+    events: ``ingest`` (validate handler) -> "validate", ``reindex.message`` (reindex
+    handler) -> "reindex", with the settle window that call ran (``settle_info``).
     """
 
     def __init__(self, clock: ServerClock | None = None) -> None:
         self.clock = clock
+        self.spans: list[tuple[str, float, float, dict[str, Any]]] = []  # name, s, moto, facts
         self.events: list[HandlerEvent] = []
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._restore: list[tuple[Any, str, Any]] = []
+        self._changed = threading.Condition()
         self._settles = threading.local()
+        self._previous: Any = None
 
-    def install(self) -> HandlerProbe:
-        import functions.reindex.handler as reindex_handler
-        import functions.validate.handler as validate_handler
-        from rillet.services import indexing
+    def __enter__(self) -> SpanRecorder:
+        return self.install()
 
-        self._wrap(validate_handler, "ingest_staged", "validate", self._validate_info)
-        self._wrap(reindex_handler, "reindex", "reindex", self._reindex_info)
-        attr = "_settle"
-        original = getattr(indexing, attr)
-        probe = self
+    def __exit__(self, *exc: object) -> None:
+        self.uninstall()
 
-        def settle(catalog: Any, state: Any, window: Any) -> Any:
-            start_ms = window.now_ms()
-            started = time.monotonic()
-            final, waited = original(catalog, state, window)
-            probe._settles.last = settle_info(window, state, final, waited, start_ms, started)
-            return final, waited
+    def install(self) -> SpanRecorder:
+        from rillet.core import instrument
 
-        setattr(indexing, attr, settle)
-        self._restore.append((indexing, attr, original))
-        # Forget a settle left behind by a reindex call that raised before its result.
-        timed = reindex_handler.reindex
-
-        def fresh(*args: Any, **kwargs: Any) -> Any:
-            probe._settles.last = None
-            return timed(*args, **kwargs)
-
-        reindex_handler.reindex = fresh
-        self._restore.append((reindex_handler, "reindex", timed))
+        self._previous = instrument.observe(self)
         return self
 
     def uninstall(self) -> None:
-        for module, attr, original in reversed(self._restore):
-            setattr(module, attr, original)
-        self._restore.clear()
+        from rillet.core import instrument
 
-    @staticmethod
-    def _validate_info(args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> dict[str, Any]:
-        return {
-            "key": kwargs.get("key"),
-            "upload_id": getattr(value, "upload_id", None),
-            "status": getattr(value, "status", None),
-        }
+        instrument.observe(self._previous)
 
-    def _reindex_info(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], value: Any
-    ) -> dict[str, Any]:
-        settle = getattr(self._settles, "last", None)
-        self._settles.last = None
-        return {
-            # The settle window this call ran (None: it returned before settling, its
-            # message already covered); a call that found no pending mark after settling
-            # only moves the counter and reports waited_ms=0, so its wait is only here.
-            "settle": settle,
-            "channel": value.channel,
-            "subdir": value.subdir,
-            "rebuilt": value.rebuilt,
-            "indexed_seq": value.indexed_seq,
-            "objects_written": value.stats.objects_written,
-            # What the reindex handler logs as well: the path taken, the changes taken
-            # in and how long the settle window waited before the rebuild.
-            "full": value.full,
-            "changes": value.changes,
-            "waited_ms": value.waited_ms,
-        }
-
-    def _wrap(self, module: Any, attr: str, kind: str, info: Callable[..., dict[str, Any]]) -> None:
-        original = getattr(module, attr)
-        probe = self
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            moto0 = probe.clock.mine()[0] if probe.clock else 0.0
-            ops0 = probe.clock.mine_by_operation() if probe.clock else {}
-            started = time.monotonic()
-            value = original(*args, **kwargs)
-            ended = time.monotonic()
-            moto = (probe.clock.mine()[0] - moto0) if probe.clock else 0.0
-            ops = probe.clock.mine_by_operation() if probe.clock else {}
-            event = HandlerEvent(
-                kind,
-                started,
-                ended,
-                moto,
-                info(args, kwargs, value),
-                {op: t - ops0.get(op, 0.0) for op, t in ops.items() if t > ops0.get(op, 0.0)},
+    def __call__(self, name: str, seconds: float, facts: dict[str, Any]) -> None:
+        end = time.perf_counter()
+        ended = time.monotonic()
+        moto, ops = (
+            self.clock.within(threading.get_ident(), end - seconds, end)
+            if self.clock
+            else (0.0, {})
+        )
+        if name == "reindex.state":
+            self._settles.last = None  # a new reindex call
+        elif name == "reindex.settle":
+            window = facts["window"]
+            start_ms = window.now_ms() - round(seconds * 1000)
+            self._settles.last = settle_info(
+                window,
+                facts["before"],
+                facts["after"],
+                facts["waited_ms"],
+                start_ms,
+                ended - seconds,
             )
-            with probe._changed:
-                probe.events.append(event)
-                probe._changed.notify_all()
-            return value
+        event = None
+        if name == "ingest":
+            info = {k: facts.get(k) for k in ("key", "upload_id", "status")}
+            event = HandlerEvent("validate", ended - seconds, ended, moto, info, ops)
+        elif name == "reindex.message":
+            info = {**facts, "settle": getattr(self._settles, "last", None)}
+            self._settles.last = None
+            event = HandlerEvent("reindex", ended - seconds, ended, moto, info, ops)
+        with self._changed:
+            self.spans.append((name, seconds, moto, facts))
+            if event is not None:
+                self.events.append(event)
+            self._changed.notify_all()
 
-        setattr(module, attr, wrapper)
-        self._restore.append((module, attr, original))
+    def total(self, name: str) -> float:
+        return sum(s for n, s, _, _ in self.spans if n == name)
+
+    def moto(self, name: str) -> float:
+        return sum(m for n, _, m, _ in self.spans if n == name)
 
     def of(self, kind: str) -> list[HandlerEvent]:
-        with self._lock:
+        with self._changed:
             return [e for e in self.events if e.kind == kind]
 
     def wait_for(self, predicate: Callable[[HandlerEvent], bool], timeout: float) -> HandlerEvent:

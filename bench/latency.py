@@ -60,7 +60,7 @@ MOTO_STEPS = ("validate_moto", "reindex_moto", "reindex_moto_query", "reindex_mo
 
 def one_upload(
     client: common.Client,
-    probe: common.HandlerProbe,
+    probe: common.SpanRecorder,
     catalog: Any,
     url: str,
     channel: str,
@@ -144,7 +144,6 @@ def run_records(
     n: int, count: int, warmup: int, timeout: float, moto_as_is: bool
 ) -> dict[str, Any]:
     from rillet.runtime.wiring import container
-    from rillet.services.indexing import reindex
 
     entries, _ = common.ensure_pool(n)
     real_dir = common.CACHE / "real" / "latency"
@@ -157,7 +156,7 @@ def run_records(
         clock = common.ServerClock()
         c = container()
         clock.attach(c.session.events)  # before the container makes its clients
-        probe = common.HandlerProbe(clock).install()
+        probe = common.SpanRecorder(clock).install()
         try:
             client = common.Client(stack.url, stack.admin_token)
             client.create_channel(channel)
@@ -166,7 +165,7 @@ def run_records(
             state = c.catalog.subdir_state(channel, SUBDIR)
             # Seeded records carry no change marks: the first index reads everything.
             first, first_index_s = common.timed(
-                lambda: reindex(c.catalog, c.channels, channel, SUBDIR, state.change_seq, full=True)
+                lambda: c.services.indexing.reindex(channel, SUBDIR, state.change_seq, full=True)
             )
             if not first.full:
                 raise RuntimeError("the first index after seeding was not a full one")
@@ -291,17 +290,21 @@ def render(result: dict[str, Any]) -> str:
             + [f"{fmt_s(r['steps'][step]['p50'])} / {fmt_s(r['steps'][step]['p95'])}" for r in rows]
         )
     out.append(md_table(head, body))
-    out += [
-        "",
-        "Settle (p50 wait; p50 quiet already passed since the commit when the settle "
-        "began; p50 from the end of validation to the reindex call): "
-        + "; ".join(
-            f"N={fmt_n(r['n'])}: {fmt_s(r['steps']['settle']['p50'])}; "
-            f"{_ms(r['quiet_at_start_p50_ms'])}; {fmt_s(r['to_reindex_p50'])}"
-            for r in rows
+    out += ["", "Settle, p50:", ""]
+    out.append(
+        md_table(
+            ["N", "wait", "quiet already passed when it began", "end of validation → reindex"],
+            [
+                [
+                    fmt_n(r["n"]),
+                    fmt_s(r["steps"]["settle"]["p50"]),
+                    _ms(r["quiet_at_start_p50_ms"]),
+                    fmt_s(r["to_reindex_p50"]),
+                ]
+                for r in rows
+            ],
         )
-        + ".",
-    ]
+    )
     return "\n".join(out)
 
 
@@ -343,103 +346,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     common.add_output_args(parser)
     args = parser.parse_args(argv)
     common.finish(NAME, run(args), args)
-
-
-def analysis(result: dict[str, Any]) -> str:
-    rows = {r["n"]: r for r in result["rows"]}
-    row = rows.get(10000) or max(result["rows"], key=lambda r: r["n"])
-    st = row["steps"]
-    n = fmt_n(row["n"])
-    p50 = {k: v["p50"] for k, v in st.items()}
-    quiet = fmt_s(row["quiet_ms"] / 1000)
-    cap = fmt_s(row["max_wait_ms"] / 1000)
-    rest = p50["presign"] + p50["put"] + p50["to_validate"] + p50["to_reindex"]
-    verdict = "meets" if row["p50"] <= 1.0 else "misses"
-    path = (
-        "every measured upload was rebuilt on the incremental path"
-        if row["incremental"] == row["count"]
-        else f"{row['incremental']} of {row['count']} uploads were rebuilt incrementally"
-    )
-    out = [
-        "### Reading the latency numbers",
-        "",
-        f"At {n} records the p50 of {fmt_s(row['p50'])} {verdict} the 1 s goal "
-        f"(p95 {fmt_s(row['p95'])}); {path}. Where the p50 goes: validate + record "
-        f"{fmt_s(p50['validate'])}; the settle wait {fmt_s(p50['settle'])}; the rebuild "
-        f"{fmt_s(p50['reindex'])}, of which {fmt_s(p50['reindex_moto'])} inside moto "
-        f"(see scenario 1 for what moto does there); py-rattler's query "
-        f"{fmt_s(p50['client'])}; presign, PUT, the S3 event and the queue hop together "
-        f"{fmt_s(rest)}. Without moto's own time the p50 is {fmt_s(row['without_moto_p50'])}.",
-    ]
-    settle = (
-        "Before the rebuild the reindex handler settles (`indexing.Settle`): it waits until "
-        f"{quiet} passed since the later of the last change (taken at its commit, at the "
-        f"end of validation) and the end of the last rebuild, at most {cap}. The uploads "
-        "run one after another, each once the previous one is installable, so "
-        f"{row['from_change']} of {row['count']} settles counted from the upload's own "
-        f"commit and {row['from_rebuild']} from the end of a rebuild. When the settle "
-        f"began, p50 {_ms(row['quiet_at_start_p50_ms'])} of the {quiet} had passed since "
-        "the commit (the rest of ingest after it, then the queue hop to the reindex call: "
-        f"p50 {fmt_s(row['to_reindex_p50'])}), so the settle waited p50 "
-        f"{fmt_s(p50['settle'])}."
-    )
-    if row["ended_cap"]:
-        settle += f" {row['ended_cap']} settles ended at the cap."
-    out += ["", settle]
-    if row["without_moto_p50"] > 1.0:
-        parts = sorted(
-            (
-                ("the rebuild without moto", p50["reindex"] - p50["reindex_moto"]),
-                ("the settle wait", p50["settle"]),
-                ("validate + record without moto", p50["validate"] - p50["validate_moto"]),
-                ("py-rattler", p50["client"]),
-            ),
-            key=lambda kv: -kv[1],
-        )
-        text = (
-            "Even without moto the goal is missed by "
-            f"{fmt_s(row['without_moto_p50'] - 1.0)}; the largest parts: "
-            + ", ".join(f"{k} {fmt_s(v)}" for k, v in parts)
-            + "."
-        )
-        if parts[0][0] == "the settle wait":
-            lower = row["quiet_ms"] - (row["without_moto_p50"] - 1.0) * 1000
-            text += (
-                f" The settle wait is the largest part: {quiet} from the commit, less what "
-                "passed before the settle began. What would close it (configuration, not "
-                f"the product's default): RILLET_REINDEX_QUIET_MS ≤ {max(0.0, lower):.0f} (now "
-                f"{row['quiet_ms']}); the price is fewer changes coalesced per rebuild in a "
-                "burst (scenario 2)."
-            )
-        else:
-            text += " Scenario 1 lists what would shorten the rebuild at this size."
-        out += ["", text]
-    elif row["p50"] > 1.0:
-        out += [
-            "",
-            f"The miss is moto's: {fmt_s(p50['reindex_moto'])} inside moto during the "
-            f"reindex call and {fmt_s(p50['validate_moto'])} during validation (p50). Of "
-            f"the reindex call's, {fmt_s(p50['reindex_moto_query'])} is the Query of the "
-            f"change marks — one item in a partition of its own, but moto collects and "
-            f"sorts every item of the table (the {row['n']:,} seeded records and more) for "
-            f"any Query, where DynamoDB reads the key range — and "
-            f"{fmt_s(p50['reindex_moto_s3'])} is S3: the GETs and PUTs of repodata.json, its "
-            ".zst and the shard index, which S3 moves at network speed. Without moto's own "
-            f"time the p50 is {fmt_s(row['without_moto_p50'])}, inside the goal; on the "
-            f"local stack it is {fmt_s(row['p50'] - 1.0)} over.",
-        ]
-    else:
-        out += [
-            "",
-            f"Met with {fmt_s(1.0 - row['p50'])} to spare at p50. The settle wait "
-            f"({fmt_s(p50['settle'])}) is the price of coalescing bursts (scenario 2): "
-            "RILLET_REINDEX_QUIET_MS, counted from the commit, sets what a lone upload "
-            "waits.",
-        ]
-    if len(result["rows"]) > 1:
-        trend = ", ".join(f"{fmt_n(r['n'])}: {fmt_s(r['p50'])}" for r in result["rows"])
-        out += ["", f"p50 by size: {trend}."]
-    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -176,7 +176,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for payload in args.sizes:
         common.log(f"validation: writing a package with {fmt_bytes(payload)} of random bytes")
-        path, gen_s = common.timed(lambda p=payload: write_package(directory, p))
+        path, gen_s = common.timed(lambda: write_package(directory, payload))  # noqa: B023
         try:
             common.log(f"validation: {path.name} ({fmt_bytes(path.stat().st_size)})")
             floor = _run_child(path, "hash")
@@ -271,22 +271,3 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def analysis(result: dict[str, Any]) -> str:
-    rows = result["rows"]
-    big = max(rows, key=lambda r: r["size"])
-    peaks = ", ".join(f"{fmt_bytes(r['size'])}: {fmt_bytes(r['peak_rss'])}" for r in rows)
-    return (
-        "### Reading the validation numbers\n\n"
-        f"Peak RSS does not grow with the package ({peaks}); nearly all of it is the "
-        f"interpreter and imports ({fmt_bytes(big['baseline_rss'])}). The package passes "
-        "once through a counting, hashing, size-limited reader; the zip is unpacked as a "
-        "stream and the pkg tar.zst decompressed as a stream, every member checked on the way "
-        f"past. Throughput is {big['validate_mb_s']:.0f} MB/s, "
-        f"{big['validate_s'] / big['hash_s']:.1f}x the time of only reading and hashing "
-        "the bytes (sha256 and md5 are required: they go into the record); the rest is "
-        "zstd decompression and tar parsing of the payload. A 1 GB package takes "
-        f"~{(1 << 30) / (big['validate_mb_s'] * (1 << 20)):.0f} s here, well inside a "
-        "Lambda's 15 minutes; on Lambda the S3 stream is the likely limit."
-    )

@@ -9,8 +9,10 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from rillet.core.instrument import span
 from rillet.runtime.observability import logger
 from rillet.runtime.s3_events import created_keys
 from rillet.runtime.settings import QUEUE_MAX_RECEIVES, VALIDATE_MARGIN_MS
@@ -36,12 +38,16 @@ def record_handler(record: SQSRecord, lambda_context: Any = None) -> None:
 
     ingest = container().services.ingest
     for key in created_keys(body):
-        outcome = ingest.ingest_staged(key, final_attempt=final_attempt, out_of_time=out_of_time)
+        with span("ingest", key=key) as facts:
+            outcome = ingest.ingest_staged(
+                key, final_attempt=final_attempt, out_of_time=out_of_time
+            )
+            facts.update(upload_id=outcome.upload_id, status=outcome.status)
         logger.info("upload processed", extra={"outcome": outcome.__dict__})
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -1,10 +1,12 @@
 """Build the third-party Lambda layer (``layers/deps/python``) without Docker.
 
-pip installs manylinux wheels for the Lambda platform (CPython 3.12 on ``ARCHITECTURE``)
-into the layer directory; ``--only-binary=:all:`` makes it fail rather than compile
-anything for the build machine. A manifest records what was built, so the build is
-skipped when nothing changed and the CDK app can refuse a layer built for another
-platform.
+pip installs exactly the pinned, hashed wheels of ``layers/requirements.lock`` (compiled
+from ``layers/requirements.in`` for the Lambda platform: ``make layer-lock``) as manylinux
+wheels for CPython 3.12 on ``ARCHITECTURE`` into the layer directory; ``--only-binary=:all:``
+makes it fail rather than compile anything for the build machine, ``--require-hashes`` and
+``--no-deps`` rather than take anything the lock does not name. A manifest records what
+was built, so the build is skipped when nothing changed and the CDK app can refuse a layer
+built for another platform or from another lock.
 
     python -m infra.aws.build_layer [--force]
 """
@@ -19,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,20 +40,45 @@ PLATFORMS: Final = {
     "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
     "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
 }
-# The KeyValueStore API is signed with SigV4A, which botocore can only do with the CRT;
-# the [crt] extra pins an awscrt that this botocore supports.
-EXTRA_REQUIREMENTS: Final = ("boto3[crt]",)
+REQUIREMENTS_IN: Final = ROOT / "layers" / "requirements.in"
+LOCK: Final = ROOT / "layers" / "requirements.lock"
+# How the lock is made: resolved for the Lambda platform, not for the build machine.
+LOCK_COMMAND: Final = (
+    "uv",
+    "pip",
+    "compile",
+    "layers/requirements.in",
+    "--python-version",
+    PYTHON_VERSION,
+    "--python-platform",
+    "aarch64-manylinux_2_28",
+    "--generate-hashes",
+    "--no-annotate",
+    "--quiet",
+    "-o",
+    "layers/requirements.lock",
+)
 
 
-def requirements() -> list[str]:
-    """The runtime dependencies of pyproject's [project], plus what only Lambda needs."""
-    with (ROOT / "pyproject.toml").open("rb") as f:
-        project = tomllib.load(f)["project"]
-    return [*project["dependencies"], *EXTRA_REQUIREMENTS]
+def requirements(lock: Path = LOCK) -> list[str]:
+    """The pinned distributions of the lock, ``name==version`` (hashes left out)."""
+    pins = []
+    for line in lock.read_text().splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            pins.append(line.split(" ", 1)[0].split(";", 1)[0].strip())
+    return pins
 
 
 def fingerprint(reqs: list[str], architecture: str) -> str:
-    spec = json.dumps({"requirements": reqs, "arch": architecture, "python": PYTHON_VERSION})
+    # The whole lock, hashes included: a re-lock of the same versions is a new build too.
+    spec = json.dumps(
+        {
+            "requirements": reqs,
+            "lock": hashlib.sha256(LOCK.read_bytes()).hexdigest(),
+            "arch": architecture,
+            "python": PYTHON_VERSION,
+        }
+    )
     return hashlib.sha256(spec.encode()).hexdigest()
 
 
@@ -63,7 +89,7 @@ def read_manifest() -> dict[str, Any] | None:
         return None
 
 
-def pip_command(reqs: list[str], architecture: str) -> list[str]:
+def pip_command(architecture: str, lock: Path = LOCK) -> list[str]:
     platforms = [arg for tag in PLATFORMS[architecture] for arg in ("--platform", tag)]
     return [
         sys.executable,
@@ -79,9 +105,12 @@ def pip_command(reqs: list[str], architecture: str) -> list[str]:
         PYTHON_VERSION,
         "--implementation",
         "cp",
+        "--require-hashes",
+        "--no-deps",  # the lock names every distribution: nothing unpinned comes along
         "--target",
         str(TARGET),
-        *reqs,
+        "-r",
+        str(lock),
     ]
 
 
@@ -108,7 +137,7 @@ def _build(architecture: str, force: bool) -> Path:
         return TARGET
     shutil.rmtree(TARGET, ignore_errors=True)
     TARGET.mkdir(parents=True)
-    subprocess.run(pip_command(reqs, architecture), check=True)
+    subprocess.run(pip_command(architecture), check=True)
     for cache in TARGET.rglob("__pycache__"):
         shutil.rmtree(cache)
     # boto3 brings its own bin/ scripts; the layer only needs importable packages.
@@ -132,7 +161,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     parser.add_argument("--architecture", choices=sorted(PLATFORMS), default=ARCHITECTURE)
+    parser.add_argument(
+        "--lock", action="store_true", help="re-compile layers/requirements.lock (needs uv)"
+    )
     args = parser.parse_args()
+    if args.lock:
+        subprocess.run(LOCK_COMMAND, check=True, cwd=ROOT)
+        print(f"locked: {LOCK.relative_to(ROOT)}")
+        return
     target = build(architecture=args.architecture, force=args.force)
     print(f"deps layer ({args.architecture}, cp{PYTHON_VERSION}): {target.relative_to(ROOT)}")
 

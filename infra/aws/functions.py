@@ -81,17 +81,22 @@ class Functions(Construct):
         }
         architecture = ARCHITECTURES[_built_deps_architecture()]
 
-        def layer(id: str, directory: Path, description: str) -> lambda_.LayerVersion:
+        def layer(
+            id: str, directory: Path, description: str, exclude: tuple[str, ...] = ()
+        ) -> lambda_.LayerVersion:
             return lambda_.LayerVersion(
                 self,
                 id,
-                code=lambda_.Code.from_asset(str(directory), exclude=_EXCLUDE),
+                code=lambda_.Code.from_asset(str(directory), exclude=[*_EXCLUDE, *exclude]),
                 description=description,
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[architecture],
             )
 
-        rillet = layer("RilletLayer", ROOT / "layers" / "rillet", "rillet package")
+        # No function imports the `rillet` command (rillet/cli): it stays out of the layer.
+        rillet = layer(
+            "RilletLayer", ROOT / "layers" / "rillet", "rillet package", ("python/rillet/cli",)
+        )
         deps = layer("DepsLayer", build_layer.LAYER_DIR, "rillet third-party dependencies")
         self._functions: dict[str, lambda_.Function] = {}
         for spec in specs:
@@ -179,5 +184,7 @@ def _built_deps_architecture() -> str:
         )
     built = str(manifest["architecture"])
     if manifest["fingerprint"] != build_layer.fingerprint(build_layer.requirements(), built):
-        raise RuntimeError("the deps layer is out of date with pyproject.toml: run `make layer`")
+        raise RuntimeError(
+            "the deps layer is out of date with layers/requirements.lock: run `make layer`"
+        )
     return built

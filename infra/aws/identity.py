@@ -292,20 +292,20 @@ class Identity(Construct):
             )
             providers.append(cognito.UserPoolClientIdentityProvider.custom(p.name))
             dependencies.append(oidc)
-        for p in config.saml_providers:
+        for sp in config.saml_providers:
             saml = cognito.UserPoolIdentityProviderSaml(
                 self,
-                f"Saml{_cid(p.name)}",
+                f"Saml{_cid(sp.name)}",
                 user_pool=self.pool,
-                name=p.name,
-                metadata=cognito.UserPoolIdentityProviderSamlMetadata.url(p.metadata_url),
+                name=sp.name,
+                metadata=cognito.UserPoolIdentityProviderSamlMetadata.url(sp.metadata_url),
                 attribute_mapping=cognito.AttributeMapping(
                     email=cognito.ProviderAttribute.other(
                         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
                     ),
                 ),
             )
-            providers.append(cognito.UserPoolClientIdentityProvider.custom(p.name))
+            providers.append(cognito.UserPoolClientIdentityProvider.custom(sp.name))
             dependencies.append(saml)
 
         base = public_url.rstrip("/")

@@ -230,15 +230,18 @@ class LocalStack:
         self.stop()
 
     def wait_idle(self, timeout: float = 30.0) -> None:
-        """Block until every queue is drained and no handler runs (for tests and scripts)."""
+        """Block until every queue is drained and no handler runs (for tests and scripts).
+
+        A handler that raised meanwhile fails it at once with its traceback
+        (``HandlerCrashed``), rather than leaving its message to time the wait out."""
         assert self.pump is not None
         deadline = time.monotonic() + timeout
-        quiet = 0
         while time.monotonic() < deadline:
-            quiet = quiet + 1 if self.pump.idle() else 0
-            if quiet >= 3:
+            self.pump.check()
+            if self.pump.idle():
                 return
-            time.sleep(0.05)
+            time.sleep(0.02)
+        self.pump.check()
         raise TimeoutError("the local stack did not become idle")
 
     # -- HTTP --------------------------------------------------------------------

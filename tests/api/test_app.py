@@ -37,7 +37,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         admin_token="rlt_admin_app_test_token_0123456789",
     )
     wiring.reset(wiring.Container(settings, clock=FixedClock(0)))
-    router = Router()  # type: ignore[no-untyped-call]
+    router = Router()
 
     @router.post("/api/v1/test/greet")
     def greet(greeting: Annotated[Greeting, Body()]) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def test_a_pinned_sub_refuses_a_re_created_account_of_the_same_email() -> None:
 @pytest.mark.parametrize("missing", ["email", "email_verified", "sub"])
 def test_a_token_without_a_required_claim_is_invalid(missing: str) -> None:
     with pytest.raises(OidcRefusal) as info:
-        verify(google_claims(**{missing: None}))
+        verify(google_claims(**{missing: None}))  # type: ignore[arg-type]
     assert (info.value.code, info.value.check) == ("invalid-token", f"missing-claim:{missing}")
 
 

@@ -8,7 +8,9 @@ and kind of caller.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -248,7 +250,7 @@ def test_channel_limit_is_per_channel_name() -> None:
 
 
 # -- minted tokens: package-name patterns and subdirs, per channel ------------------------
-Limits = dict[str, list[dict[str, list[str]]]]
+Limits = dict[str, list[Mapping[str, Any]]]
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def test_live_limits_keep_only_publishers_that_still_exist() -> None:
     assert live_limits(stored, lambda c, i: only_gl.get((c, i))) == publish_limits([GL])
     assert live_limits(stored, lambda c, i: None) == {}
     # A rule naming no publisher (or one of another channel) grants nothing.
-    legacy = {"chan": [{"name_patterns": [], "subdirs": []}]}
+    legacy: dict[str, list[dict[str, list[str]]]] = {"chan": [{"name_patterns": [], "subdirs": []}]}
     assert live_limits(legacy, lambda c, i: GH) == {}
     assert live_limits({"chan": stored["other"]}, lambda c, i: GL) == {}
     assert live_limits(None, lambda c, i: GH) == {}

@@ -48,7 +48,8 @@ def test_record_of_a_real_package(built: BuiltPackages, which: str) -> None:
 
 
 def test_record_matches_rattlers_indexer(built: BuiltPackages, tmp_path: Path) -> None:
-    index_fs = pytest.importorskip("rattler.index").index_fs
+    from rattler.index import index_fs  # py-rattler is a [dev] requirement, never optional
+
     packages = [built.conda, built.linux_conda, built.tar_bz2, built.linux_tar_bz2]
     for path in packages:
         subdir = facts_of(path).index["subdir"]

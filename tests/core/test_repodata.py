@@ -235,8 +235,9 @@ def test_created_at_falls_back_to_timestamp_and_handles_seconds() -> None:
     fn, rec = make_record("a", "1", "h_0", timestamp=1_700_000_000)  # old packages: seconds
     info = decode_shard_index(build_subdir_index("noarch", {fn: rec}).shard_index)["info"]
     assert info["created_at"] == "2023-11-14T22:13:20.000Z"
+    stamps: dict[str, Any]
     for stamps in ({"timestamp": 10**19}, {"indexed_timestamp": -5}):
-        fn, rec = make_record("a", "1", "h_0", **stamps)
+        fn, rec = make_record("a", "1", "h_0", ".conda", **stamps)
         info = decode_shard_index(build_subdir_index("noarch", {fn: rec}).shard_index)["info"]
         assert "created_at" not in info  # out of range: ignored rather than crashing
     fn, rec = make_record("a", "1", "h_0")
@@ -541,14 +542,20 @@ def _write_subdir(root: Path, index: SubdirIndex) -> None:
 @pytest.fixture
 def real_channel(tmp_path: Path) -> dict[str, Any]:
     """alpha (noarch), beta 1.0 (linux-64, .tar.bz2) and a yanked beta 2.0, both on alpha."""
-    rattler_build = pytest.importorskip("rattler_build")
+    import rattler_build  # a [dev] requirement: a missing one fails, never skips
+
     files = tmp_path / "files"
     files.mkdir()
     (files / "README").write_text("hello\n")
     out = tmp_path / "out"
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    common = {"output_dir": out, "files_dir": files, "timestamp": when, "license": "MIT"}
-    specs = [
+    common: dict[str, Any] = {
+        "output_dir": out,
+        "files_dir": files,
+        "timestamp": when,
+        "license": "MIT",
+    }
+    specs: list[tuple[str, str, str, str, dict[str, Any]]] = [
         ("alpha", "1.0", "noarch", "h0_0", {"noarch": "generic"}),
         (
             "beta",
@@ -627,7 +634,8 @@ def _query(url: str, cache_dir: Path, *, sharded: bool) -> list[Any]:
 def test_real_client_reads_both_paths(
     real_channel: dict[str, Any], http_root: tuple[str, list[str]], tmp_path: Path
 ) -> None:
-    pytest.importorskip("rattler")
+    import rattler  # noqa: F401 - a [dev] requirement: a missing one fails, never skips
+
     url, requests = http_root
     expected = {
         (rec["name"], rec["version"], rec["subdir"], rec["sha256"], rec["md5"], rec["size"])

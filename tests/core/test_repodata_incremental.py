@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -51,7 +52,7 @@ def record(name: str, version: str, build_number: int, ext: str, stamp: int) -> 
     return filename, rec
 
 
-def shards_of(index: SubdirIndex, store: dict[str, bytes]) -> dict[str, dict[str, Any]]:
+def shards_of(index: SubdirIndex, store: Mapping[str, bytes]) -> dict[str, dict[str, Any]]:
     """Every shard the index points at, decoded, from the shards published so far."""
     listed = decode_shard_index(index.shard_index)["shards"]
     return {name: decode_shard(store[digest.hex()]) for name, digest in listed.items()}

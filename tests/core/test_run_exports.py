@@ -84,7 +84,8 @@ def ours(channel: Path) -> SubdirIndex:
 
 
 def rattler_index(channel: Path, target: Path) -> Path:
-    index_fs = pytest.importorskip("rattler.index").index_fs
+    from rattler.index import index_fs  # py-rattler is a [dev] requirement, never optional
+
     shutil.copytree(channel, target)
     result = index_fs(target, write_zst=False, write_shards=True)
     if inspect.isawaitable(result):

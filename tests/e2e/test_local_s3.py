@@ -58,7 +58,7 @@ def test_concurrent_api_requests_each_get_their_own_answer(api: Api) -> None:
         for i in range(48)
     ]
 
-    def presign(body: dict[str, object]) -> tuple[dict[str, object], dict[str, str]]:
+    def presign(body: dict[str, object]) -> tuple[dict[str, object], dict[str, Any]]:
         r = api.call("POST", "/api/v1/channels/presign-parallel/uploads", body)
         assert r.status_code == 201, r.text
         return body, r.json()

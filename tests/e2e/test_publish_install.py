@@ -153,6 +153,7 @@ def test_owner_rebuilds_a_damaged_index_from_the_records(
 ) -> None:
     """An operator's way out when a published file was damaged (e.g. by hand in S3)."""
     s3 = api.stack.session.client("s3")
+    assert api.stack.provisioned is not None
     bucket = api.stack.provisioned.names.channels_bucket
     key = f"{CHANNEL}/linux-64/repodata.json"
     good = s3.get_object(Bucket=bucket, Key=key)["Body"].read()

@@ -73,6 +73,7 @@ def test_yank_hides_from_the_solver_but_a_lock_file_still_installs(
     # The lock file still installs the yanked file: the bytes are served as before.
     served = requests.get(f"{url}/noarch/{new.name}", timeout=10)
     assert served.status_code == 200
+    assert locked.sha256 is not None
     assert hashlib.sha256(served.content).hexdigest() == locked.sha256.hex()
     lock = LockFile.from_path(tmp_path / "pixi.lock")
     env = lock.environment("default")

@@ -312,7 +312,7 @@ class WarmSession:
     def client(self, service: str, **kwargs: Any) -> Any:
         key = (service, repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
         if key not in self._clients:
-            self._clients[key] = self._session.client(service, **kwargs)
+            self._clients[key] = self._session.client(service, **kwargs)  # type: ignore[call-overload]  # any service
         return self._clients[key]
 
 

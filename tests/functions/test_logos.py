@@ -9,14 +9,14 @@ import pytest
 
 from rillet.core.logos import LOGO_CACHE_CONTROL, MAX_LOGO_BYTES
 from rillet.runtime import settings
-from tests.functions.conftest import Client, Team, World
+from tests.functions.conftest import Client, Reply, Team, World
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
 
 
-def put_logo(client: Client, data: bytes, channel: str = "chan") -> object:
+def put_logo(client: Client, data: bytes, channel: str = "chan") -> Reply:
     return client.call(
         "PUT",
         f"/api/v1/channels/{channel}/logo",

@@ -153,8 +153,9 @@ def test_open_sign_up_has_no_trigger() -> None:
 
 
 def test_sign_in_can_be_left_out() -> None:
+    empty: dict[str, str] = {}
     assert IdentityConfig.from_context({"signin": "false"}.get).enabled is False
-    assert IdentityConfig.from_context({}.get).enabled is True
+    assert IdentityConfig.from_context(empty.get).enabled is True
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_cloudfront as cloudfront
@@ -11,6 +12,7 @@ from aws_cdk import aws_cloudfront as cloudfront
 from infra.aws import build_layer
 from infra.aws.cdn import IMMUTABLE_PATHS, VIEWER_REQUEST, VIEWER_RESPONSE
 from infra.aws.functions import REINDEX_REBUILD_BUDGET, SPECS
+from infra.aws.monitoring import Monitoring
 from rillet.adapters import schema
 from rillet.core import layout, repodata
 from rillet.runtime import observability, settings
@@ -325,6 +327,27 @@ def test_functions_run_python_312_on_the_layer_architecture(synthesis: Synthesis
         assert props["Handler"] == "handler.lambda_handler"
 
 
+def test_the_rillet_layer_ships_the_server_code_without_the_cli(synthesis: Synthesis) -> None:
+    (resource,) = [
+        r
+        for r in synthesis.template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::LayerVersion"
+        and r["Properties"].get("Description") == "rillet package"
+    ]
+    # The staged asset is named after the zip's content hash (the S3 key).
+    digest = resource["Properties"]["Content"]["S3Key"].removesuffix(".zip")
+    staged = Path(synthesis.app.outdir) / f"asset.{digest}"
+    assert (staged / "python" / "rillet" / "services").is_dir()
+    assert (staged / "python" / "rillet" / "runtime" / "wiring.py").is_file()
+    assert not (staged / "python" / "rillet" / "cli").exists()
+
+
+def _monitoring(synthesis: Synthesis) -> Monitoring:
+    monitoring = synthesis.stack.node.find_child("Monitoring")
+    assert isinstance(monitoring, Monitoring)
+    return monitoring
+
+
 def _layer_constructs(synthesis: Synthesis) -> list[Any]:
     functions = synthesis.stack.functions
     return [functions.node.find_child("RilletLayer"), functions.node.find_child("DepsLayer")]
@@ -503,7 +526,7 @@ def test_alarms_cover_dead_letters_queues_functions_the_stream_and_the_api(
     assert ("AWS/Lambda", "IteratorAge", edge_sync_id) in watched
     api_id = synthesis.logical_id(synthesis.stack.http_api.api)
     assert ("AWS/ApiGateway", "5xx", api_id) in watched
-    topic_id = synthesis.logical_id(synthesis.stack.node.find_child("Monitoring").topic)
+    topic_id = synthesis.logical_id(_monitoring(synthesis).topic)
     for name, alarm in _alarms(synthesis).items():
         assert [_refs(a) for a in alarm["AlarmActions"]] == [{topic_id}], name
 
@@ -551,7 +574,7 @@ def test_cdn_5xx_alarm_exists_only_where_cloudfront_metrics_are(synthesis: Synth
 
 def test_cloudwatch_may_publish_to_the_alarm_topic_over_tls_only(synthesis: Synthesis) -> None:
     """A topic policy replaces SNS's default one: the TLS-only Deny alone locks CloudWatch out."""
-    topic_id = synthesis.logical_id(synthesis.stack.node.find_child("Monitoring").topic)
+    topic_id = synthesis.logical_id(_monitoring(synthesis).topic)
     (policy,) = (
         p["Properties"]
         for p in synthesis.of_type("AWS::SNS::TopicPolicy").values()

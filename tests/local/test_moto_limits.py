@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from infra.local import moto_limits
@@ -114,6 +114,7 @@ def test_stream_keeps_its_latest_records_in_order(ddb: Any) -> None:
         ddb.put_item(TableName=TABLE, Item=put("S", str(n))["Put"]["Item"])
     # moto does not implement DescribeStream: read its shard directly.
     shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].tables[TABLE].stream_shard
+    assert shard is not None
     records = shard.get(shard.starting_sequence_number, 1000)
     assert len(records) == 200
     sequence = [int(r["dynamodb"]["SequenceNumber"]) for r in records]

@@ -102,7 +102,7 @@ class World:
 
     def messages(self) -> list[dict[str, Any]]:
         """Take every queued reindex message off the queue, in order (not yet run)."""
-        out = []
+        out: list[dict[str, Any]] = []
         while True:
             msgs = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
                 "Messages", []
@@ -405,7 +405,7 @@ def test_delete_between_the_check_and_the_pointer_write_is_taken_back(
             world.create("chan", BOB, visibility="public")
         return bool(real_put(key, data, **kwargs))
 
-    store.put = put  # type: ignore[method-assign]
+    store.put = put  # type: ignore[assignment]
     try:
         result = world.run(body)
     finally:
@@ -426,7 +426,7 @@ def test_delete_between_the_check_and_the_pointer_write_is_taken_back(
             world.delete("chan", ALICE)
         return bool(real_put(key, data, **kwargs))
 
-    store.put = put_then_delete  # type: ignore[method-assign]
+    store.put = put_then_delete  # type: ignore[assignment]
     try:
         assert world.run(body).stale
     finally:
@@ -474,7 +474,7 @@ def test_a_package_delete_racing_a_recreation_leaves_the_new_channel_alone(
         published(world, "chan", path, "pd2", BOB)  # bob publishes the same filename
         return real(*args)
 
-    catalog.remove_package = replaced_first  # type: ignore[method-assign]
+    catalog.remove_package = replaced_first  # type: ignore[assignment]
     try:
         with pytest.raises(Conflict) as refused:
             world.c.services.packages.delete(ALICE, "chan", "noarch", path.name)
@@ -497,7 +497,7 @@ def test_a_publisher_added_while_the_channel_is_replaced_is_not_inherited(world:
         world.create("chan", BOB)
         real(*args)
 
-    publishers.put = replaced_first  # type: ignore[method-assign]
+    publishers.put = replaced_first  # type: ignore[assignment]
     with pytest.raises(NotFound):
         world.services(publishers=publishers).publishing.add_publisher(
             ALICE,

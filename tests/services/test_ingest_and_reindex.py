@@ -96,7 +96,7 @@ class World:
 
     def drain_reindex(self) -> list[Any]:
         """Deliver every queued reindex message in order, as the FIFO trigger would."""
-        results = []
+        results: list[Any] = []
         while True:
             msgs = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
                 "Messages", []
@@ -261,10 +261,11 @@ def test_index_write_order_and_cache_headers(world: World, pkgs: Path) -> None:
     shard_bytes = world.channels.open(shard_key).read()
     assert hashlib.sha256(shard_bytes).hexdigest() == digest
     assert path.name in decode_shard(shard_bytes)["packages.conda"]
-    assert "immutable" in (world.channels.head(shard_key).cache_control or "")
-    assert "immutable" not in (
-        world.channels.head("chan/linux-64/repodata_shards.msgpack.zst").cache_control or ""
-    )
+    shard_head = world.channels.head(shard_key)
+    index_head = world.channels.head("chan/linux-64/repodata_shards.msgpack.zst")
+    assert shard_head is not None and index_head is not None
+    assert "immutable" in (shard_head.cache_control or "")
+    assert "immutable" not in (index_head.cache_control or "")
     # Rebuilding the same records writes no new objects.
     state = world.catalog.subdir_state("chan", "linux-64")
     world.catalog.mark_indexed("chan", "linux-64", 0, NOW_MS)  # never lowers: still covered
@@ -465,7 +466,7 @@ def test_a_change_taken_in_early_leaves_nothing_to_rebuild(world: World, pkgs: P
         assert world.ingest(world.stage("chan", second, "e2")).status == "published"
         return real(*args)
 
-    catalog.pending_changes = with_a_late_change  # type: ignore[method-assign]
+    catalog.pending_changes = with_a_late_change  # type: ignore[assignment]
     try:
         rebuilt = world.reindex(catalog, world.channels, "chan", "noarch", 1)
     finally:
@@ -561,7 +562,7 @@ def test_run_exports_json_is_written_after_the_shards_and_before_repodata(
     assert world.ingest(world.stage("chan", path, "ro1")).status == "published"
     store = RecordingStore(world.channels)
     seq = world.catalog.subdir_state("chan", "linux-64").change_seq
-    assert world.reindex(world.catalog, store, "chan", "linux-64", seq).rebuilt  # type: ignore[arg-type]
+    assert world.reindex(world.catalog, store, "chan", "linux-64", seq).rebuilt
     names = [key.removeprefix("chan/linux-64/") for key in store.puts]
     assert names[0].startswith("shards/")
     assert names[1:] == [
@@ -571,11 +572,32 @@ def test_run_exports_json_is_written_after_the_shards_and_before_repodata(
         "repodata.json.zst",
         "repodata_shards.msgpack.zst",
     ]
-    assert world.channels.head("chan/linux-64/run_exports.json").cache_control == (
-        "public, max-age=60, s-maxage=5"
-    )
+    assert (head := world.channels.head("chan/linux-64/run_exports.json")) is not None
+    assert head.cache_control == ("public, max-age=60, s-maxage=5")
     assert world.json("chan/linux-64/run_exports.json") == {
         "info": {"subdir": "linux-64", "version": 1},
         "packages": {},
         "packages.conda": {path.name: {"run_exports": {}}},
     }
+
+
+def test_a_rebuild_reports_its_steps_to_the_instrumentation_hook(world: World, pkgs: Path) -> None:
+    """What the benchmarks time (rillet.core.instrument), without patching anything."""
+    from rillet.core import instrument
+
+    first = build_package(pkgs / "spans", "spans", "1.0", subdir="linux-64")
+    assert world.ingest(world.stage("chan", first, "sp1")).status == "published"
+    world.drain_reindex()  # the subdir's first index: read in full
+    second = build_package(pkgs / "spans", "spans", "2.0", subdir="linux-64")
+    assert world.ingest(world.stage("chan", second, "sp2")).status == "published"
+    seen: list[tuple[str, dict[str, Any]]] = []
+    previous = instrument.observe(lambda name, _s, facts: seen.append((name, facts)))
+    try:
+        [result] = world.drain_reindex()
+    finally:
+        instrument.observe(previous)
+    assert result.rebuilt and not result.full
+    names = [name for name, _ in seen]
+    assert names[0] == "reindex.state" and names[-1] == "reindex.mark"
+    assert {"reindex.read", "reindex.write"} <= set(names)
+    assert ("reindex.build", {"full": False}) in seen

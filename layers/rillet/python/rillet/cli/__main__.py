@@ -1,5 +1,5 @@
 """``python -m rillet.cli``: the same as the ``rillet`` command."""
 
-from rillet.cli.main import app
+from rillet.cli import main
 
-app(prog_name="rillet")
+main()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rillet.core import repodata
 from rillet.core.clock import Clock
 from rillet.core.errors import InvalidRequest, RilletError
+from rillet.core.instrument import span
 from rillet.core.layout import index_object_key
 from rillet.core.models import SubdirState
 from rillet.core.ports import Catalog, ObjectStore
@@ -173,16 +174,21 @@ class Indexing:
         if live is None or (incarnation is not None and live != incarnation):
             return self._stale(channel, subdir)
         incarnation = live
-        state = catalog.subdir_state(channel, subdir)
+        with span("reindex.state"):
+            state = catalog.subdir_state(channel, subdir)
         if seq <= state.indexed_seq and not full:
             return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=state.indexed_seq)
         waited = 0
         if self.settle is not None and not full:
-            state, waited = _settle(catalog, state, self.settle)
+            # The states before and after tell an observer what the window waited for.
+            with span("reindex.settle", window=self.settle, before=state) as facts:
+                state, waited = _settle(catalog, state, self.settle)
+                facts.update(after=state, waited_ms=waited)
         # Counter first, then the marks, then the records: every change up to the counter
         # committed its mark before we read them, and its record before we read that.
         target = state.change_seq
-        pending = catalog.pending_changes(channel, subdir)
+        with span("reindex.read"):
+            pending = catalog.pending_changes(channel, subdir)
         if not pending and not full:
             # Every change up to the counter is published already: a rebuild that read the
             # counter before a change and its mark after took that change in and cleared it.
@@ -197,13 +203,16 @@ class Indexing:
             built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
         etags: dict[str, str | None] | None = None
         if built is None:
-            contents = catalog.subdir_contents(channel, subdir)
-            index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
+            with span("reindex.read"):
+                contents = catalog.subdir_contents(channel, subdir)
+            with span("reindex.build", full=True):
+                index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
         else:
             index, etags = built
         written: list[str] = []
         try:
-            stats = write_index(store, channel, index, etags, guard=current, written=written)
+            with span("reindex.write"):
+                stats = write_index(store, channel, index, etags, guard=current, written=written)
         except RilletError:
             if current():
                 raise
@@ -211,8 +220,9 @@ class Indexing:
             stats = WriteStats(written=tuple(written), halted=True)
         if stats.halted or not current():
             return self._take_back(channel, subdir, incarnation, stats)
-        catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
-        catalog.clear_changes(channel, subdir, pending)
+        with span("reindex.mark"):
+            catalog.mark_indexed(channel, subdir, target, now_ms(), incarnation)
+            catalog.clear_changes(channel, subdir, pending)
         skipped = tuple(sorted(index.skipped.items()))
         for filename, reason in skipped:
             # Left out, not fatal: the rest of the subdir publishes; the owner deletes or
@@ -280,24 +290,27 @@ def _incremental(
     catalog: Catalog, store: ObjectStore, channel: str, subdir: str, filenames: list[str]
 ) -> tuple[repodata.SubdirIndex, dict[str, str | None]] | None:
     """The index after ``filenames`` changed, from the published one; None to read in full."""
-    published = {
-        name: store.read(index_object_key(channel, subdir, name))
-        for name in (repodata.REPODATA_JSON, repodata.SHARD_INDEX, repodata.RUN_EXPORTS_JSON)
-    }
+    with span("reindex.read"):
+        published = {
+            name: store.read(index_object_key(channel, subdir, name))
+            for name in (repodata.REPODATA_JSON, repodata.SHARD_INDEX, repodata.RUN_EXPORTS_JSON)
+        }
     base, shard_index = published[repodata.REPODATA_JSON], published[repodata.SHARD_INDEX]
     run_exports = published[repodata.RUN_EXPORTS_JSON]
     if base is None or shard_index is None or run_exports is None:
         return None  # a subdir's first index (or one indexed before run_exports.json)
-    changed = catalog.changed_contents(channel, subdir, filenames)
+    with span("reindex.read"):
+        changed = catalog.changed_contents(channel, subdir, filenames)
     try:
-        index = repodata.update_subdir_index(
-            subdir,
-            base[0],
-            shard_index[0],
-            run_exports[0],
-            {f: changed.records.get(f) for f in filenames},
-            changed.removed,
-        )
+        with span("reindex.build", full=False):
+            index = repodata.update_subdir_index(
+                subdir,
+                base[0],
+                shard_index[0],
+                run_exports[0],
+                {f: changed.records.get(f) for f in filenames},
+                changed.removed,
+            )
     except InvalidRequest as exc:
         if exc.code not in ("invalid-repodata", "invalid-shard-index", "invalid-run-exports-json"):
             raise  # a bad record: a full rebuild would refuse it as well
