@@ -38,6 +38,8 @@ export type Query = Record<string, string | number | boolean | null | undefined>
 export interface RequestOptions {
   query?: Query;
   body?: unknown;
+  /** sent as is instead of a JSON body (e.g. an image), with this Content-Type */
+  raw?: { data: Blob; contentType: string };
   signal?: AbortSignal;
 }
 
@@ -59,8 +61,11 @@ export function createApi(getToken: TokenSource = () => null, fetchImpl: typeof 
     const headers: Record<string, string> = { Accept: "application/json" };
     const token = getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Blob | undefined;
+    if (options.raw) {
+      headers["Content-Type"] = options.raw.contentType;
+      body = options.raw.data;
+    } else if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.body);
     }
@@ -104,6 +109,11 @@ export function createApi(getToken: TokenSource = () => null, fetchImpl: typeof 
     transferChannel: (c: string, owner: string) =>
       request<Channel>("POST", `${ch(c)}/transfer`, { body: { owner } }),
     deleteChannel: (c: string) => request<ChannelDeleted>("DELETE", ch(c)),
+    /** PUT the image's bytes as the body; the answer's logo_url points at the served copy. */
+    uploadLogo: (c: string, file: File) =>
+      request<Channel>("PUT", `${ch(c)}/logo`, {
+        raw: { data: file, contentType: file.type || "application/octet-stream" },
+      }),
     reindexChannel: (c: string, subdir?: string) =>
       request<ReindexQueued>("POST", `${ch(c)}/reindex`, { body: subdir ? { subdir } : {} }),
 

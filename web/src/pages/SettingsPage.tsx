@@ -1,12 +1,13 @@
 // /channels/:channel/settings (owners): description, visibility, logo, trusted
 // publishers, and the danger zone (transfer, delete after typing the name).
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type ChangeEvent, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import type { Channel, ChannelUpdate } from "../api/types";
 import { describeError } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { ChannelFrame, type ChannelContext } from "../components/ChannelFrame";
 import { EmptyState, ErrorText, StatusText } from "../components/Feedback";
+import { LOGO_ACCEPT, MAX_LOGO_BYTES, logoFileProblem } from "../lib/logos";
 import { logoUrlProblem } from "../lib/names";
 import { PublishersSection } from "../publishers/PublishersSection";
 import "../webb.css";
@@ -56,7 +57,9 @@ function GeneralForm({ ctx }: { ctx: ChannelContext }) {
   const [previewFailed, setPreviewFailed] = useState(false);
   useEffect(() => setPreviewFailed(false), [logoUrl]);
 
-  const logoProblem = logoUrlProblem(logoUrl);
+  // Only what the person typed is checked: the channel's own logo (an uploaded one is served
+  // from the CDN's address) is never a reason to refuse saving the other settings.
+  const logoProblem = logoUrl.trim() !== (channel.logo_url ?? "") ? logoUrlProblem(logoUrl) : null;
   const tooLong = description.length > DESCRIPTION_MAX;
   const change: ChannelUpdate = {};
   if (description !== (channel.description ?? "")) change.description = description;
@@ -139,6 +142,13 @@ function GeneralForm({ ctx }: { ctx: ChannelContext }) {
         )}
         {preview && previewFailed && <p className="error">The image at this address could not be loaded.</p>}
       </div>
+      <LogoUpload
+        channel={channel.name}
+        onUploaded={(updated) => {
+          setChannel(updated);
+          setLogoUrl(updated.logo_url ?? "");
+        }}
+      />
       <div className="actions">
         <button type="submit" disabled={busy || !dirty || !!logoProblem || tooLong}>
           Save settings
@@ -147,6 +157,62 @@ function GeneralForm({ ctx }: { ctx: ChannelContext }) {
       </div>
       <ErrorText>{error}</ErrorText>
     </form>
+  );
+}
+
+/** Upload an image as the logo: checked here first, sent as the body of PUT .../logo. */
+function LogoUpload({ channel, onUploaded }: { channel: string; onUploaded: (updated: Channel) => void }) {
+  const auth = useAuth();
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  const choose = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0];
+    setError(null);
+    setDone(null);
+    if (!file) return;
+    setBusy(true);
+    try {
+      const problem = await logoFileProblem(file);
+      if (problem) {
+        setError(problem);
+        return;
+      }
+      const updated = await auth.api.uploadLogo(channel, file);
+      onUploaded(updated);
+      setDone(`Logo uploaded from ${file.name}.`);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+      // choosing the same file again (after fixing it, or to retry) fires a change again
+      if (input.current) input.current.value = "";
+    }
+  };
+
+  return (
+    <div className="field">
+      <label htmlFor="channel-logo-file">Upload a logo</label>
+      <input
+        id="channel-logo-file"
+        ref={input}
+        type="file"
+        accept={LOGO_ACCEPT}
+        disabled={busy}
+        onChange={(e) => void choose(e)}
+        aria-describedby={error ? "channel-logo-file-error" : "channel-logo-file-help"}
+        aria-invalid={error ? true : undefined}
+      />
+      <p id="channel-logo-file-help" className="help">
+        A PNG, JPEG or WebP image of at most {MAX_LOGO_BYTES / 1024} KiB. It replaces the logo at once and is served
+        from this deployment.
+      </p>
+      {busy && <StatusText>Uploading…</StatusText>}
+      {done && <StatusText>{done}</StatusText>}
+      <ErrorText id="channel-logo-file-error">{error}</ErrorText>
+    </div>
   );
 }
 
