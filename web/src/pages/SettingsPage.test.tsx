@@ -114,6 +114,77 @@ describe("settings page", () => {
   });
 });
 
+const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const CDN_LOGO = "https://cdn.example.com/_logos/mychan/0123abcd.png";
+
+/** A file of `size` bytes starting with `head`. */
+function fileOf(name: string, type: string, head: number[], size = 64) {
+  const bytes = new Uint8Array(size);
+  bytes.set(head);
+  return new File([bytes], name, { type });
+}
+
+describe("logo upload", () => {
+  it("uploads the image's bytes and shows the new logo", async () => {
+    const user = userEvent.setup();
+    const seen = show({
+      "PUT /api/v1/channels/:c/logo": () => ({ body: channelJson("mychan", "owner", { logo_url: CDN_LOGO }) }),
+    });
+    const input = await screen.findByLabelText("Upload a logo");
+    expect(input).toHaveAttribute("accept", "image/png,image/jpeg,image/webp");
+    expect(screen.queryByAltText("Logo preview")).toBeNull();
+    const file = fileOf("logo.png", "image/png", PNG, 2048);
+    await user.upload(input, file);
+    expect(await screen.findByText("Logo uploaded from logo.png.")).toBeInTheDocument();
+    expect(screen.getByAltText("Logo preview")).toHaveAttribute("src", CDN_LOGO);
+    expect(screen.getByLabelText("Logo URL")).toHaveValue(CDN_LOGO);
+    // the logo is saved already: the settings form has nothing left to save
+    expect(screen.getByRole("button", { name: "Save settings" })).toBeDisabled();
+    const puts = seen.filter((r) => r.method === "PUT");
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.path).toBe("/api/v1/channels/mychan/logo");
+    expect(puts[0]?.contentType).toBe("image/png");
+    expect(puts[0]?.raw?.size).toBe(2048);
+    expect(Array.from(new Uint8Array(await puts[0]!.raw!.slice(0, 8).arrayBuffer()))).toEqual(PNG);
+  });
+
+  it("refuses an oversized file, in words, before sending", async () => {
+    const user = userEvent.setup();
+    const seen = show();
+    await user.upload(await screen.findByLabelText("Upload a logo"), fileOf("big.png", "image/png", PNG, 300 * 1024));
+    expect(await screen.findByText("A logo may be at most 256 KiB; this file is 300 KiB.")).toBeInTheDocument();
+    expect(screen.getByLabelText("Upload a logo")).toHaveAttribute("aria-invalid", "true");
+    expect(seen.some((r) => r.method === "PUT")).toBe(false);
+  });
+
+  it("refuses a file that is not a PNG, JPEG or WebP image, by its type or its content, before sending", async () => {
+    // as if "All files" were chosen in the file dialog, past the accept filter
+    const user = userEvent.setup({ applyAccept: false });
+    const seen = show();
+    const input = await screen.findByLabelText("Upload a logo");
+    await user.upload(input, new File(["<svg xmlns='http://www.w3.org/2000/svg'/>"], "logo.svg", { type: "image/svg+xml" }));
+    expect(await screen.findByText("A logo must be a PNG, JPEG or WebP image.")).toBeInTheDocument();
+    await user.upload(input, new File(["not a picture at all"], "renamed.png", { type: "image/png" }));
+    expect(
+      await screen.findByText("A logo must be a PNG, JPEG or WebP image. This file's content is not one."),
+    ).toBeInTheDocument();
+    expect(seen.some((r) => r.method === "PUT")).toBe(false);
+  });
+
+  it("shows the API's refusal next to the control", async () => {
+    const user = userEvent.setup();
+    show({
+      "PUT /api/v1/channels/:c/logo": () =>
+        apiError(400, "logo-unsupported-type", "a logo must be a PNG, JPEG or WebP image (checked by its content)"),
+    });
+    await user.upload(await screen.findByLabelText("Upload a logo"), fileOf("logo.png", "image/png", PNG));
+    const alert = await screen.findByText("A logo must be a PNG, JPEG or WebP image (checked by its content)");
+    expect(alert).toHaveAttribute("id", "channel-logo-file-error");
+    expect(screen.getByLabelText("Upload a logo")).toHaveAttribute("aria-describedby", "channel-logo-file-error");
+    expect(screen.queryByAltText("Logo preview")).toBeNull();
+  });
+});
+
 describe("trusted publishers", () => {
   it("adds a GitHub publisher and shows the workflow snippet to paste", async () => {
     const user = userEvent.setup();

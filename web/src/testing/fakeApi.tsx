@@ -18,6 +18,10 @@ export interface FakeRequest {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** the Content-Type header sent, if any */
+  contentType: string | null;
+  /** a body sent as bytes (e.g. an image), not JSON */
+  raw?: Blob;
 }
 
 export type FakeAnswer = { status?: number; body?: unknown };
@@ -55,7 +59,9 @@ export function fakeApi(routes: Record<string, FakeHandler>) {
     const url = new URL(String(input), "http://localhost");
     const method = (init?.method ?? "GET").toUpperCase();
     const body = typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined;
-    const request: FakeRequest = { method, path: url.pathname, query: url.searchParams, body };
+    const contentType = new Headers(init?.headers).get("content-type");
+    const raw = init?.body instanceof Blob ? init.body : undefined;
+    const request: FakeRequest = { method, path: url.pathname, query: url.searchParams, body, contentType, raw };
     seen.push(request);
     if (url.pathname === "/api/v1/config") return json(200, CONFIG);
     for (const route of table) {
