@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, CfnOutput, Duration, Stack, Validations
+from aws_cdk import App, Aws, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -36,6 +36,7 @@ from infra.aws.queues import Queues
 from infra.aws.storage import Storage
 from infra.aws.table import Table
 from infra.aws.web import WebApp
+from rillet.core import webapp
 from rillet.core.layout import STAGING_PREFIX
 from rillet.runtime import settings as s
 
@@ -103,8 +104,15 @@ class RilletStack(Stack):
             api_domain_name=self.http_api.domain_name,
             web=self.storage.web,
             # The web app signs in with the pool: discovery, keys and the token endpoint.
-            connect_origins=identity.connect_origins(config.stage) if identity.enabled else (),
+            # And uploads go straight to the staging bucket (presigned URLs).
+            connect_origins=(
+                *(identity.connect_origins(config.stage) if identity.enabled else ()),
+                webapp.s3_origin(Aws.REGION),
+            ),
         )
+        # The web app PUTs uploads straight to the staging bucket (presigned URLs): from
+        # the public URL only, to the origin its CSP names.
+        self.storage.allow_uploads_from([self.cdn.public_url])
         dist = Path(config.web_dist)
         self.web = WebApp(
             self, "Web", bucket=self.storage.web, dist=dist if dist.is_absolute() else ROOT / dist

@@ -11,6 +11,18 @@ from constructs import Construct
 from infra.aws.config import StageConfig
 from rillet.core.layout import STAGING_EXPIRY_DAYS, STAGING_PREFIX
 
+# The headers a browser's presigned PUT may carry: the ones the upload ticket tells it to
+# send (adapters.s3.S3Presigner: Content-Type, Content-Length, x-amz-checksum-sha256) and
+# the checksum algorithm SDK clients add. Content-Length is the browser's own, but listed.
+UPLOAD_HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "x-amz-checksum-sha256",
+    "x-amz-sdk-checksum-algorithm",
+)
+# How long a browser may reuse a preflight answer.
+UPLOAD_CORS_MAX_AGE = 3000
+
 
 class Storage(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig) -> None:
@@ -54,6 +66,16 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 )
             ],
+        )
+
+    def allow_uploads_from(self, origins: Sequence[str]) -> None:
+        """The web app's presigned PUTs (and their preflight) from these origins only."""
+        self.staging.add_cors_rule(
+            allowed_methods=[s3.HttpMethods.PUT],
+            allowed_origins=list(origins),
+            allowed_headers=list(UPLOAD_HEADERS),
+            exposed_headers=["ETag"],
+            max_age=UPLOAD_CORS_MAX_AGE,
         )
 
 

@@ -770,6 +770,8 @@ def test_every_behavior_sends_the_security_headers(synthesis: Synthesis) -> None
     assert "'self'" in connect
     assert "https://cognito-idp.{AWS::Region}.amazonaws.com" in connect
     assert ".auth.{AWS::Region}.amazoncognito.com" in connect
+    # And the staging bucket's regional S3 origin: the presigned upload PUTs.
+    assert "https://s3.{AWS::Region}.amazonaws.com" in connect.split()
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 63072000
     assert HSTS.endswith("includeSubDomains")
@@ -787,3 +789,61 @@ def test_the_sign_in_client_knows_the_web_app_redirects(synthesis: Synthesis) ->
     logouts = [_resolved(synthesis, u) for u in client["Properties"]["LogoutURLs"]]
     assert any(u.endswith("/callback") and u.startswith("https://") for u in callbacks)
     assert any(u.endswith("/logout") and u.startswith("https://") for u in logouts)
+
+
+def test_the_web_app_may_put_uploads_into_the_staging_bucket_only(synthesis: Synthesis) -> None:
+    from infra.aws.storage import UPLOAD_HEADERS
+
+    buckets = synthesis.of_type("AWS::S3::Bucket")
+    staging = synthesis.logical_id(synthesis.stack.storage.staging)
+    (rule,) = buckets[staging]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]
+    # The public URL: the distribution's own domain (no custom domain in the test config).
+    (origin,) = rule["AllowedOrigins"]
+    assert origin != "*"
+    assert _resolved(synthesis, origin) == _resolved(
+        synthesis, synthesis.template["Outputs"]["ChannelUrl"]["Value"]
+    )
+    dist = synthesis.logical_id(synthesis.stack.cdn.distribution)
+    assert _refs(origin) == {dist}
+    # Every header the upload ticket tells the browser to send is allowed.
+    assert {"content-type", "x-amz-checksum-sha256"} <= {h.lower() for h in UPLOAD_HEADERS}
+    assert rule["AllowedHeaders"] == list(UPLOAD_HEADERS)
+    assert rule["ExposedHeaders"] == ["ETag"]
+    assert rule["MaxAge"] > 0
+    # No other bucket answers a browser's cross-origin request.
+    others = [k for k, b in buckets.items() if k != staging]
+    assert all("CorsConfiguration" not in buckets[k]["Properties"] for k in others)
+
+
+def test_presigned_upload_urls_use_the_origin_the_csp_allows() -> None:
+    import boto3
+
+    from infra.aws.storage import UPLOAD_HEADERS
+    from rillet.core.webapp import s3_origin
+    from rillet.runtime.settings import Settings
+    from rillet.runtime.wiring import Container
+
+    settings = Settings(
+        table_name="t",
+        channels_bucket="channels",
+        staging_bucket="staging",
+        reindex_queue_url="https://sqs.example/q",
+        public_url="https://channels.example",
+    )
+    # us-east-1 included: its legacy global endpoint would be another origin.
+    for region in ("us-east-1", "eu-west-1"):
+        session = boto3.session.Session(
+            aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret", region_name=region
+        )
+        presigner = Container(settings, overrides={"session": session}).presigner
+        url, headers = presigner.presign_put(
+            "staging/x.conda",
+            size=3,
+            sha256_hex="00" * 32,
+            content_type="application/x",
+            expires_in=60,
+        )
+        assert url.startswith(s3_origin(region) + "/staging/staging/x.conda?"), url
+        # The ticket's headers are the ones the staging bucket's CORS rule allows.
+        assert {h.lower() for h in headers} <= {h.lower() for h in UPLOAD_HEADERS}

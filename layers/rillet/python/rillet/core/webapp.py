@@ -91,6 +91,13 @@ def web_route(uri: str, accept: str) -> WebRoute | None:
     return None
 
 
+def s3_origin(region: str) -> str:
+    """Where the web app PUTs an upload on AWS: the scheme and host of the presigned URLs
+    (runtime.wiring's presigner signs path-style URLs on the regional endpoint, us-east-1
+    included), so the CSP's connect-src and the staging bucket's CORS rule name it."""
+    return f"https://s3.{region}.amazonaws.com"
+
+
 def content_security_policy(connect_origins: Iterable[str] = ()) -> str:
     """The app's CSP: its own scripts only; the API on this origin, the sign-in provider
     (token endpoint, discovery, keys) besides; logos from any https URL; never framed."""

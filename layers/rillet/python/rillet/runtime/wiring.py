@@ -176,8 +176,13 @@ class Container:
     @cached_property
     def presigner(self) -> S3Presigner:
         # SigV4 is required to sign x-amz-checksum-sha256; path style lets the
-        # local stack serve the PUT under its own host.
-        config = Config(signature_version="s3v4", s3={"addressing_style": "path"})
+        # local stack serve the PUT under its own host. On AWS the URLs name the regional
+        # endpoint (us-east-1's too, not s3.amazonaws.com): the web app's CSP allows
+        # exactly that origin (core.webapp.s3_origin).
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path", "us_east_1_regional_endpoint": "regional"},
+        )
         client = self.session.client(
             "s3", endpoint_url=self.settings.s3_endpoint_url, config=config
         )
