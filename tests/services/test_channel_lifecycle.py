@@ -7,6 +7,7 @@ so each test is one deterministic schedule of a race.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -117,6 +118,8 @@ class World:
         """One message, as functions/reindex delivers it."""
         ports = {"catalog": catalog, "channels": store}
         indexing = self.services(**{k: v for k, v in ports.items() if v is not None}).indexing
+        # No settle window: this world's clock stands still, and the message is run at once.
+        indexing = dataclasses.replace(indexing, settle=None)
         return indexing.reindex(
             body["channel"],
             body["subdir"],
