@@ -55,7 +55,7 @@ def test_operator_switches() -> None:
             s.MAX_PACKAGE_BYTES: "5000",
         }
     )
-    assert set(settings.oidc.issuers.values()) == {"github"}
+    assert set(settings.oidc.issuers.values()) == {"github", "google"}
     assert "https://gitlab.com" in settings.oidc.disabled_issuers
     assert settings.oidc.audiences == {"conda.example.com", "prefix.dev"}
     assert settings.max_package_bytes == 5000
