@@ -567,6 +567,89 @@ export interface components {
             /** User */
             user: string;
         };
+        /**
+         * Attestation
+         * @description A verified CEP-27 Sigstore attestation: who signed the file, from which source.
+         *
+         *     Read from the signing certificate (Fulcio's extensions), which was checked against
+         *     the trusted publisher that minted the upload's token.
+         * @example {
+         *       "commit": "193b5bd7d3985809503963ae400594ea16df31cf",
+         *       "identity": "https://github.com/acme/alpha/.github/workflows/release.yml@refs/tags/v1.0",
+         *       "integrated_time": "2026-11-30T12:00:00Z",
+         *       "issuer": "https://token.actions.githubusercontent.com",
+         *       "log_index": 456061810,
+         *       "provider": "github",
+         *       "ref": "refs/tags/v1.0",
+         *       "repository": "acme/alpha",
+         *       "run": "https://github.com/acme/alpha/actions/runs/17377272645/attempts/1",
+         *       "sigs": "mychan/noarch/alpha-1.0-h0_0.conda.sigs",
+         *       "target_channel": "https://conda.example.org/mychan",
+         *       "workflow": ".github/workflows/release.yml"
+         *     }
+         */
+        Attestation: {
+            /**
+             * Commit
+             * @description the source commit
+             */
+            commit: string | null;
+            /**
+             * Identity
+             * @description the certificate's subject: workflow URI or email
+             */
+            identity: string;
+            /**
+             * Integrated Time
+             * @description when the log took the entry
+             */
+            integrated_time: string | null;
+            /**
+             * Issuer
+             * @description the OIDC issuer the certificate names
+             */
+            issuer: string;
+            /**
+             * Log Index
+             * @description the transparency log entry
+             */
+            log_index: number | null;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "github" | "gitlab" | "google";
+            /**
+             * Ref
+             * @description the git ref the workflow ran for
+             */
+            ref: string | null;
+            /**
+             * Repository
+             * @description owner/repository or group/project
+             */
+            repository: string | null;
+            /**
+             * Run
+             * @description the CI run that signed
+             */
+            run: string | null;
+            /**
+             * Sigs
+             * @description the path of the file's attestations (a JSON array)
+             */
+            sigs: string;
+            /**
+             * Target Channel
+             * @description the CEP-27 predicate's targetChannel
+             */
+            target_channel: string;
+            /**
+             * Workflow
+             * @description the workflow or CI config file path
+             */
+            workflow: string | null;
+        };
         /** AuditEvent */
         AuditEvent: {
             /**
@@ -973,6 +1056,13 @@ export interface components {
          *     }
          */
         PackageFile: {
+            /** @description null: not attested */
+            attestation?: components["schemas"]["Attestation"] | null;
+            /**
+             * Attestations Sha256
+             * @description sha256 of the file's .sigs document, when attested
+             */
+            attestations_sha256?: string | null;
             /** Build */
             build: string;
             /** Build Number */

@@ -27,6 +27,7 @@ export type MemberList = S["MemberList"];
 export type MemberRole = S["MemberRole"];
 export type PackageFile = S["PackageFile"];
 export type PackageList = S["PackageList"];
+export type Attestation = S["Attestation"];
 export type YankRequest = S["YankRequest"];
 export type Publisher = S["Publisher"];
 export type PublisherList = S["PublisherList"];

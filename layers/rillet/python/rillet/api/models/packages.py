@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -30,6 +30,48 @@ class Yank(ResponseModel):
     reason: str
     by: str
     at: IsoTime
+
+
+class Attestation(ResponseModel):
+    """A verified CEP-27 Sigstore attestation: who signed the file, from which source.
+
+    Read from the signing certificate (Fulcio's extensions), which was checked against
+    the trusted publisher that minted the upload's token.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "provider": "github",
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "identity": "https://github.com/acme/alpha/.github/workflows/release.yml"
+                    "@refs/tags/v1.0",
+                    "repository": "acme/alpha",
+                    "workflow": ".github/workflows/release.yml",
+                    "ref": "refs/tags/v1.0",
+                    "commit": "193b5bd7d3985809503963ae400594ea16df31cf",
+                    "run": "https://github.com/acme/alpha/actions/runs/17377272645/attempts/1",
+                    "target_channel": "https://conda.example.org/mychan",
+                    "log_index": 456061810,
+                    "integrated_time": "2026-11-30T12:00:00Z",
+                    "sigs": "mychan/noarch/alpha-1.0-h0_0.conda.sigs",
+                }
+            ]
+        },
+    )
+    provider: Literal["github", "gitlab", "google"]
+    issuer: str = Field(description="the OIDC issuer the certificate names")
+    identity: str = Field(description="the certificate's subject: workflow URI or email")
+    repository: str | None = Field(description="owner/repository or group/project")
+    workflow: str | None = Field(description="the workflow or CI config file path")
+    ref: str | None = Field(description="the git ref the workflow ran for")
+    commit: str | None = Field(description="the source commit")
+    run: str | None = Field(description="the CI run that signed")
+    target_channel: str = Field(description="the CEP-27 predicate's targetChannel")
+    log_index: int | None = Field(description="the transparency log entry")
+    integrated_time: IsoTime | None = Field(description="when the log took the entry")
+    sigs: str = Field(description="the path of the file's attestations (a JSON array)")
 
 
 class PackageFile(ResponseModel):
@@ -83,6 +125,10 @@ class PackageFile(ResponseModel):
     publisher: dict[str, Any] | None = Field(
         default=None, description="the trusted publisher that minted the upload's token"
     )
+    attestations_sha256: str | None = Field(
+        default=None, description="sha256 of the file's .sigs document, when attested"
+    )
+    attestation: Attestation | None = Field(default=None, description="null: not attested")
 
 
 class PackageList(ResponseModel):
