@@ -43,6 +43,9 @@ def _key_from_item(item: dict[str, Any]) -> ApiKey:
         publish_limits=json.loads(limits) if limits else None,
         incarnations=json.loads(item["incarnations"]) if item.get("incarnations") else None,
         suspended=bool(item.get("suspended", False)),
+        publisher_identity=json.loads(item["publisher_identity"])
+        if item.get("publisher_identity")
+        else None,
     )
 
 
@@ -63,6 +66,9 @@ def _key_attributes(key: ApiKey) -> dict[str, Any]:
         else None,
         "incarnations": json.dumps(dict(key.incarnations), sort_keys=True)
         if key.incarnations is not None
+        else None,
+        "publisher_identity": json.dumps(dict(key.publisher_identity), sort_keys=True)
+        if key.publisher_identity is not None
         else None,
     }
 

@@ -527,6 +527,7 @@ class DynamoCatalog(DynamoTable):
             "key_id": upload.key_id or None,
             "key_hash": upload.key_hash or None,
             "incarnation": upload.incarnation,
+            "attestation": upload.attestation,
             schema.TTL_ATTRIBUTE: upload.expires_at + UPLOAD_RETENTION_SECONDS,
         }
         try:
@@ -555,6 +556,7 @@ class DynamoCatalog(DynamoTable):
             key_id=item.get("key_id", ""),
             key_hash=item.get("key_hash", ""),
             incarnation=str(item.get("incarnation", LEGACY_INCARNATION)),
+            attestation=item.get("attestation"),
         )
 
     def start_validation(self, upload_id: str) -> bool:

@@ -65,6 +65,10 @@ class ApiKey:
     # before incarnations were recorded; such tokens expire within the minted TTL).
     incarnations: Mapping[str, str] | None = None
     suspended: bool = False  # its user is suspended: refused everywhere until reinstated
+    # Minted tokens only: who the minting OIDC token named ({"provider", "issuer", "claims"}),
+    # what an attestation's certificate must equal (core.attestation). None: minted before
+    # it was kept (such a token uploads, but not with an attestation).
+    publisher_identity: Mapping[str, Any] | None = None
 
     def active(self, now: int) -> bool:
         return (

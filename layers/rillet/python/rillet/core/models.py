@@ -77,6 +77,8 @@ class Upload:
     key_id: str = ""
     key_hash: str = ""
     incarnation: str = LEGACY_INCARNATION  # of the channel the intent was issued for
+    # The CEP-27 Sigstore bundle (JSON text) sent with the request: verified at validation.
+    attestation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

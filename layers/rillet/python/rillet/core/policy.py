@@ -93,6 +93,8 @@ class Principal:
     incarnations: Mapping[str, str] | None = None
     # Signed in through the identity provider (no API key): the user's full power.
     session: bool = False
+    # A minted token's OIDC identity (ApiKey.publisher_identity): binds attestations.
+    publisher_identity: Mapping[str, Any] | None = None
 
     def limited_to(self, channel: str) -> bool:
         return self.channels is None or channel in self.channels

@@ -9,7 +9,10 @@ from rillet.core.package import PackageFacts
 
 # The service owns these: indexed_timestamp is when *we* indexed the package, and run_exports
 # come from info/run_exports.json, never from index.json.
-_NOT_FROM_PACKAGE: Final = frozenset({"indexed_timestamp", "run_exports"})
+# The attestation fields are the verified upload's, never a package's own claim.
+_NOT_FROM_PACKAGE: Final = frozenset(
+    {"indexed_timestamp", "run_exports", "attestations_sha256", "attestation"}
+)
 
 
 def package_record(facts: PackageFacts) -> dict[str, Any]:

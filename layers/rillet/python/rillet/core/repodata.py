@@ -12,9 +12,9 @@ the shapes here are deliberate:
   ``repodata_version: 1``; a record carries ``run_exports`` when its package has
   an ``info/run_exports.json`` (as rattler-index writes it, CEP 21).
 - shards: one per lower-cased package name, ``packages``, ``packages.conda`` and
-  ``removed`` always present, ``sha256``/``md5``/``legacy_bz2_md5`` as msgpack
-  bin, everything else exactly as in repodata.json; named by the sha256 of the
-  compressed bytes.
+  ``removed`` always present, ``sha256``/``md5``/``legacy_bz2_md5`` (and CEP-27's
+  ``attestations_sha256``) as msgpack bin, everything else exactly as in
+  repodata.json; named by the sha256 of the compressed bytes.
 - shard index: ``info`` values all strings, digests as 32-byte bin.
 - run_exports.json (CEP 12, as conda-index writes it): ``{"info": {"subdir",
   "version": 1}, "packages": {fn: {"run_exports": {...}}}, "packages.conda": ...}``
@@ -98,7 +98,15 @@ MAX_SHARD_BYTES: Final = 16 * 1024 * 1024
 MAX_SHARD_INDEX_BYTES: Final = 128 * 1024 * 1024
 _READ_CHUNK: Final = 1024 * 1024
 
-_HEX_FIELDS: Final[Mapping[str, int]] = {"sha256": 32, "md5": 16, "legacy_bz2_md5": 16}
+# attestations_sha256 (CEP-27): rattler reads it as it reads sha256 (hex / shard bytes).
+_HEX_FIELDS: Final[Mapping[str, int]] = {
+    "sha256": 32,
+    "md5": 16,
+    "legacy_bz2_md5": 16,
+    "attestations_sha256": 32,
+}
+# Record keys the service keeps for its own API, never written into the index.
+_SERVICE_ONLY: Final = frozenset({"attestation"})
 _HEX_RE: Final[Mapping[int, re.Pattern[str]]] = {
     n: re.compile(f"^[0-9a-f]{{{2 * n}}}$") for n in set(_HEX_FIELDS.values())
 }
@@ -446,7 +454,7 @@ def _clean_record(filename: str, record: Mapping[str, Any]) -> dict[str, Any]:
     return {
         key: value if type(value) in _SCALAR_TYPES else _canonical(value)
         for key, value in sorted(record.items())
-        if value is not None
+        if value is not None and key not in _SERVICE_ONLY
     }
 
 

@@ -44,6 +44,9 @@ SIGNIN_SCOPES: Final = "RILLET_SIGNIN_SCOPES"  # space-separated, advertised in 
 SIGNIN_CLI_REDIRECT_URI: Final = "RILLET_SIGNIN_CLI_REDIRECT_URI"  # fixed loopback callback
 REINDEX_QUIET_MS: Final = "RILLET_REINDEX_QUIET_MS"  # rebuild once no change came for this long
 REINDEX_MAX_WAIT_MS: Final = "RILLET_REINDEX_MAX_WAIT_MS"  # ... or after waiting this long
+# A Sigstore trusted_root.json to verify attestations with (default: the one the installed
+# sigstore release ships for the public-good instance).
+SIGSTORE_TRUSTED_ROOT: Final = "RILLET_SIGSTORE_TRUSTED_ROOT"
 STAGE: Final = "RILLET_STAGE"  # the CDK stage: the Stage dimension of Rillet's own metrics
 
 REQUIRED: Final = (TABLE_NAME, CHANNELS_BUCKET, STAGING_BUCKET, REINDEX_QUEUE_URL, PUBLIC_URL)
@@ -119,6 +122,7 @@ class Settings:
     reindex_max_wait_ms: int = DEFAULT_REINDEX_MAX_WAIT_MS
     stage: str = "local"
     signin: SessionConfig | None = None
+    sigstore_trusted_root: str | None = None
 
     @property
     def limits(self) -> Limits:
@@ -176,6 +180,7 @@ class Settings:
             reindex_max_wait_ms=_count(env, REINDEX_MAX_WAIT_MS, DEFAULT_REINDEX_MAX_WAIT_MS),
             stage=env.get(STAGE) or "local",
             signin=_signin(env),
+            sigstore_trusted_root=env.get(SIGSTORE_TRUSTED_ROOT) or None,
         )
 
 

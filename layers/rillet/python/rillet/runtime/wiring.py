@@ -25,8 +25,10 @@ from rillet.adapters.jwks import JwksCache
 from rillet.adapters.publishers import DynamoPublishers
 from rillet.adapters.s3 import S3ObjectStore, S3Presigner
 from rillet.adapters.secrets import CachedSecret
+from rillet.adapters.sigstore import SigstoreVerifier
 from rillet.adapters.sqs import SqsReindexQueue
 from rillet.core.accounts import utc_iso
+from rillet.core.attestation import AttestationVerifier
 from rillet.core.clock import IdSource
 from rillet.core.policy import Principal
 from rillet.core.ports import Cdn, EdgeStore
@@ -110,6 +112,7 @@ PORTS: Final = frozenset(
         "edge_store",
         "reindex_queue",
         "accounts",
+        "attestation_verifier",
     }
 )
 
@@ -205,6 +208,11 @@ class Container:
         if self.settings.distribution_id:
             return CloudFrontCdn(self.session.client("cloudfront"), self.settings.distribution_id)
         return NoCdn()
+
+    @cached_property
+    def attestation_verifier(self) -> AttestationVerifier:
+        # Cheap to build: sigstore itself is imported at the first attestation.
+        return SigstoreVerifier(self.settings.sigstore_trusted_root)
 
     @cached_property
     def publishers(self) -> DynamoPublishers:
@@ -363,6 +371,7 @@ class Services:
             auth=self.auth,
             clock=c.clock,
             limits=c.settings.limits,
+            verifier=c.attestation_verifier,
         )
 
     @cached_property

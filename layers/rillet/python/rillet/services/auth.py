@@ -76,6 +76,7 @@ def principal_for_key(key: ApiKey | None, publishers: PublisherLookup, now: int)
         publish_limits=limits,
         expires_at=key.expires_at,
         incarnations=key.incarnations,
+        publisher_identity=key.publisher_identity if key.kind == "minted" else None,
     )
 
 

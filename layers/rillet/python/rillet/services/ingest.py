@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rillet.core.accounts import utc_iso
+from rillet.core.attestation import EMPTY_SIGS, SIGS_CONTENT_TYPE, AttestationVerifier, Attested
 from rillet.core.clock import Clock
 from rillet.core.errors import (
     Conflict,
@@ -31,6 +32,8 @@ from rillet.core.package import Limits, PackageFacts, check_package, read_packag
 from rillet.core.policy import require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
+from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL, INDEX_CACHE_CONTROL
+from rillet.services.attestations import AttestTarget, attest, sigs_key
 from rillet.services.auth import AuditTrail, Auth
 
 ALREADY_EXISTS = "already-exists"
@@ -67,6 +70,7 @@ class Recording:
     force: bool = False
     publisher: Mapping[str, Any] | None = None  # the trusted publisher it published for
     incarnation: str | None = None
+    attestation: Attested | None = None  # verified (services/attestations.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +86,7 @@ class Ingest:
     auth: Auth  # upload authority, resolved again at validation
     clock: Clock
     limits: Limits
+    verifier: AttestationVerifier  # CEP-27 bundles (sigstore, imported on first use)
 
     def record(self, job: Recording) -> str:
         """Claim the filename, write the immutable object, then make the record visible.
@@ -108,11 +113,17 @@ class Ingest:
         name = facts.filename.name
         require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
         existing = catalog.get_package(channel, subdir, filename)
+        record = package_record(facts)
+        if job.attestation is not None:
+            # In repodata and shards (rattler's PackageRecord field), and the summary the
+            # listing shows (never in repodata: core.repodata leaves it out).
+            record["attestations_sha256"] = job.attestation.sha256
+            record["attestation"] = dict(job.attestation.summary)
         package = StoredPackage(
             channel=channel,
             subdir=subdir,
             filename=filename,
-            record=package_record(facts),
+            record=record,
             upload_id=upload_id,
             incarnation=incarnation,
         )
@@ -139,6 +150,7 @@ class Ingest:
         else:
             catalog.claim_package(package)
         job.write_object(package_object_key(channel, subdir, filename))
+        self._write_sigs(channel, subdir, filename, job.attestation)
         published_at = self.clock.now_ms()
         try:
             seq = catalog.publish_package(package, published_at)
@@ -148,6 +160,7 @@ class Ingest:
             ):
                 # Deleted after our claim: the file just written belongs to no channel's record.
                 self.store.delete(package_object_key(channel, subdir, filename))
+                self.store.delete(sigs_key(channel, subdir, filename))
             raise
         if seq is None:  # a replay: make sure the index catches up anyway
             seq = catalog.subdir_state(channel, subdir).change_seq
@@ -155,7 +168,8 @@ class Ingest:
             replaced = existing is not None and existing.upload_id != upload_id
             if replaced or removed_before:
                 # The old bytes may sit in the CDN as "immutable": purge them.
-                self.cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
+                key = package_object_key(channel, subdir, filename)
+                self.cdn.invalidate([f"/{key}", f"/{sigs_key(channel, subdir, filename)}"])
             self.trail.record(
                 channel,
                 job.actor,
@@ -167,12 +181,36 @@ class Ingest:
                     "previous_sha256": existing.sha256 if replaced and existing else None,
                     "via": job.via,
                     **({"publisher": dict(job.publisher)} if job.publisher is not None else {}),
+                    **(
+                        {"attested": True, "attestations_sha256": job.attestation.sha256}
+                        if job.attestation is not None
+                        else {}
+                    ),
                 },
                 incarnation,
                 at=utc_iso(datetime.fromtimestamp(published_at / 1000, UTC)),
             )
         self.queue.request_reindex(channel, subdir, seq, incarnation=incarnation)
         return subdir
+
+    def _write_sigs(
+        self, channel: str, subdir: str, filename: str, attested: Attested | None
+    ) -> None:
+        """The file's ``.sigs`` (``[]`` when not attested) and, when attested, its
+        content-addressed ``.sigs.<sha256>``: written before the record is visible."""
+        key = sigs_key(channel, subdir, filename)
+        document = attested.document if attested is not None else EMPTY_SIGS
+        if attested is not None:
+            self.store.put(
+                f"{key}.{attested.sha256}",
+                document,
+                content_type=SIGS_CONTENT_TYPE,
+                cache_control=IMMUTABLE_CACHE_CONTROL,
+            )
+        # A forced overwrite replaces it: cached briefly, like the index.
+        self.store.put(
+            key, document, content_type=SIGS_CONTENT_TYPE, cache_control=INDEX_CACHE_CONTROL
+        )
 
     def ingest_staged(
         self,
@@ -267,6 +305,21 @@ class Ingest:
         except Forbidden as exc:
             return reject(exc.code, exc.message, subdir)
         rule = uploader.publishing_rule(upload.channel, name, subdir)
+        attested = None
+        if upload.attestation is not None:
+            try:
+                attested = attest(
+                    self.verifier,
+                    uploader,
+                    AttestTarget(upload.channel, subdir, facts.filename.filename, facts.sha256),
+                    upload.attestation,
+                )
+            except PackageRejected as exc:
+                return reject(exc.code, exc.message, subdir)
+            except Exception as exc:  # the verifier itself failed (not the bundle)
+                if _retry(exc, final_attempt, upload_id):
+                    raise
+                return reject(VALIDATION_FAILED, _failure_message(exc), subdir)
         try:
             self.record(
                 Recording(
@@ -281,6 +334,7 @@ class Ingest:
                     publisher=rule.get("publisher") if rule is not None else None,
                     force=upload.force,
                     incarnation=upload.incarnation,
+                    attestation=attested,
                 )
             )
         except (Conflict, NotFound) as exc:  # NotFound: the channel was deleted meanwhile

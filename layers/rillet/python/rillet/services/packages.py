@@ -17,6 +17,7 @@ from rillet.core.package import Limits, check_package, read_package
 from rillet.core.policy import Action, Principal, allowed, require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL
+from rillet.services.attestations import AttestTarget, attest, sigs_keys
 from rillet.services.auth import AuditTrail, Guard
 from rillet.services.ingest import Ingest, Recording
 
@@ -30,6 +31,7 @@ class PackageUpload:
     filename: str
     body: bytes
     sha256: str | None = None  # declared by the client: checked against the bytes
+    attestation: str | None = None  # the CEP-27 Sigstore bundle (the ``attestation`` part)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,14 @@ class Packages:
         name = str(facts.index["name"])
         require_publish(actor, channel, name, subdir)
         rule = actor.publishing_rule(channel, name, subdir)
+        attested = None
+        if request.attestation is not None:  # verified before anything is written
+            attested = attest(
+                self.ingest.verifier,
+                actor,
+                AttestTarget(channel, subdir, filename, facts.sha256),
+                request.attestation,
+            )
         catalog = self.catalog
         existing = catalog.get_package(channel, subdir, filename)
         if force and (existing is not None or catalog.removed_sha256(channel, subdir, filename)):
@@ -142,6 +152,7 @@ class Packages:
                 via="trusted-publishing" if actor.minted else "api",
                 publisher=rule.get("publisher") if rule is not None else None,
                 incarnation=target.incarnation,  # a delete racing this upload wins
+                attestation=attested,
             )
         )
         return Published(channel, subdir, filename, facts.sha256, existing is not None)
@@ -152,8 +163,13 @@ class Packages:
         validate_subdir(subdir)
         existing = self.catalog.get_package(channel, subdir, filename)
         seq = self.catalog.remove_package(channel, subdir, filename, target.incarnation)
-        self.store.delete(package_object_key(channel, subdir, filename))
-        self.cdn.invalidate([f"/{package_object_key(channel, subdir, filename)}"])
+        key = package_object_key(channel, subdir, filename)
+        # Its attestations go with it (the .sigs and the content-addressed copy).
+        digest = existing.record.get("attestations_sha256") if existing else None
+        sigs = sigs_keys(channel, subdir, filename, digest)
+        for gone in (key, *sigs):
+            self.store.delete(gone)
+        self.cdn.invalidate([f"/{k}" for k in (key, *sigs)])
         self.queue.request_reindex(channel, subdir, seq, incarnation=target.incarnation)
         self.trail.record(
             channel,

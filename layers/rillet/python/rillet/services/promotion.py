@@ -14,7 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from rillet.core.attestation import EMPTY_SIGS, SIGS_CONTENT_TYPE
 from rillet.core.clock import Clock, IdSource
+from rillet.core.errors import NotFound
 from rillet.core.layout import package_object_key
 from rillet.core.models import StoredPackage, Upload, UploadStatus
 from rillet.core.policy import Action, Principal, require_publish
@@ -27,6 +29,8 @@ from rillet.core.promotion import (
     judge,
     parse_copy_request,
 )
+from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL, INDEX_CACHE_CONTROL
+from rillet.services.attestations import sigs_key, sigs_keys
 from rillet.services.auth import AuditTrail, Guard
 
 # The copy's own upload intents: long enough to finish, then they expire as any other.
@@ -194,6 +198,7 @@ class Promotion:
                     sha256=package.sha256,
                 )
                 written.append(key)
+                written.extend(self._copy_sigs(source, package))
         except Exception:
             self._undo(claimed, written, packages)
             raise
@@ -212,6 +217,36 @@ class Promotion:
             self.cdn.invalidate(
                 [f"/{package_object_key(destination, f.subdir, f.filename)}" for f in back]
             )
+
+    def _copy_sigs(self, source: str, package: StoredPackage) -> list[str]:
+        """The attestation goes with the file: the same ``.sigs`` bytes (so the same
+        attestations_sha256 in the copied record), or ``[]`` for a file without."""
+        digest = package.record.get("attestations_sha256")
+        document = EMPTY_SIGS
+        if digest:
+            found = self.store.read(
+                f"{sigs_key(source, package.subdir, package.filename)}.{digest}"
+            )
+            if found is None:
+                raise NotFound(
+                    f"the attestations of {package.subdir}/{package.filename} are missing "
+                    f"in channel {source}",
+                    code="source-file-not-found",
+                )
+            document = found[0]
+        key = sigs_key(package.channel, package.subdir, package.filename)
+        keys = sigs_keys(package.channel, package.subdir, package.filename, digest)
+        if digest:
+            self.store.put(
+                keys[1],
+                document,
+                content_type=SIGS_CONTENT_TYPE,
+                cache_control=IMMUTABLE_CACHE_CONTROL,
+            )
+        self.store.put(
+            key, document, content_type=SIGS_CONTENT_TYPE, cache_control=INDEX_CACHE_CONTROL
+        )
+        return keys
 
     def _undo(
         self, claimed: list[StoredPackage], written: list[str], packages: list[StoredPackage]

@@ -15,6 +15,7 @@ from typing import Any
 from rillet.core.errors import NotFound
 from rillet.core.models import StoredPackage
 from rillet.core.ports import Catalog, Directory
+from rillet.services.attestations import sigs_key
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,9 +26,12 @@ class Provenance:
     directory: Directory
 
     def of(self, packages: Iterable[StoredPackage]) -> dict[tuple[str, str], dict[str, Any]]:
-        """``{(subdir, filename): {uploaded_by, uploaded_at, publisher}}``; files from
-        before upload intents were kept get None for all three."""
-        return {(p.subdir, p.filename): self._one(p) for p in packages}
+        """``{(subdir, filename): {uploaded_by, uploaded_at, publisher, attestation}}``;
+        files from before upload intents were kept get None for the first three."""
+        return {
+            (p.subdir, p.filename): {**self._one(p), "attestation": attestation_of(p)}
+            for p in packages
+        }
 
     def _one(self, package: StoredPackage) -> dict[str, Any]:
         unknown: dict[str, Any] = {"uploaded_by": None, "uploaded_at": None, "publisher": None}
@@ -57,4 +61,13 @@ class Provenance:
         }
 
 
-__all__ = ["Provenance"]
+def attestation_of(package: StoredPackage) -> dict[str, Any] | None:
+    """The verified attestation's summary (kept on the record at upload, carried by a
+    copy) with the path of this file's ``.sigs``; None: not attested."""
+    summary = package.record.get("attestation")
+    if not isinstance(summary, dict) or not package.record.get("attestations_sha256"):
+        return None
+    return {**summary, "sigs": sigs_key(package.channel, package.subdir, package.filename)}
+
+
+__all__ = ["Provenance", "attestation_of"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rillet.core.accounts import ApiKey
+from rillet.core.attestation import IDENTITY_CLAIMS
 from rillet.core.clock import Clock, IdSource
 from rillet.core.oidc import (
     GOOGLE_ISSUER,
@@ -172,6 +173,12 @@ class Publishing:
             kind="minted",
             publish_limits=publish_limits(result.matched),
             incarnations=incarnations,
+            # What a CEP-27 attestation uploaded with this token must have been signed as.
+            publisher_identity={
+                "provider": provider,
+                "issuer": issuer,
+                "claims": {c: str(claims[c]) for c in IDENTITY_CLAIMS if claims.get(c) is not None},
+            },
         )
         self.directory.put_key(key, ttl=expires_at + MINTED_RETENTION_SECONDS)
         for publisher in result.matched:

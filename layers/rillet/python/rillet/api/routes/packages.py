@@ -77,7 +77,7 @@ def prefix_upload(channel: str, force: oa.Force = None) -> Response[str]:
     published = c.services.packages.upload(
         request.caller(router),
         channel,
-        PackageUpload(parsed.filename, parsed.body, parsed.sha256),
+        PackageUpload(parsed.filename, parsed.body, parsed.sha256, parsed.attestation),
         force=force == "true",
         out_of_time=request.out_of_time(router, API_VALIDATION_MARGIN_MS),
     )
