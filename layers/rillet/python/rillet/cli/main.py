@@ -28,6 +28,7 @@ from rillet.cli.upload import (
     check_file,
     describe_file,
     new_progress,
+    read_attestation,
 )
 from rillet.core.promotion import MAX_COPY_FILES
 
@@ -361,6 +362,15 @@ def upload(
             "token this is automatic there.",
         ),
     ] = False,
+    attestation: Annotated[
+        Path | None,
+        typer.Option(
+            "--attestation",
+            help="A CEP-27 Sigstore bundle (e.g. from actions/attest) for the one FILE; "
+            "verified by the server. Trusted publishing only.",
+            show_default=False,
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Upload packages through presigned URLs and wait until each is published or rejected.
@@ -381,6 +391,17 @@ def upload(
             "or upload from GitHub Actions / GitLab CI (or with RILLET_ID_TOKEN) with a "
             "trusted publisher",
         )
+    bundle = None
+    if attestation is not None:
+        if not use_oidc:
+            raise CliError(
+                "attestation-needs-trusted-publisher",
+                "--attestation works with trusted publishing only (the signer must be the "
+                "publisher that mints the upload token); this upload uses a stored token",
+            )
+        if len(files) != 1:
+            raise CliError("invalid-attestation", "--attestation names one file: upload one")
+        bundle = read_attestation(attestation)
     channel_url = f"{base}/{channel}"
     packages, refused = _prepare(files, max_size, no_check)
     if refused:
@@ -408,6 +429,7 @@ def upload(
             skip_existing=skip_existing,
             wait=not no_wait,
             timeout=timeout,
+            attestation=bundle,
         )
         with progress:
             outcomes = uploader.run(packages)

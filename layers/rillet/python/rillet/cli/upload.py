@@ -9,6 +9,7 @@ transfer, so a slow validation never holds a transfer slot.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -205,6 +206,7 @@ class Uploader:
         wait: bool = True,
         timeout: float = 600.0,
         poll_interval: float = 0.2,
+        attestation: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
         self.channel = channel
@@ -215,6 +217,7 @@ class Uploader:
         self.wait = wait
         self.timeout = timeout
         self.poll_interval = poll_interval
+        self.attestation = attestation  # a CEP-27 Sigstore bundle (one file's)
         self._stop = threading.Event()
         # The presigned URL is the credential for the PUT: never send our token there.
         self._put_http = httpx.Client(
@@ -303,6 +306,8 @@ class Uploader:
             body["subdir"] = package.subdir
         if self.force:
             body["force"] = True
+        if self.attestation is not None:
+            body["attestation"] = self.attestation
         try:
             ticket = self.api.post(self._uploads_path(), body)
         except CliError as exc:
@@ -406,3 +411,14 @@ class Uploader:
             if final is not None:
                 results[i] = final
                 del waiting[i]
+
+
+def read_attestation(path: Path) -> dict[str, Any]:
+    """``--attestation FILE``: a Sigstore bundle (JSON object); the server verifies it."""
+    try:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError("invalid-attestation", f"{path}: not a readable JSON file ({exc})") from None
+    if not isinstance(bundle, dict):
+        raise CliError("invalid-attestation", f"{path}: a Sigstore bundle is a JSON object")
+    return bundle

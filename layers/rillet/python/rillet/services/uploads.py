@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rillet.core.attestation import parse_bundle
 from rillet.core.clock import Clock, IdSource
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
@@ -19,6 +21,7 @@ from rillet.core.names import (
 )
 from rillet.core.policy import Action, Principal, require_publish
 from rillet.core.ports import Catalog, Presigner
+from rillet.services.attestations import require_attestable
 from rillet.services.auth import Guard, require_principal
 
 CONTENT_TYPE = "application/octet-stream"
@@ -84,6 +87,7 @@ class Uploads:
         subdir = body.get("subdir")
         if subdir is not None:
             validate_subdir(subdir)
+        attestation = _attestation_text(principal, body.get("attestation"))
         # A trusted publisher's limits, as far as known now: the name from the filename, the
         # subdir if given. Validation judges the package's own index.json again.
         require_publish(principal, channel, parsed.name, subdir)
@@ -111,6 +115,7 @@ class Uploads:
             created_at=self.clock.iso(),
             expires_at=self.clock.epoch() + self.ttl_seconds,
             incarnation=target.incarnation,  # ingest refuses it for a re-created channel
+            attestation=attestation,
         )
         catalog.put_upload(upload)
         url, headers = self.presigner.presign_put(
@@ -142,3 +147,14 @@ class Uploads:
                 upload.channel, upload.subdir, upload.filename, upload.id
             )
         return out
+
+
+def _attestation_text(principal: Principal, raw: Any) -> str | None:
+    """The bundle as JSON text for the intent: the cheap checks now (a minted token,
+    size, shape), the signature and identity when the file arrives (ingest)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str | dict):
+        raise InvalidRequest("'attestation' must be a Sigstore bundle (a JSON object)")
+    require_attestable(principal)
+    return json.dumps(parse_bundle(raw), separators=(",", ":"))

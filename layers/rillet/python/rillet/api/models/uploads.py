@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -46,6 +46,11 @@ class UploadRequest(RequestModel):
     ]
     subdir: Subdir | None = None
     force: Annotated[bool, Reason("invalid-request", message="'force' must be a boolean")] = False
+    attestation: dict[str, Any] | str | None = Field(
+        default=None,
+        description="a CEP-27 Sigstore bundle (the JSON object, or its text) for the file; "
+        "only with a token minted by trusted publishing; verified when the file arrives",
+    )
 
 
 class UploadTicket(ResponseModel):
