@@ -18,8 +18,9 @@ from infra.aws import build_layer
 ROOT = Path(__file__).resolve().parents[2]
 PKG = ROOT / "layers" / "rillet" / "python" / "rillet"
 # What only the `rillet` command needs (the [cli] extra and what it pulls in).
-CLI_ONLY = {"typer", "rich", "httpx", "httpcore", "h11", "anyio", "click", "shellingham"}
-CLI_ONLY |= {"markdown-it-py", "mdurl", "pygments", "sniffio", "certifi", "idna"}
+# rich (and markdown-it-py, mdurl, pygments), certifi and idna are also sigstore's
+# (attestations, in the layer), so they are no longer the CLI's alone.
+CLI_ONLY = {"typer", "httpx", "httpcore", "h11", "anyio", "click", "shellingham", "sniffio"}
 
 
 def _norm(name: str) -> str:
