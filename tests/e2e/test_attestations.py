@@ -210,13 +210,14 @@ def test_an_api_key_cannot_upload_an_attestation(api: Api, world: dict[str, Any]
     other = f"{CHANNEL}-keyed"
     api.create_channel(other, token=world["owner"])
     data = PACKAGE.read_bytes()
+    parts: dict[str, Any] = {
+        "file": (PACKAGE.name, data, "application/octet-stream"),
+        "attestation": (None, BUNDLE.read_text()),
+    }
     r = requests.post(
         f"{api.stack.url}/api/v1/upload/{other}",
         headers={"Authorization": f"Bearer {world['owner']}"},
-        files={
-            "file": (PACKAGE.name, data, "application/octet-stream"),
-            "attestation": (None, BUNDLE.read_text()),
-        },
+        files=parts,
         timeout=30,
     )
     assert r.status_code == 422 and r.text.startswith(a.NEEDS_TRUSTED_PUBLISHER), r.text

@@ -45,7 +45,7 @@ BUNDLE = FIXTURES / "conda-attestation.sigstore.json"
 CHANNEL = "sigstore-example"
 SUBDIR = "linux-64"
 COMMIT = "193b5bd7d3985809503963ae400594ea16df31cf"
-IDENTITY = {
+IDENTITY: dict[str, Any] = {
     "provider": "github",
     "issuer": "https://token.actions.githubusercontent.com",
     "claims": {
