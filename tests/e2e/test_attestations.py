@@ -325,6 +325,7 @@ def test_the_real_bundle_is_verified_served_carried_and_verifiable_by_rattler(
     assert outcome.attestation.claims.source_repository_digest == COMMIT
 
     check_copy_and_delete(api, owner)
+    check_presigned_with_rillet_upload(api, github, owner, tmp_path, digest)
 
 
 def rattler_record(api: Api, cache: Path, *, sharded: bool) -> Any:
@@ -386,3 +387,42 @@ def check_copy_and_delete(api: Api, owner: str) -> None:
         assert served(api, f"{PROMOTED}/{SUBDIR}/{path}", owner).status_code == 404
     # The source keeps its own.
     assert served(api, f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}.sigs", owner).content == want
+
+
+def rillet_upload(api: Api, github: LocalIssuer, tmp_path: Path, **claims: Any) -> Any:
+    """`rillet upload --attestation` in a GitHub Actions job (presigned path)."""
+    from typer.testing import CliRunner
+
+    from rillet.cli.main import app
+
+    github.claims = signing_run(**claims)
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "cli-config"),
+        "RILLET_URL": api.stack.url,
+        "RILLET_TOKEN": "",
+        "GITHUB_ACTIONS": "true",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": github.token_request_url,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": REQUEST_TOKEN,
+    }
+    args = ["upload", "--json", "--attestation", str(BUNDLE), "-c", CHANNEL, str(PACKAGE)]
+    return CliRunner().invoke(app, args, env=env)
+
+
+def check_presigned_with_rillet_upload(
+    api: Api, github: LocalIssuer, owner: str, tmp_path: Path, digest: str
+) -> None:
+    """The presigned path: the intent carries the bundle, validation verifies it."""
+    r = api.call("DELETE", f"/api/v1/delete/{CHANNEL}/{SUBDIR}/{PACKAGE.name}", token=owner)
+    assert r.status_code == 200, r.text
+    assert served(api, f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}.sigs", owner).status_code == 404
+    refused = rillet_upload(api, github, tmp_path, ref="refs/heads/dev")
+    assert refused.exit_code == 1
+    assert a.IDENTITY_MISMATCH in refused.stdout + refused.stderr
+    assert_nothing_published(api, owner, PACKAGE.name)
+    result = rillet_upload(api, github, tmp_path)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    api.stack.wait_idle()
+    assert repodata(api, owner)["packages.conda"][PACKAGE.name]["attestations_sha256"] == digest
+    sigs = served(api, f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}.sigs.{digest}", owner)
+    assert sigs.status_code == 200 and sigs.json() == [json.loads(BUNDLE.read_text())]
+    assert listing(api, owner)[PACKAGE.name]["attestation"]["commit"] == COMMIT
