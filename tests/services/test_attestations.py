@@ -309,3 +309,63 @@ def test_no_handler_imports_sigstore_until_an_attestation_arrives(handler: str) 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+def test_copy_carries_the_sigs_and_delete_removes_them(world: World) -> None:
+    admin = Principal("admin", superuser=True)
+    world.c.services.channels.create(admin, {"name": "dst"})
+    key = world.minted(IDENTITY)
+    assert world.ingest(world.stage(PACKAGE, key, BUNDLE.read_text(), "u1")).status == "published"
+    source = world.c.catalog.get_package(CHANNEL, SUBDIR, PACKAGE.name)
+    assert source is not None
+    digest = source.record["attestations_sha256"]
+    world.c.services.promotion.copy(
+        admin,
+        "dst",
+        {
+            "from": CHANNEL,
+            "files": [{"subdir": SUBDIR, "filename": PACKAGE.name, "sha256": source.sha256}],
+        },
+    )
+    copied = world.c.catalog.get_package("dst", SUBDIR, PACKAGE.name)
+    assert copied is not None and copied.record == source.record
+    prefix = f"dst/{SUBDIR}/{PACKAGE.name}"
+    original = world.c.channels.read(f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}.sigs")
+    assert original is not None
+    for path in (f"{prefix}.sigs", f"{prefix}.sigs.{digest}"):
+        found = world.c.channels.read(path)
+        assert found is not None and found[0] == original[0]
+
+    world.c.services.packages.delete(admin, "dst", SUBDIR, PACKAGE.name)
+    assert world.objects(prefix) == []
+    assert world.objects(f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}") != []  # the source keeps its own
+
+
+def test_a_forced_overwrite_without_attestation_serves_an_empty_sigs(world: World) -> None:
+    key = world.minted(IDENTITY)
+    assert world.ingest(world.stage(PACKAGE, key, BUNDLE.read_text(), "u1")).status == "published"
+    prefix = f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}"
+    data = PACKAGE.read_bytes()
+    world.c.catalog.put_upload(
+        Upload(
+            id="u2",
+            channel=CHANNEL,
+            filename=PACKAGE.name,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            created_by="admin",
+            created_at="2026-11-23T00:00:00Z",
+            expires_at=NOW_MS // 1000 + 900,
+            force=True,
+            incarnation=world.c.catalog.get_channel(CHANNEL).incarnation,
+        )
+    )
+    world.c.staging.put(
+        staging_key("u2"), data, content_type="application/octet-stream", cache_control="no-store"
+    )
+    assert world.ingest(staging_key("u2")).status == "published"
+    stored = world.c.catalog.get_package(CHANNEL, SUBDIR, PACKAGE.name)
+    assert stored is not None and "attestations_sha256" not in stored.record
+    assert world.objects(prefix) == [prefix, f"{prefix}.sigs"]
+    document = world.c.channels.read(f"{prefix}.sigs")
+    assert document is not None and json.loads(document[0]) == []

@@ -170,6 +170,10 @@ class Ingest:
                 # The old bytes may sit in the CDN as "immutable": purge them.
                 key = package_object_key(channel, subdir, filename)
                 self.cdn.invalidate([f"/{key}", f"/{sigs_key(channel, subdir, filename)}"])
+            old_sigs = existing.record.get("attestations_sha256") if replaced and existing else None
+            if old_sigs and old_sigs != record.get("attestations_sha256"):
+                # The replaced file's attestations no longer describe anything served.
+                self.store.delete(f"{sigs_key(channel, subdir, filename)}.{old_sigs}")
             self.trail.record(
                 channel,
                 job.actor,
