@@ -130,7 +130,7 @@ def _with(change: dict[str, Any]) -> dict[str, Any]:
         (_with({"subject": statement()["subject"] * 2}), a.SUBJECT_MISMATCH),
         (_with({"predicateType": "https://slsa.dev/provenance/v1"}), a.PREDICATE_TYPE_MISMATCH),
         (_with({"predicate": {}}), a.CHANNEL_MISMATCH),
-        (_with({"predicate": {"targetChannel": "https://prefix.dev/"}}), a.CHANNEL_MISMATCH),
+        (_with({"predicate": {"targetChannel": "https://conda.example.org/"}}), a.CHANNEL_MISMATCH),
     ],
 )
 def test_statement_refusals(changed: dict[str, Any], code: str) -> None:

@@ -312,7 +312,7 @@ def test_the_real_bundle_is_verified_served_carried_and_verifiable_by_rattler(
             record,
             rattler.VerificationPolicy.require(
                 rattler.Publisher(identity=IDENTITY, issuer=rattler.Issuer.github_actions()),
-                # The bundle names prefix.dev's host; the channel here is served locally.
+                # The bundle names its publisher's host; this channel is served locally.
                 channel_check=rattler.ChannelCheck.WARN,
             ),
             client=rattler.Client.default_client(),

@@ -33,7 +33,7 @@ from rillet.core.policy import require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL, INDEX_CACHE_CONTROL
-from rillet.services.attestations import AttestTarget, attest, sigs_key
+from rillet.services.attestations import AttestTarget, attest, sigs_key, sigs_keys
 from rillet.services.auth import AuditTrail, Auth
 
 ALREADY_EXISTS = "already-exists"
@@ -160,7 +160,8 @@ class Ingest:
             ):
                 # Deleted after our claim: the file just written belongs to no channel's record.
                 self.store.delete(package_object_key(channel, subdir, filename))
-                self.store.delete(sigs_key(channel, subdir, filename))
+                for gone in sigs_keys(channel, subdir, filename, record.get("attestations_sha256")):
+                    self.store.delete(gone)
             raise
         if seq is None:  # a replay: make sure the index catches up anyway
             seq = catalog.subdir_state(channel, subdir).change_seq
