@@ -5,9 +5,9 @@ import { CopyButton } from "./CopyButton";
 import { Time } from "./Time";
 import "./attestation.css";
 
-function ExternalLink({ href, children }: { href: string; children: ReactNode }) {
+function ExternalLink({ href, label, children }: { href: string; label?: string; children: ReactNode }) {
   return (
-    <a href={href} rel="noopener noreferrer nofollow" target="_blank">
+    <a href={href} rel="noopener noreferrer nofollow" target="_blank" aria-label={label}>
       {children}
     </a>
   );
@@ -35,7 +35,8 @@ export function AttestationInfo({
 }) {
   if (!attestation) return <span className="muted small">Not attested</span>;
   const v = describeAttestation(attestation, channel);
-  const forFile = <span className="visually-hidden"> of {filename}</span>;
+  // Several files per page: each link's name says which file it is about.
+  const of = (text: string) => `${text} of ${filename}`;
   return (
     <div className="attestation" aria-label={`Attestation of ${filename}`} role="group">
       <p className="attestation-head">
@@ -84,9 +85,8 @@ export function AttestationInfo({
           <li>
             <span className="muted">log entry</span>{" "}
             {v.logEntry.href ? (
-              <ExternalLink href={v.logEntry.href}>
+              <ExternalLink href={v.logEntry.href} label={of(v.logEntry.text)}>
                 {v.logEntry.text}
-                {forFile}
               </ExternalLink>
             ) : (
               v.logEntry.text
@@ -95,17 +95,15 @@ export function AttestationInfo({
         )}
         {v.run && (
           <li>
-            <ExternalLink href={v.run}>
+            <ExternalLink href={v.run} label={of("CI run")}>
               CI run
-              {forFile}
             </ExternalLink>
           </li>
         )}
         {v.sigs && (
           <li>
-            <a href={v.sigs} type="application/json">
+            <a href={v.sigs} type="application/json" aria-label={of("signatures (.sigs)")}>
               signatures (.sigs)
-              {forFile}
             </a>
             {isPrivate && <span className="muted"> (your browser asks for an API key as the password)</span>}
           </li>
