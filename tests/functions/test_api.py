@@ -418,6 +418,40 @@ def test_list_channels_shows_public_and_mine(world: World) -> None:
     assert names(bob_for_a) == {"a-public", "b-public"}
 
 
+def test_list_channels_gives_the_callers_role_on_each(world: World) -> None:
+    """The home page's "Your channels" says owner, maintainer or member from the list."""
+    alice, bob = world.user("alice"), world.user("bob")
+    alice.create_channel("a-public")
+    alice.create_channel("a-private", "private")
+    alice.create_channel("a-tools")
+    bob.create_channel("b-public")
+    alice.set_member("a-private", "bob", "member")
+    alice.set_member("a-tools", "bob", "maintainer")
+
+    def roles(client: Client) -> dict[str, str | None]:
+        r = client.get("/api/v1/channels")
+        assert r.status == 200, r
+        return {c["name"]: c["role"] for c in r.json()["channels"]}
+
+    assert roles(bob) == {
+        "a-public": None,
+        "a-private": "member",
+        "a-tools": "maintainer",
+        "b-public": "owner",
+    }
+    assert roles(alice) == {
+        "a-public": "owner",
+        "a-private": "owner",
+        "a-tools": "owner",
+        "b-public": None,
+    }
+    assert set(roles(world.anonymous).values()) == {None}
+    assert set(roles(world.operator).values()) == {None}
+    # The same role as the channel's own answer gives.
+    for name, role in roles(bob).items():
+        assert bob.get(f"/api/v1/channels/{name}").json()["role"] == role
+
+
 def test_update_channel_by_owner(world: World, team: Team) -> None:
     r = team.owner.patch(
         "/api/v1/channels/chan",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -65,8 +68,39 @@ def assert_fits(page: Page, what: str) -> None:
     assert overflow <= 1, f"{what} scrolls sideways by {overflow}px at this width"
 
 
+# What the screenshots show instead of the stack's 127.0.0.1:<random port> (install and
+# sign-in snippets print the page's origin): the same images on every run, no port.
+DOCS_ORIGIN = "https://conda.example.org"
+
+_SWAP_TEXT = """([pairs]) => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const changed = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        let text = n.nodeValue;
+        for (const [from, to] of pairs) text = text.split(from).join(to);
+        if (text !== n.nodeValue) { changed.push([n, n.nodeValue]); n.nodeValue = text; }
+    }
+    window.__rilletRestoreText = () => { for (const [n, v] of changed) n.nodeValue = v; };
+}"""
+
+
+@contextmanager
+def docs_origin(page: Page) -> Iterator[None]:
+    """While inside, the page's text says DOCS_ORIGIN (and its host) where it said the
+    stack's origin; the text is put back after, so the app and the test go on unchanged."""
+    here = urlsplit(page.url)
+    docs = urlsplit(DOCS_ORIGIN)
+    pairs = [[f"{here.scheme}://{here.netloc}", DOCS_ORIGIN], [here.netloc, docs.netloc]]
+    page.evaluate(_SWAP_TEXT, [pairs])
+    try:
+        yield
+    finally:
+        page.evaluate("() => window.__rilletRestoreText && window.__rilletRestoreText()")
+
+
 def screenshot(page: Page, name: str) -> Path:
     IMAGES.mkdir(parents=True, exist_ok=True)
     path = IMAGES / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    with docs_origin(page):
+        page.screenshot(path=str(path), full_page=True)
     return path

@@ -685,7 +685,8 @@ export interface components {
         };
         /**
          * Channel
-         * @description ``role`` (the caller's) is in the answer of ``GET /api/v1/channels/{channel}``.
+         * @description ``role``: the caller's on the channel (null: none), in the listing and in
+         *     ``GET /api/v1/channels/{channel}``.
          * @example {
          *       "created_at": "2026-09-21T14:13:32Z",
          *       "description": "tools",
@@ -712,7 +713,7 @@ export interface components {
             owner: string;
             /**
              * Role
-             * @description GET of one channel only
+             * @description the caller's role; null: none
              */
             role?: ("owner" | "maintainer" | "member") | null;
             /**

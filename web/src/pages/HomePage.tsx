@@ -29,7 +29,12 @@ function ChannelList({ channels, label }: { channels: Channel[]; label: string }
               <VisibilityBadge visibility={c.visibility} />
             </div>
             {c.description && <p className="card-desc">{c.description}</p>}
-            {c.owner && <p className="muted small">Owner: {c.owner}</p>}
+            {(c.owner || c.role) && (
+              <p className="muted small card-meta">
+                {c.owner && <span>Owner: {c.owner}</span>}
+                {c.role && <span>Your role: {c.role}</span>}
+              </p>
+            )}
           </li>
         ))}
       </ul>
@@ -54,8 +59,9 @@ export default function HomePage() {
 
   const { mine, others } = useMemo(() => {
     const all = filterChannels(list.data?.channels ?? [], filter);
-    // The list holds public channels plus private ones the caller has a role on.
-    const isMine = (c: Channel) => me !== null && (c.owner === me || c.visibility === "private");
+    // The list holds public channels plus private ones the caller can read, each with
+    // the caller's role there: a role on a public channel makes it theirs too.
+    const isMine = (c: Channel) => me !== null && (Boolean(c.role) || c.owner === me || c.visibility === "private");
     return { mine: all.filter(isMine), others: all.filter((c) => !isMine(c)) };
   }, [list.data, filter, me]);
 

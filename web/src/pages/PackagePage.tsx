@@ -3,6 +3,7 @@ import { Link, useParams } from "react-router-dom";
 import { describeError } from "../api/errors";
 import type { Channel } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
+import { AttestationInfo } from "../components/AttestationInfo";
 import { ChannelFrame } from "../components/ChannelFrame";
 import { CopyButton } from "../components/CopyButton";
 import { EmptyState, ErrorText, LoadError, Loading, StatusText } from "../components/Feedback";
@@ -173,6 +174,7 @@ function Package({ channel, name }: { channel: Channel; name: string }) {
                         key={key(f)}
                         file={f}
                         channel={channel.name}
+                        isPrivate={channel.visibility === "private"}
                         selected={key(f) === key(chosen)}
                         onSelect={() => setSelected(key(f))}
                         canChange={canChange}
@@ -248,6 +250,7 @@ type Action = "none" | "delete" | "yank";
 function FileRow({
   file,
   channel,
+  isPrivate,
   selected,
   onSelect,
   canChange,
@@ -255,6 +258,7 @@ function FileRow({
 }: {
   file: File;
   channel: string;
+  isPrivate: boolean;
   selected: boolean;
   onSelect: () => void;
   canChange: boolean;
@@ -292,7 +296,7 @@ function FileRow({
 
   return (
     <>
-      <tr className={selected ? "selected-row" : undefined}>
+      <tr className={selected ? "file-row selected-row" : "file-row"}>
         <td data-label="File">
           <code>{file.filename}</code>
           <div>
@@ -357,6 +361,11 @@ function FileRow({
             </div>
           )}
           {action === "none" && <ErrorText>{error}</ErrorText>}
+        </td>
+      </tr>
+      <tr className={selected ? "attestation-row selected-row" : "attestation-row"}>
+        <td colSpan={7} data-label="Attestation">
+          <AttestationInfo attestation={file.attestation} filename={file.filename} channel={channel} isPrivate={isPrivate} />
         </td>
       </tr>
       {action !== "none" && (

@@ -119,15 +119,16 @@ class Channels:
         """The channel and the caller's role on it. Raises NotFound, Unauthenticated."""
         return self.guard.authorize(principal, name, Action.READ)
 
-    def list_channels(self, principal: Principal | None) -> list[Channel]:
-        """Public channels, plus the private ones the caller has a role on."""
+    def list_channels(self, principal: Principal | None) -> list[tuple[Channel, Role | None]]:
+        """Public channels, plus the private ones the caller has a role on; each with the
+        caller's role there (None: none, as for the operator), as ``get`` answers it."""
         mine = (
             self.directory.memberships(principal.user)
             if principal and not principal.superuser
             else {}
         )
         return [
-            c
+            (c, mine.get(c.name))
             for c in self.catalog.list_channels()
             if allowed(
                 Action.READ,

@@ -78,7 +78,8 @@ class ReindexRequest(RequestModel):
 
 # -- responses ------------------------------------------------------------------------
 class Channel(ResponseModel):
-    """``role`` (the caller's) is in the answer of ``GET /api/v1/channels/{channel}``."""
+    """``role``: the caller's on the channel (null: none), in the listing and in
+    ``GET /api/v1/channels/{channel}``."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -101,7 +102,7 @@ class Channel(ResponseModel):
     visibility: Visibility
     owner: str
     created_at: IsoTime
-    role: Role | None = Field(default=None, description="GET of one channel only")
+    role: Role | None = Field(default=None, description="the caller's role; null: none")
 
 
 class ChannelList(ResponseModel):

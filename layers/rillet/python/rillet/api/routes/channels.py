@@ -35,7 +35,8 @@ def create_channel(body: m.ChannelCreate) -> Response[str]:
 )
 def list_channels() -> Response[str]:
     found = container().services.channels.list_channels(request.caller(router))
-    return http.json_response(200, {"channels": [ch.to_json() for ch in found]})
+    channels = [{**ch.to_json(), "role": role.value if role else None} for ch, role in found]
+    return http.json_response(200, {"channels": channels})
 
 
 @router.get(
