@@ -32,6 +32,7 @@ from rillet.core.policy import require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
 from rillet.services.auth import AuditTrail, Auth
+from rillet.services.releases import hold_for_release
 
 ALREADY_EXISTS = "already-exists"
 EXPIRED = "upload-expired"
@@ -199,6 +200,8 @@ class Ingest:
             staging.delete(key)  # nobody asked for this upload; it must not linger
             return IngestOutcome(upload_id, "ignored")
 
+        if upload.status is UploadStatus.VALIDATED:  # held for its release: keep the object
+            return IngestOutcome(upload_id, "replayed", subdir=upload.subdir)
         if upload.status.final:
             if upload.status is UploadStatus.PUBLISHED and upload.subdir:
                 state = catalog.subdir_state(upload.channel, upload.subdir)
@@ -267,6 +270,16 @@ class Ingest:
         except Forbidden as exc:
             return reject(exc.code, exc.message, subdir)
         rule = uploader.publishing_rule(upload.channel, name, subdir)
+        if upload.release:  # validated, not published: its release's commit publishes it
+            try:
+                refused = hold_for_release(catalog, upload, package_record(facts), rule, now_ms)
+            except Exception as exc:
+                if _retry(exc, final_attempt, upload_id):
+                    raise
+                refused = (VALIDATION_FAILED, _failure_message(exc))
+            if refused is not None:
+                return reject(*refused, subdir)
+            return IngestOutcome(upload_id, "validated", subdir=subdir)  # staging object kept
         try:
             self.record(
                 Recording(
@@ -309,6 +322,8 @@ class Ingest:
         except NotFound:
             staging.delete(key)
             return IngestOutcome(upload_id, "ignored")
+        if upload.status is UploadStatus.VALIDATED:  # held for its release: keep the object
+            return IngestOutcome(upload_id, "replayed", subdir=upload.subdir)
         if upload.status.final:
             staging.delete(key)  # a published upload's object was copied out already
             return IngestOutcome(upload_id, "replayed", upload.reason, upload.subdir)
