@@ -20,7 +20,7 @@ from infra.local.resources import REGION, Resources, provision
 from rillet.adapters import schema
 from rillet.adapters.cdn import NoCdn
 from rillet.core import releases as rel
-from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, RilletError
 from rillet.core.layout import STAGING_EXPIRY_DAYS, package_object_key, staging_key
 from rillet.core.models import StoredPackage
 from rillet.core.policy import Principal, Role, Scope
@@ -439,44 +439,43 @@ def test_a_token_minted_for_another_publisher_cannot_commit(
 
 
 # -- what may join ------------------------------------------------------------------------
+def refusal(call: Any) -> tuple[type[RilletError], str]:
+    """(error type, reason code) of a call that must be refused."""
+    try:
+        call()
+    except RilletError as exc:
+        return type(exc), exc.code
+    raise AssertionError("not refused")
+
+
 def test_presign_refusals_name_the_reason(world: World, pkgs: dict[str, Path]) -> None:
     release = world.open()
     world.presign(release, pkgs["lib"])
-    with pytest.raises(NotFound) as refused:
-        world.presign("0" * 32, pkgs["app"])
-    assert code_of(refused) == rel.NOT_FOUND
     foreign = world.open(channel="other")
-    with pytest.raises(NotFound) as refused:
-        world.presign(foreign, pkgs["app"])  # another channel's release
-    assert code_of(refused) == rel.NOT_FOUND
-    with pytest.raises(Conflict) as refused:
-        world.presign(release, pkgs["lib"])
-    assert code_of(refused) == rel.DUPLICATE
-    with pytest.raises(InvalidRequest) as refused:
-        world.presign(release, pkgs["app"], subdir=None)
-    assert code_of(refused) == rel.NEEDS_SUBDIR
-    with pytest.raises(InvalidRequest) as refused:
-        world.presign(release, pkgs["app"], force=True)
-    assert code_of(refused) == rel.NO_FORCE
-    small = replace(world.c.services.uploads, max_release_files=1)
     data = pkgs["app"].read_bytes()
-    with pytest.raises(Conflict) as refused:
-        small.request(
-            world.alice,
-            CH,
-            {
-                "filename": pkgs["app"].name,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size": len(data),
-                "subdir": "linux-64",
-                "release": release,
-            },
-        )
-    assert code_of(refused) == rel.FULL
+    body = {
+        "filename": pkgs["app"].name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "subdir": "linux-64",
+        "release": release,
+    }
+    small = replace(world.c.services.uploads, max_release_files=1)
+    assert refusal(lambda: world.presign("0" * 32, pkgs["app"])) == (NotFound, rel.NOT_FOUND)
+    # Another channel's release reads as unknown.
+    assert refusal(lambda: world.presign(foreign, pkgs["app"])) == (NotFound, rel.NOT_FOUND)
+    assert refusal(lambda: world.presign(release, pkgs["lib"])) == (Conflict, rel.DUPLICATE)
+    assert refusal(lambda: world.presign(release, pkgs["app"], subdir=None)) == (
+        InvalidRequest,
+        rel.NEEDS_SUBDIR,
+    )
+    assert refusal(lambda: world.presign(release, pkgs["app"], force=True)) == (
+        InvalidRequest,
+        rel.NO_FORCE,
+    )
+    assert refusal(lambda: small.request(world.alice, CH, body)) == (Conflict, rel.FULL)
     world.clock.ms = (NOW + rel.DEFAULT_RELEASE_TTL_SECONDS) * 1000
-    with pytest.raises(Conflict) as refused:
-        world.presign(release, pkgs["app"])
-    assert code_of(refused) == rel.EXPIRED
+    assert refusal(lambda: world.presign(release, pkgs["app"])) == (Conflict, rel.EXPIRED)
     assert [f["filename"] for f in world.status(release)["files"]] == [pkgs["lib"].name]
 
 
