@@ -24,7 +24,7 @@ from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound, Ri
 from rillet.core.layout import STAGING_EXPIRY_DAYS, package_object_key, staging_key
 from rillet.core.models import StoredPackage
 from rillet.core.policy import Principal, Role, Scope
-from rillet.runtime import wiring
+from rillet.runtime import settings, wiring
 from rillet.services.packages import PackageUpload
 from tests import fakes
 from tests.packages import build_package
@@ -558,3 +558,42 @@ def test_a_file_arriving_for_an_aborted_release_is_dropped(
     assert world.commit(release).http_status == 409
     with pytest.raises(Conflict):
         world.c.services.releases.abort(world.alice, CH, release)
+
+
+def test_a_member_whose_staged_bytes_are_gone_fails_the_commit_cleanly(
+    world: World, pkgs: dict[str, Path]
+) -> None:
+    release = world.open()
+    world.add(release, pkgs["lib"])
+    gone = world.add(release, pkgs["app"])
+    world.c.staging.delete(staging_key(gone))  # e.g. the lifecycle rule took it
+    outcome = world.commit(release)
+    assert outcome.http_status == 409
+    body = outcome.to_json()
+    assert body["error"] == "release-member-missing"
+    assert f"linux-64/{pkgs['app'].name}" in body["message"]
+    assert world.listed() == [] and world.objects() == []
+    assert world.catalog.get_package(CH, "noarch", pkgs["lib"].name) is None  # claim released
+
+
+def test_an_empty_release_cannot_commit_but_stays_open(world: World) -> None:
+    release = world.open()
+    outcome = world.commit(release)
+    assert outcome.http_status == 409
+    assert outcome.to_json()["error"] == rel.EMPTY
+    assert world.status(release)["status"] == "open"
+
+
+def test_the_release_ttl_setting_cannot_outlive_the_staged_bytes() -> None:
+    env = {
+        settings.TABLE_NAME: "t",
+        settings.CHANNELS_BUCKET: "c",
+        settings.STAGING_BUCKET: "s",
+        settings.REINDEX_QUEUE_URL: "q",
+        settings.PUBLIC_URL: "https://conda.example.com",
+        settings.ADMIN_TOKEN: "x",
+    }
+    assert settings.Settings.from_env(env).release_ttl == rel.DEFAULT_RELEASE_TTL_SECONDS
+    assert settings.Settings.from_env({**env, settings.RELEASE_TTL: "60"}).release_ttl == 60
+    with pytest.raises(settings.SettingsError):
+        settings.Settings.from_env({**env, settings.RELEASE_TTL: str(2 * 24 * 3600)})

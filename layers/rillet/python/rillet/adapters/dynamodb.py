@@ -1233,43 +1233,6 @@ class DynamoCatalog(DynamoTable):
             return False
         return True
 
-    def claim_release_package(self, package: StoredPackage, ttl: int) -> None:
-        """``claim_package`` with a TTL: a claim of a commit that never finished goes by
-        itself; the publish removes the TTL."""
-        key = schema.package_key(package.channel, package.subdir, package.filename)
-        try:
-            self._channel_write(
-                package,
-                {
-                    "Key": _item(key),
-                    "UpdateExpression": (
-                        "SET upload_id = :u, #r = :r, sha256 = :h, #st = :claimed, #ttl = :ttl"
-                    ),
-                    "ConditionExpression": (
-                        "attribute_not_exists(pk) OR (upload_id = :u AND #st = :claimed)"
-                    ),
-                    "ExpressionAttributeNames": {
-                        "#r": "record",
-                        "#st": "state",
-                        "#ttl": schema.TTL_ATTRIBUTE,
-                    },
-                    "ExpressionAttributeValues": _item(
-                        {
-                            ":u": package.upload_id,
-                            ":r": json.dumps(package.record, sort_keys=True),
-                            ":h": package.sha256,
-                            ":claimed": CLAIMED,
-                            ":ttl": ttl,
-                        }
-                    ),
-                },
-            )
-        except ClientError as exc:
-            raise Conflict(
-                f"{package.subdir}/{package.filename} already exists in channel {package.channel}",
-                code="already-exists",
-            ) from exc
-
     def publish_release(self, release: Release, packages: list[StoredPackage], now_ms: int) -> None:
         items: list[dict[str, Any]] = []
         for p in packages:
@@ -1279,11 +1242,10 @@ class DynamoCatalog(DynamoTable):
                         "Key": _item(schema.package_key(p.channel, p.subdir, p.filename)),
                         "UpdateExpression": (
                             "SET #st = :published, "
-                            "indexed_timestamp = if_not_exists(indexed_timestamp, :now) "
-                            "REMOVE #ttl"
+                            "indexed_timestamp = if_not_exists(indexed_timestamp, :now)"
                         ),
                         "ConditionExpression": "upload_id = :u AND #st = :claimed",
-                        "ExpressionAttributeNames": {"#st": "state", "#ttl": schema.TTL_ATTRIBUTE},
+                        "ExpressionAttributeNames": {"#st": "state"},
                         "ExpressionAttributeValues": _item(
                             {
                                 ":published": PUBLISHED,

@@ -294,10 +294,6 @@ class Catalog(Protocol):
         """Set a final status if the release is in one of ``expect``."""
         ...
 
-    def claim_release_package(self, package: StoredPackage, ttl: int) -> None:
-        """``claim_package`` whose claim expires at ``ttl`` unless published. Raises Conflict."""
-        ...
-
     def publish_release(self, release: Release, packages: list[StoredPackage], now_ms: int) -> None:
         """One transaction: every claimed record visible, their change marks, each subdir's
         counter bumped once, the release committed (only while committing, in its channel

@@ -204,7 +204,7 @@ class Verdict:
 
     @property
     def fails(self) -> bool:
-        return self.code is not None and self.code != NOT_READY
+        return self.code is not None and self.code not in (NOT_READY, EMPTY)
 
 
 def judge(members: Sequence[Member], now: int) -> Verdict:

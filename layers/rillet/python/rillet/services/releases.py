@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,15 @@ logger = logging.getLogger(__name__)
 
 ALREADY_EXISTS = "already-exists"
 MEMBER_MISSING = "release-member-missing"
-# A claim of a commit that never finished outlives the release by this much, then goes.
-CLAIM_GRACE_SECONDS = 24 * 3600
+COPY_JOBS = 8  # server-side copies at a time: a commit must end within the API's time limit
+
+
+class MemberMissing(NotFound):
+    """A member's staged bytes are gone (never there, or the lifecycle rule took them)."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message, code=MEMBER_MISSING)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -178,11 +186,13 @@ class Releases:
             return self._refuse(release, members, rel.COMMITTING, "a commit is in progress")
         if status is ReleaseStatus.COMMITTING and now >= release.expires_at:
             # A commit killed mid-way and never retried in time: take it back.
+            packages = self._packages(release, members)
+            self._take_back(packages, packages)
             return self._fail(
                 release, members, rel.EXPIRED, "the release expired during its commit"
             )
         verdict = rel.judge(members, now)
-        if verdict.code == rel.NOT_READY:
+        if verdict.code in (rel.NOT_READY, rel.EMPTY):
             return self._refuse(release, members, verdict.code, verdict.message)
         if verdict.fails:
             assert verdict.code is not None
@@ -322,23 +332,21 @@ class Releases:
         try:
             for step in packages:
                 publishable(self.catalog, step)
-                self.catalog.claim_release_package(step, release.expires_at + CLAIM_GRACE_SECONDS)
+                self.catalog.claim_package(step)
                 claimed.append(step)
-            for step in packages:
-                copied.append(step)  # before the call: a copy that fails half-way goes too
-                self.store.copy_from(
-                    self.staging,
-                    staging_key(step.upload_id),
-                    package_object_key(step.channel, step.subdir, step.filename),
-                    sha256=step.sha256,
-                )
             step = None
+            copied.extend(packages)  # before the copies: one that fails half-way goes too
+            with ThreadPoolExecutor(COPY_JOBS, thread_name_prefix="release-copy") as pool:
+                for done in [pool.submit(self._copy, p) for p in packages]:
+                    done.result()
             self.catalog.publish_release(release, packages, self.clock.now_ms())
         except (Conflict, NotFound) as exc:
             self._take_back(claimed, copied)
             key = getattr(exc, "key", None)
             if key is None and step is not None:
                 key = rel.member_key(step.subdir, step.filename)
+            if key is None and isinstance(exc, MemberMissing):
+                key = exc.key
             if exc.code in ("channel-not-found", "channel-replaced"):
                 code = exc.code
             elif isinstance(exc, NotFound):
@@ -366,6 +374,17 @@ class Releases:
                 ]
             )
         return self._committed(self.catalog.get_release(release.id), members)
+
+    def _copy(self, p: StoredPackage) -> None:
+        try:
+            self.store.copy_from(
+                self.staging,
+                staging_key(p.upload_id),
+                package_object_key(p.channel, p.subdir, p.filename),
+                sha256=p.sha256,
+            )
+        except NotFound as exc:
+            raise MemberMissing(exc.message, rel.member_key(p.subdir, p.filename)) from exc
 
     def _take_back(self, claimed: Sequence[StoredPackage], copied: Sequence[StoredPackage]) -> None:
         """Undo a commit that did not publish: our claims, and our copies unless the
