@@ -70,6 +70,7 @@ class World:
 
     def presign(self, release: str, path: Path, who: Principal | None = None, **extra: Any) -> str:
         data = path.read_bytes()
+        channel = extra.pop("ch", CH)
         body = {
             "filename": path.name,
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -78,7 +79,7 @@ class World:
             "release": release,
             **extra,
         }
-        ticket = self.c.services.uploads.request(who or self.alice, extra.get("ch", CH), body)
+        ticket = self.c.services.uploads.request(who or self.alice, channel, body)
         return ticket.upload.id
 
     def put(self, upload_id: str, data: bytes) -> str:
@@ -365,8 +366,8 @@ def test_a_second_commit_while_one_is_in_progress_is_refused(
 ) -> None:
     release = world.open()
     world.add(release, pkgs["lib"])
-    assert world.catalog.begin_commit(release, NOW, rel.COMMIT_LEASE_SECONDS)
-    assert not world.catalog.begin_commit(release, NOW, rel.COMMIT_LEASE_SECONDS)
+    assert world.catalog.begin_commit(release, 1, NOW, rel.COMMIT_LEASE_SECONDS)
+    assert not world.catalog.begin_commit(release, 1, NOW, rel.COMMIT_LEASE_SECONDS)
     outcome = world.commit(release)
     assert outcome.http_status == 409
     assert outcome.to_json()["error"] == rel.COMMITTING
@@ -597,3 +598,49 @@ def test_the_release_ttl_setting_cannot_outlive_the_staged_bytes() -> None:
     assert settings.Settings.from_env({**env, settings.RELEASE_TTL: "60"}).release_ttl == 60
     with pytest.raises(settings.SettingsError):
         settings.Settings.from_env({**env, settings.RELEASE_TTL: str(2 * 24 * 3600)})
+
+
+def test_a_file_added_while_the_commit_judged_the_others_is_not_left_out(
+    world: World, pkgs: dict[str, Path]
+) -> None:
+    release = world.open()
+    world.add(release, pkgs["lib"])
+    stale = world.catalog.get_release(release)  # what the commit read...
+    world.add(release, pkgs["app"])  # ...before this member joined
+
+    @dataclass
+    class Stale:
+        inner: Any
+        reads: int = 0
+
+        def get_release(self, release_id: str) -> Any:
+            self.reads += 1
+            return stale if self.reads == 1 else self.inner.get_release(release_id)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    service = replace(world.c.services.releases, catalog=Stale(world.catalog))
+    outcome = service.commit(world.alice, CH, release)
+    assert outcome.http_status == 409
+    assert outcome.to_json()["error"] == rel.NOT_READY
+    assert len(outcome.to_json()["release"]["files"]) == 2
+    assert world.listed() == []
+    assert world.commit(release).http_status == 200
+    assert len(world.listed()) == 2
+
+
+def test_a_release_of_a_deleted_channel_is_unknown_to_its_successor(
+    world: World, pkgs: dict[str, Path]
+) -> None:
+    release = world.open(channel="other")
+    world.c.services.channels.delete(world.alice, "other")
+    world.c.services.channels.create(world.alice, {"name": "other", "visibility": "public"})
+    assert refusal(lambda: world.presign(release, pkgs["lib"], ch="other")) == (
+        NotFound,
+        rel.NOT_FOUND,
+    )
+    assert refusal(lambda: world.c.services.releases.commit(world.alice, "other", release)) == (
+        NotFound,
+        rel.NOT_FOUND,
+    )

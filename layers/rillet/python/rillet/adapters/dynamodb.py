@@ -1183,24 +1183,26 @@ class DynamoCatalog(DynamoTable):
             members.append(ReleaseMember(upload, record, publisher))
         return members
 
-    def begin_commit(self, release_id: str, now: int, lease_seconds: int) -> bool:
+    def begin_commit(self, release_id: str, files: int, now: int, lease_seconds: int) -> bool:
         try:
             self._call(
                 "update_item",
                 Key=_item(schema.release_key(release_id)),
                 UpdateExpression="SET #st = :committing, commit_started = :now",
                 # One commit at a time; one killed mid-way is taken over after its lease.
+                # Exactly the files the commit judged: one added meanwhile is not left out.
                 ConditionExpression=(
-                    "(#st = :open AND expires_at > :now) "
-                    "OR (#st = :committing AND commit_started < :stale)"
+                    "size(#files) = :n AND ((#st = :open AND expires_at > :now) "
+                    "OR (#st = :committing AND commit_started < :stale))"
                 ),
-                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeNames={"#st": "status", "#files": "files"},
                 ExpressionAttributeValues=_item(
                     {
                         ":committing": ReleaseStatus.COMMITTING.value,
                         ":open": ReleaseStatus.OPEN.value,
                         ":now": now,
                         ":stale": now - lease_seconds,
+                        ":n": files,
                     }
                 ),
             )

@@ -279,8 +279,9 @@ class Catalog(Protocol):
 
     def release_members(self, release: Release) -> list[ReleaseMember]: ...
 
-    def begin_commit(self, release_id: str, now: int, lease_seconds: int) -> bool:
-        """open (unexpired) -> committing, or take over a commit older than its lease."""
+    def begin_commit(self, release_id: str, files: int, now: int, lease_seconds: int) -> bool:
+        """open (unexpired) -> committing, or take over a commit older than its lease;
+        only while the release holds exactly ``files`` files."""
         ...
 
     def close_release(

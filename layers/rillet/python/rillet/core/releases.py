@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from rillet.core.models import Upload, UploadStatus
+from rillet.core.models import Channel, Upload, UploadStatus
 from rillet.core.policy import Principal
 
 # The commit is one TransactWriteItems (at most 100 items): two per file (record, change
@@ -168,10 +168,11 @@ def require_creator(release: Release, principal: Principal) -> None:
         )
 
 
-def require_in_channel(release: Release, channel: str) -> None:
-    """A release of another channel reads as unknown (ids are not enumerable)."""
-    if release.channel != channel:
-        raise NotFound(f"no release {release.id} in channel {channel}", code=NOT_FOUND)
+def require_in_channel(release: Release, channel: Channel) -> None:
+    """A release of another channel, or of a deleted channel of the same name, reads as
+    unknown (ids are not enumerable)."""
+    if release.channel != channel.name or release.incarnation != channel.incarnation:
+        raise NotFound(f"no release {release.id} in channel {channel.name}", code=NOT_FOUND)
 
 
 def require_open(release: Release, now: int) -> None:

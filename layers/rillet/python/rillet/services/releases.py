@@ -20,7 +20,7 @@ from rillet.core import releases as rel
 from rillet.core.clock import Clock, IdSource
 from rillet.core.errors import Conflict, NotFound, RilletError
 from rillet.core.layout import package_object_key, staging_key
-from rillet.core.models import StoredPackage, Upload, UploadStatus
+from rillet.core.models import Channel, StoredPackage, Upload, UploadStatus
 from rillet.core.names import require_no_case_conflict
 from rillet.core.policy import Action, Principal, require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
@@ -199,10 +199,15 @@ class Releases:
             return self._fail(release, members, verdict.code, verdict.message)
         for m in members:  # the committer's own limits (a publisher's names and subdirs)
             require_publish(actor, channel, str((m.record or {}).get("name")), m.upload.subdir)
-        if not self.catalog.begin_commit(release.id, now, rel.COMMIT_LEASE_SECONDS):
+        if not self.catalog.begin_commit(
+            release.id, len(release.files), now, rel.COMMIT_LEASE_SECONDS
+        ):
             again = self.catalog.get_release(release.id)
             if again.status is ReleaseStatus.COMMITTED:
                 return self._committed(again, members)
+            if again.status_at(now) is ReleaseStatus.OPEN:  # a file was added meanwhile
+                fresh = self.catalog.release_members(again)
+                return self._refuse(again, fresh, rel.NOT_READY, "files were added; try again")
             return self._refuse(again, members, rel.COMMITTING, "another commit got there first")
         return self._publish(actor, release, members)
 
@@ -226,20 +231,13 @@ class Releases:
         )
         return self.status(principal, channel, release_id)
 
-    def check_member(self, principal: Principal, channel: str, release_id: str) -> Release:
-        """The release a presign names, if the caller may add to it now (uploads.py)."""
-        release = self._release(channel, release_id)
-        rel.require_creator(release, principal)
-        rel.require_open(release, self.clock.epoch())
-        return release
-
     # -- steps ---------------------------------------------------------------------
-    def _release(self, channel: str, release_id: str) -> Release:
+    def _release(self, channel: Channel, release_id: str) -> Release:
         try:
             release = self.catalog.get_release(release_id)
         except NotFound:
             raise NotFound(
-                f"no release {release_id} in channel {channel}", code=rel.NOT_FOUND
+                f"no release {release_id} in channel {channel.name}", code=rel.NOT_FOUND
             ) from None
         rel.require_in_channel(release, channel)
         return release
@@ -247,8 +245,8 @@ class Releases:
     def _readable(self, principal: Principal | None, channel: str, release_id: str) -> Release:
         caller = require_principal(principal)
         action = Action.UPLOAD if caller.minted else Action.LIST_PACKAGES
-        self.guard.authorize(caller, channel, action)
-        release = self._release(channel, release_id)
+        found, _ = self.guard.authorize(caller, channel, action)
+        release = self._release(found, release_id)
         if caller.minted and rel.creator_of(caller, channel) != release.creator:
             raise NotFound(f"no release {release_id} in channel {channel}", code=rel.NOT_FOUND)
         return release
@@ -257,8 +255,8 @@ class Releases:
         self, principal: Principal | None, channel: str, release_id: str
     ) -> tuple[Principal, Release]:
         actor = require_principal(principal)
-        self.guard.check_upload(actor, channel, False)  # the authority, as of now
-        release = self._release(channel, release_id)
+        found = self.guard.check_upload(actor, channel, False)  # the authority, as of now
+        release = self._release(found, release_id)
         rel.require_creator(release, actor)
         return actor, release
 
@@ -364,7 +362,7 @@ class Releases:
                 )
                 raise
         else:
-            self._audit(actor, release, packages)
+            self._audit(actor, release, members)
         if previously_removed:
             # Bytes of a deleted file may sit in the CDN as "immutable": purge them.
             self.cdn.invalidate(
@@ -399,34 +397,34 @@ class Releases:
                 except RilletError:
                     logger.warning("could not remove a copied release member", exc_info=True)
 
-    def _audit(self, actor: Principal, release: Release, packages: Sequence[StoredPackage]) -> None:
+    def _audit(self, actor: Principal, release: Release, members: Sequence[Member]) -> None:
         at = self.clock.iso()
-        for p in packages:
+        for m in members:
+            u = m.upload
             self.trail.record(
                 release.channel,
-                actor.user,
+                u.created_by,
                 "package.upload",
                 {
-                    "subdir": p.subdir,
-                    "filename": p.filename,
-                    "sha256": p.sha256,
+                    "subdir": u.subdir,
+                    "filename": u.filename,
+                    "sha256": u.sha256,
                     "via": "release",
                     "release": release.id,
+                    **({"publisher": dict(m.publisher)} if m.publisher is not None else {}),
                 },
                 release.incarnation,
                 at=at,
             )
+        files = [
+            {"subdir": m.upload.subdir, "filename": m.upload.filename, "sha256": m.upload.sha256}
+            for m in members
+        ]
         self.trail.record(
             release.channel,
             actor.user,
             "release.commit",
-            {
-                "release": release.id,
-                "files": [
-                    {"subdir": p.subdir, "filename": p.filename, "sha256": p.sha256}
-                    for p in packages
-                ],
-            },
+            {"release": release.id, "files": files},
             release.incarnation,
             at=at,
         )

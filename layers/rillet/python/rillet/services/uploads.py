@@ -10,7 +10,7 @@ from rillet.core import releases as rel
 from rillet.core.clock import Clock, IdSource
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
-from rillet.core.models import Upload, UploadStatus
+from rillet.core.models import Channel, Upload, UploadStatus
 from rillet.core.names import (
     parse_package_filename,
     require_lowercase_name,
@@ -98,7 +98,7 @@ class Uploads:
                     f"{subdir}/{filename} already exists in channel {channel}",
                     code="already-exists",
                 )
-        release = self._release(principal, channel, body, subdir, filename)
+        release = self._release(principal, target, body, subdir, filename)
         ttl = self.ttl_seconds
         if release is not None:  # a URL need not outlive its release
             ttl = max(1, min(ttl, release.expires_at - self.clock.epoch()))
@@ -135,7 +135,7 @@ class Uploads:
     def _release(
         self,
         principal: Principal,
-        channel: str,
+        channel: Channel,
         body: Mapping[str, Any],
         subdir: str | None,
         filename: str,
@@ -160,7 +160,7 @@ class Uploads:
             release = self.catalog.get_release(release_id)
         except NotFound:
             raise NotFound(
-                f"no release {release_id} in channel {channel}", code=rel.NOT_FOUND
+                f"no release {release_id} in channel {channel.name}", code=rel.NOT_FOUND
             ) from None
         rel.require_in_channel(release, channel)
         rel.require_creator(release, principal)
