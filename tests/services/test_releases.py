@@ -530,12 +530,12 @@ def test_an_uncommitted_release_expires_and_leaves_nothing_behind(
     # itself: the items by TTL, the objects by the staging bucket's lifecycle rule.
     client = world.c.session.client("dynamodb")
     items = client.scan(TableName=world.c.settings.table_name)["Items"]
-    mine = [
-        i for i in items if i["pk"]["S"] in {f"RELEASE#{release}", *(f"UPLOAD#{u}" for u in ids)}
-    ]
+    keys = [schema.release_key(release), *(schema.upload_key(u) for u in ids)]
+    mine = [i for i in items if {"pk": i["pk"]["S"], "sk": i["sk"]["S"]} in keys]
     assert len(mine) == 3
     assert all(schema.TTL_ATTRIBUTE in i for i in mine)
-    assert not [i for i in items if i["pk"]["S"].startswith(("PKGS#", "CHANGES#"))]
+    kinds = {schema.kind_of(i["pk"]["S"], i["sk"]["S"]) for i in items}
+    assert not kinds & {schema.PACKAGE, schema.CHANGE, schema.REMOVED}
     assert sorted(world.c.staging.keys("uploads/")) == sorted(staging_key(u) for u in ids)
     # The lifecycle rule (infra/aws) keeps an object at least this long: a release can
     # never outlive its members' bytes, and they go soon after it expires.
