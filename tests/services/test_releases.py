@@ -644,3 +644,29 @@ def test_a_release_of_a_deleted_channel_is_unknown_to_its_successor(
         NotFound,
         rel.NOT_FOUND,
     )
+
+
+def test_a_release_never_publishes_part_of_its_files(world: World, pkgs: dict[str, Path]) -> None:
+    mine = world.open()
+    world.add(mine, pkgs["lib"])
+    other = world.open()
+    foreign = world.add(other, pkgs["app"])
+    stored = world.catalog.get_release(mine)
+    # A member the release names but that is not its upload (or is gone): no commit.
+    tampered = replace(stored, files={**stored.files, "linux-64/x-1-0.conda": foreign})
+
+    @dataclass
+    class Tampered:
+        inner: Any
+
+        def get_release(self, release_id: str) -> Any:
+            return tampered if release_id == mine else self.inner.get_release(release_id)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+    service = replace(world.c.services.releases, catalog=Tampered(world.catalog))
+    outcome = service.commit(world.alice, CH, mine)
+    assert outcome.http_status == 409
+    assert outcome.to_json()["error"] == "release-member-missing"
+    assert world.listed() == [] and world.objects() == []

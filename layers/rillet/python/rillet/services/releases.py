@@ -191,6 +191,8 @@ class Releases:
             return self._fail(
                 release, members, rel.EXPIRED, "the release expired during its commit"
             )
+        if len(members) != len(release.files):  # never publish part of what was added
+            return self._fail(release, members, MEMBER_MISSING, "a file's upload is gone")
         verdict = rel.judge(members, now)
         if verdict.code in (rel.NOT_READY, rel.EMPTY):
             return self._refuse(release, members, verdict.code, verdict.message)
