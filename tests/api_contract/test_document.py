@@ -29,6 +29,11 @@ BODIES = {
     ("post", "/api/v1/channels/{channel}/publishers"): "PublisherCreate",
     ("post", "/api/v1/channels/{channel}/uploads"): "UploadRequest",
     ("post", "/api/v1/channels/{channel}/copy"): "CopyRequest",
+    ("post", "/api/v1/channels/{channel}/releases"): "ReleaseOpen",
+}
+# Refusals that carry more than Error: a refused commit names every file's status.
+DETAILED_REFUSALS = {
+    ("post", "/api/v1/channels/{channel}/releases/{release_id}/commit", 409): "ReleaseRefusal",
 }
 CANONICAL = {
     *BODIES.values(),
@@ -135,7 +140,8 @@ def test_success_and_error_responses(document: dict[str, Any]) -> None:
             if plain:
                 assert set(schemas) == {"text/plain"}, (method, path, code)
             else:
-                assert schemas == {"application/json": {"$ref": "#/components/schemas/Error"}}
+                name = DETAILED_REFUSALS.get((method, path, code), "Error")
+                assert schemas == {"application/json": {"$ref": f"#/components/schemas/{name}"}}
         (ok,) = (responses[c] for c in success)
         schemas = _schemas(ok)
         assert set(schemas) == ({"text/plain"} if plain else {"application/json"}), (method, path)

@@ -93,6 +93,7 @@ def test_key_formats_on_disk_do_not_change() -> None:
     assert schema.removed_key("c", "noarch", "f") == {"pk": "PKGS#c#noarch", "sk": "DEL#f"}
     assert schema.change_key("c", "noarch", "f") == {"pk": "CHANGES#c#noarch", "sk": "f"}
     assert schema.upload_key("u1") == {"pk": "UPLOAD#u1", "sk": "UPLOAD"}
+    assert schema.release_key("r1") == {"pk": "RELEASE#r1", "sk": "RELEASE"}
     assert schema.user_key("u") == {"pk": "USER#u", "sk": "USER"}
     assert schema.membership_key("u", "c") == {"pk": "USER#u", "sk": "MEMBEROF#c"}
     assert schema.user_key_ref("u", "k1") == {"pk": "USER#u", "sk": "KEY#k1"}
@@ -123,6 +124,7 @@ def test_every_kind_reads_back_what_it_writes() -> None:
         "publisher_id": "p1",
         "filename": "a-1.0-0.conda",
         "upload_id": "u1",
+        "release_id": "r1",
         "key_id": "k1",
         "token_hash": "cd" * 32,
         "incarnation": "i1",

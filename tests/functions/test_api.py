@@ -1455,6 +1455,11 @@ def test_minted_token_is_worth_no_more_than_no_token_except_for_uploads(
         ("post", "/api/v1/upload/{channel}"),
         ("post", "/api/v1/channels/{channel}/uploads"),
         ("get", "/api/v1/channels/{channel}/uploads/{upload_id}"),
+        # Releases are the presigned path's (a minted token's own; tests/services/test_releases).
+        ("post", "/api/v1/channels/{channel}/releases"),
+        ("get", "/api/v1/channels/{channel}/releases/{release_id}"),
+        ("post", "/api/v1/channels/{channel}/releases/{release_id}/commit"),
+        ("delete", "/api/v1/channels/{channel}/releases/{release_id}"),
     }
     bodies: dict[str, Any] = {
         "/api/v1/users": {"name": "eve"},

@@ -7,6 +7,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -14,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from rillet.adapters import schema
 from rillet.adapters.errors import error_code, unavailable
-from rillet.core.accounts import Member
+from rillet.core.accounts import Member, utc_iso
 from rillet.core.errors import Conflict, InvalidName, InvalidRequest, NotFound, Unavailable
 from rillet.core.models import (
     LEGACY_INCARNATION,
@@ -34,6 +35,8 @@ from rillet.core.names import (
     parse_package_filename,
     validate_subdir,
 )
+from rillet.core.releases import Member as ReleaseMember
+from rillet.core.releases import MemberConflict, Release, ReleaseStatus, member_key
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -106,10 +109,61 @@ def _change_item(channel: str, subdir: str, filename: str, mark: str) -> dict[st
 
 # Upload items outlive their URL so that status stays readable for a while.
 UPLOAD_RETENTION_SECONDS = 7 * 24 * 3600
+# Release items likewise: an expired or failed release still says so for a week.
+RELEASE_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 def _item(data: dict[str, Any]) -> dict[str, Any]:
     return {k: _ser.serialize(v) for k, v in data.items() if v is not None}
+
+
+def _upload_item(upload: Upload) -> dict[str, Any]:
+    return _item(
+        {
+            **schema.upload_key(upload.id),
+            "kind": "upload",
+            "id": upload.id,
+            "channel": upload.channel,
+            "filename": upload.filename,
+            "sha256": upload.sha256,
+            "size": upload.size,
+            "subdir": upload.subdir,
+            "created_by": upload.created_by,
+            "created_at": upload.created_at,
+            "expires_at": upload.expires_at,
+            "status": upload.status.value,
+            "force": upload.force,
+            "key_id": upload.key_id or None,
+            "key_hash": upload.key_hash or None,
+            "incarnation": upload.incarnation,
+            "release": upload.release or None,
+            "attestation": upload.attestation,
+            schema.TTL_ATTRIBUTE: upload.expires_at + UPLOAD_RETENTION_SECONDS,
+        }
+    )
+
+
+def _upload_of(item: dict[str, Any]) -> Upload:
+    return Upload(
+        id=item["id"],
+        channel=item["channel"],
+        filename=item["filename"],
+        sha256=item["sha256"],
+        size=int(item["size"]),
+        created_by=item.get("created_by", ""),
+        created_at=item.get("created_at", ""),
+        expires_at=int(item["expires_at"]),
+        status=UploadStatus(item["status"]),
+        subdir=item.get("subdir"),
+        reason=item.get("reason"),
+        message=item.get("message"),
+        force=bool(item.get("force", False)),
+        key_id=item.get("key_id", ""),
+        key_hash=item.get("key_hash", ""),
+        incarnation=str(item.get("incarnation", LEGACY_INCARNATION)),
+        release=str(item.get("release", "")),
+        attestation=item.get("attestation"),
+    )
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -510,28 +564,12 @@ class DynamoCatalog(DynamoTable):
 
     # -- uploads ----------------------------------------------------------------
     def put_upload(self, upload: Upload) -> None:
-        item = {
-            **schema.upload_key(upload.id),
-            "kind": "upload",
-            "id": upload.id,
-            "channel": upload.channel,
-            "filename": upload.filename,
-            "sha256": upload.sha256,
-            "size": upload.size,
-            "subdir": upload.subdir,
-            "created_by": upload.created_by,
-            "created_at": upload.created_at,
-            "expires_at": upload.expires_at,
-            "status": upload.status.value,
-            "force": upload.force,
-            "key_id": upload.key_id or None,
-            "key_hash": upload.key_hash or None,
-            "incarnation": upload.incarnation,
-            "attestation": upload.attestation,
-            schema.TTL_ATTRIBUTE: upload.expires_at + UPLOAD_RETENTION_SECONDS,
-        }
         try:
-            self._call("put_item", Item=_item(item), ConditionExpression="attribute_not_exists(pk)")
+            self._call(
+                "put_item",
+                Item=_upload_item(upload),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except ClientError as exc:
             raise Conflict(f"upload {upload.id} exists") from exc
 
@@ -539,25 +577,7 @@ class DynamoCatalog(DynamoTable):
         item = self._get(schema.upload_key(upload_id))
         if item is None:
             raise NotFound(f"no upload {upload_id}", code="upload-not-found")
-        return Upload(
-            id=item["id"],
-            channel=item["channel"],
-            filename=item["filename"],
-            sha256=item["sha256"],
-            size=int(item["size"]),
-            created_by=item.get("created_by", ""),
-            created_at=item.get("created_at", ""),
-            expires_at=int(item["expires_at"]),
-            status=UploadStatus(item["status"]),
-            subdir=item.get("subdir"),
-            reason=item.get("reason"),
-            message=item.get("message"),
-            force=bool(item.get("force", False)),
-            key_id=item.get("key_id", ""),
-            key_hash=item.get("key_hash", ""),
-            incarnation=str(item.get("incarnation", LEGACY_INCARNATION)),
-            attestation=item.get("attestation"),
-        )
+        return _upload_of(item)
 
     def start_validation(self, upload_id: str) -> bool:
         try:
@@ -1034,6 +1054,307 @@ class DynamoCatalog(DynamoTable):
                 self._transact([{"Update": update}, channel_check(channel, incarnation)])
         except ClientError:
             return  # a newer index already covers more (never go backwards), or stale
+
+    # -- releases (core/releases.py) ---------------------------------------------
+    def create_release(self, release: Release) -> None:
+        item = {
+            **schema.release_key(release.id),
+            "kind": "release",
+            "id": release.id,
+            "channel": release.channel,
+            "incarnation": release.incarnation,
+            "creator": release.creator,
+            "created_by": release.created_by,
+            "created_at": release.created_at,
+            "expires_at": release.expires_at,
+            "status": release.status.value,
+            "description": release.description,
+            "files": dict(release.files),
+            schema.TTL_ATTRIBUTE: release.expires_at + RELEASE_RETENTION_SECONDS,
+        }
+        try:
+            self._call("put_item", Item=_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            raise Conflict(f"release {release.id} exists") from exc
+
+    def get_release(self, release_id: str) -> Release:
+        item = self._get(schema.release_key(release_id))
+        if item is None:
+            raise NotFound(f"no release {release_id}", code="release-not-found")
+        return Release(
+            id=str(item["id"]),
+            channel=str(item["channel"]),
+            incarnation=str(item.get("incarnation", LEGACY_INCARNATION)),
+            creator=str(item["creator"]),
+            created_by=str(item.get("created_by", "")),
+            created_at=str(item.get("created_at", "")),
+            expires_at=int(item["expires_at"]),
+            status=ReleaseStatus(item["status"]),
+            description=str(item.get("description", "")),
+            files={str(k): str(v) for k, v in (item.get("files") or {}).items()},
+            reason=str(item.get("reason", "")),
+            message=str(item.get("message", "")),
+            committed_at=str(item.get("committed_at", "")),
+            commit_started=int(item.get("commit_started", 0)),
+        )
+
+    def add_release_upload(self, upload: Upload, max_files: int, now: int) -> None:
+        key = member_key(upload.subdir or "", upload.filename)
+        try:
+            self._transact(
+                [
+                    {
+                        "Put": {
+                            "Item": _upload_item(upload),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "Key": _item(schema.release_key(upload.release)),
+                            "UpdateExpression": "SET #files.#k = :u",
+                            # Open, unexpired, not full, no such file yet: two presigns
+                            # racing for the last place or one filename cannot both win.
+                            "ConditionExpression": (
+                                "#st = :open AND expires_at > :now AND channel = :c "
+                                "AND size(#files) < :max AND attribute_not_exists(#files.#k)"
+                            ),
+                            "ExpressionAttributeNames": {
+                                "#files": "files",
+                                "#k": key,
+                                "#st": "status",
+                            },
+                            "ExpressionAttributeValues": _item(
+                                {
+                                    ":u": upload.id,
+                                    ":open": ReleaseStatus.OPEN.value,
+                                    ":now": now,
+                                    ":c": upload.channel,
+                                    ":max": max_files,
+                                }
+                            ),
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            raise Conflict(
+                f"release {upload.release} changed; cannot add {key}", code="release-changed"
+            ) from exc
+
+    def hold_upload(
+        self,
+        upload_id: str,
+        subdir: str,
+        record: dict[str, Any],
+        publisher: dict[str, Any] | None,
+    ) -> bool:
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.upload_key(upload_id)),
+                UpdateExpression="SET #s = :validated, subdir = :sd, held_record = :r"
+                + (", held_publisher = :p" if publisher is not None else ""),
+                ConditionExpression="#s IN (:pending, :validating)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":validated": UploadStatus.VALIDATED.value,
+                        ":pending": UploadStatus.PENDING.value,
+                        ":validating": UploadStatus.VALIDATING.value,
+                        ":sd": subdir,
+                        ":r": json.dumps(record, sort_keys=True),
+                        ":p": json.dumps(publisher, sort_keys=True) if publisher else None,
+                    }
+                ),
+            )
+        except ClientError:
+            return False
+        return True
+
+    def release_members(self, release: Release) -> list[ReleaseMember]:
+        keys = [schema.upload_key(u) for u in sorted(set(release.files.values()))]
+        members = []
+        for raw in self._batch_get(keys):
+            item = _plain(raw)
+            upload = _upload_of(item)
+            if upload.release != release.id:
+                continue  # never another release's upload, whatever the map says
+            record = json.loads(item["held_record"]) if "held_record" in item else None
+            publisher = json.loads(item["held_publisher"]) if "held_publisher" in item else None
+            members.append(ReleaseMember(upload, record, publisher))
+        return members
+
+    def begin_commit(self, release_id: str, files: int, now: int, lease_seconds: int) -> bool:
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.release_key(release_id)),
+                UpdateExpression="SET #st = :committing, commit_started = :now",
+                # One commit at a time; one killed mid-way is taken over after its lease.
+                # Exactly the files the commit judged: one added meanwhile is not left out.
+                ConditionExpression=(
+                    "size(#files) = :n AND ((#st = :open AND expires_at > :now) "
+                    "OR (#st = :committing AND commit_started < :stale))"
+                ),
+                ExpressionAttributeNames={"#st": "status", "#files": "files"},
+                ExpressionAttributeValues=_item(
+                    {
+                        ":committing": ReleaseStatus.COMMITTING.value,
+                        ":open": ReleaseStatus.OPEN.value,
+                        ":now": now,
+                        ":stale": now - lease_seconds,
+                        ":n": files,
+                    }
+                ),
+            )
+        except ClientError:
+            return False
+        return True
+
+    def close_release(
+        self,
+        release_id: str,
+        status: ReleaseStatus,
+        reason: str,
+        message: str,
+        expect: Iterable[ReleaseStatus],
+    ) -> bool:
+        expected = [s.value for s in expect]
+        names = {f":e{i}": v for i, v in enumerate(expected)}
+        try:
+            self._call(
+                "update_item",
+                Key=_item(schema.release_key(release_id)),
+                UpdateExpression="SET #st = :st, reason = :r, message = :m",
+                ConditionExpression=f"#st IN ({', '.join(names)})",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues=_item(
+                    {":st": status.value, ":r": reason, ":m": message, **names}
+                ),
+            )
+        except ClientError:
+            return False
+        return True
+
+    def publish_release(self, release: Release, packages: list[StoredPackage], now_ms: int) -> None:
+        items: list[dict[str, Any]] = []
+        for p in packages:
+            items.append(
+                {
+                    "Update": {
+                        "Key": _item(schema.package_key(p.channel, p.subdir, p.filename)),
+                        "UpdateExpression": (
+                            "SET #st = :published, "
+                            "indexed_timestamp = if_not_exists(indexed_timestamp, :now)"
+                        ),
+                        "ConditionExpression": "upload_id = :u AND #st = :claimed",
+                        "ExpressionAttributeNames": {"#st": "state"},
+                        "ExpressionAttributeValues": _item(
+                            {
+                                ":published": PUBLISHED,
+                                ":claimed": CLAIMED,
+                                ":u": p.upload_id,
+                                ":now": now_ms,
+                            }
+                        ),
+                    }
+                }
+            )
+        # The marks and one count per subdir in the same transaction: a rebuild that reads
+        # the counter after the commit reads every mark of it.
+        items += [
+            {"Put": {"Item": _change_item(p.channel, p.subdir, p.filename, p.upload_id)}}
+            for p in packages
+        ]
+        items += [
+            _bump_counter(release.channel, s, now_ms) for s in sorted({p.subdir for p in packages})
+        ]
+        items.append(
+            {
+                "Update": {
+                    "Key": _item(schema.release_key(release.id)),
+                    "UpdateExpression": "SET #st = :committed, committed_at = :at",
+                    "ConditionExpression": "#st = :committing",
+                    "ExpressionAttributeNames": {"#st": "status"},
+                    "ExpressionAttributeValues": _item(
+                        {
+                            ":committed": ReleaseStatus.COMMITTED.value,
+                            ":committing": ReleaseStatus.COMMITTING.value,
+                            ":at": utc_iso(datetime.fromtimestamp(now_ms / 1000, UTC)),
+                        }
+                    ),
+                }
+            }
+        )
+        items.append(channel_check(release.channel, release.incarnation))
+        try:
+            self._transact(items)
+        except ClientError as exc:
+            failed = _cancelled_for_condition(exc)
+            if len(failed) == len(items) and failed[-1]:
+                raise self.channel_changed(release.channel) from exc
+            for p, bad in zip(packages, failed, strict=False):
+                if bad:
+                    raise MemberConflict(
+                        f"{p.subdir}/{p.filename} was published by another upload meanwhile; "
+                        "nothing of the release is published",
+                        member_key(p.subdir, p.filename),
+                    ) from exc
+            if len(failed) == len(items) and failed[-2]:
+                raise Conflict(
+                    f"release {release.id} is no longer being committed", code="release-changed"
+                ) from exc
+            raise unavailable(exc, "DynamoDB TransactWriteItems") from exc
+
+    def finish_release_uploads(self, members: Iterable[ReleaseMember]) -> None:
+        for m in members:
+            # After the commit: the release item says committed; these follow (idempotent).
+            with contextlib.suppress(ClientError):
+                self._call(
+                    "update_item",
+                    Key=_item(schema.upload_key(m.upload.id)),
+                    UpdateExpression="SET #s = :published",
+                    ConditionExpression="#s = :validated",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":published": UploadStatus.PUBLISHED.value,
+                            ":validated": UploadStatus.VALIDATED.value,
+                        }
+                    ),
+                )
+            if m.upload.subdir:
+                # A filename published again is no longer "removed" (the record already
+                # wins over the mark in every index; this tidies the mark away).
+                self._call(
+                    "delete_item",
+                    Key=_item(
+                        schema.removed_key(m.upload.channel, m.upload.subdir, m.upload.filename)
+                    ),
+                )
+
+    def reject_release_uploads(self, upload_ids: Iterable[str], reason: str, message: str) -> None:
+        """Members of a release that will never commit: rejected unless already final."""
+        for upload_id in upload_ids:
+            with contextlib.suppress(ClientError):
+                self._call(
+                    "update_item",
+                    Key=_item(schema.upload_key(upload_id)),
+                    UpdateExpression="SET #s = :rejected, reason = :r, message = :m",
+                    ConditionExpression="#s IN (:pending, :validating, :validated)",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues=_item(
+                        {
+                            ":rejected": UploadStatus.REJECTED.value,
+                            ":pending": UploadStatus.PENDING.value,
+                            ":validating": UploadStatus.VALIDATING.value,
+                            ":validated": UploadStatus.VALIDATED.value,
+                            ":r": reason,
+                            ":m": message,
+                        }
+                    ),
+                )
 
 
 def _valid_package_cursor(subdir: str, filename: str) -> bool:

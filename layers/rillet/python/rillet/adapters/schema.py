@@ -146,6 +146,8 @@ SUB = ItemKind("SUB", "SUB#{sub}", "SUB",
 PUBLISHER_LOOKUP = ItemKind("PUBLISHER_LOOKUP",
     "PUBLISHERS#{provider}#{issuer_host}#{lookup}", "{channel}#{publisher_id}",
     "a trusted publisher found by claim (lookup lower-cased)")
+RELEASE = ItemKind("RELEASE", "RELEASE#{release_id}", "RELEASE",
+    "a release transaction: status, files (subdir/filename -> upload id), expiry (ttl)")
 JTI = ItemKind("JTI", "JTI#{issuer}#{jti}", "JTI",
     "a used OIDC token id: the replay guard of minting (ttl)")
 # fmt: on
@@ -171,6 +173,7 @@ LAYOUT: Final = (
     SUB,
     PUBLISHER_LOOKUP,
     JTI,
+    RELEASE,
 )
 
 
@@ -237,6 +240,10 @@ def change_key(channel: str, subdir: str, filename: str) -> dict[str, str]:
 
 def upload_key(upload_id: str) -> dict[str, str]:
     return UPLOAD.key(upload_id=upload_id)
+
+
+def release_key(release_id: str) -> dict[str, str]:
+    return RELEASE.key(release_id=release_id)
 
 
 def member_key(channel: str, user: str) -> dict[str, str]:

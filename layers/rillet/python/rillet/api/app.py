@@ -18,12 +18,24 @@ from rillet.api.routes import (
     packages,
     promotion,
     publishers,
+    releases,
     uploads,
     users,
 )
 from rillet.runtime import http
 
-ROUTERS = (users, keys, channels, members, packages, uploads, publishers, promotion, meta)
+ROUTERS = (
+    users,
+    keys,
+    channels,
+    members,
+    packages,
+    uploads,
+    releases,
+    publishers,
+    promotion,
+    meta,
+)
 
 
 def build_app(routers: Iterable[Router] | None = None) -> APIGatewayHttpResolver:

@@ -29,6 +29,7 @@ from rillet.cli.upload import (
     describe_file,
     new_progress,
     read_attestation,
+    upload_release,
 )
 from rillet.core.promotion import MAX_COPY_FILES
 
@@ -371,6 +372,14 @@ def upload(
             show_default=False,
         ),
     ] = None,
+    release: Annotated[
+        bool,
+        typer.Option(
+            "--release",
+            help="Publish all files together or none (one release: e.g. every platform of a "
+            "build). A refused file publishes nothing.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Upload packages through presigned URLs and wait until each is published or rejected.
@@ -382,6 +391,8 @@ def upload(
     """
     if force and skip_existing:
         raise typer.BadParameter("--force and --skip-existing exclude each other")
+    if release and (force or skip_existing or no_wait):
+        raise typer.BadParameter("--release excludes --force, --skip-existing and --no-wait")
     base, token = config.upload_target(url)
     use_oidc = trusted_publishing or token is None
     if use_oidc and not trusted_publishing and trusted.detect_ci() is None:
@@ -432,7 +443,10 @@ def upload(
             attestation=bundle,
         )
         with progress:
-            outcomes = uploader.run(packages)
+            if release:
+                outcomes = upload_release(uploader, packages, timeout=timeout)
+            else:
+                outcomes = uploader.run(packages)
     _report_upload(channel, channel_url, outcomes, json_out)
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ transfer, so a slow validation never holds a transfer slot.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -207,8 +208,10 @@ class Uploader:
         timeout: float = 600.0,
         poll_interval: float = 0.2,
         attestation: dict[str, Any] | None = None,
+        release: str | None = None,
     ) -> None:
         self.api = api
+        self.release = release  # files join this release: validated, then held for its commit
         self.channel = channel
         self.progress = progress
         self.jobs = max(1, jobs)
@@ -308,6 +311,8 @@ class Uploader:
             body["force"] = True
         if self.attestation is not None:
             body["attestation"] = self.attestation
+        if self.release:
+            body["release"] = self.release
         try:
             ticket = self.api.post(self._uploads_path(), body)
         except CliError as exc:
@@ -388,6 +393,9 @@ class Uploader:
                 if state == "published":
                     final = replace(uploaded, status="published", subdir=status.get("subdir"))
                     self._state(i, "published")
+                elif state == "validated":  # a release member: held until the commit
+                    final = replace(uploaded, status="validated", subdir=status.get("subdir"))
+                    self._state(i, "validated")
                 elif state == "rejected":
                     reason = str(status.get("reason") or "rejected")
                     message = str(status.get("message") or "")
@@ -422,3 +430,86 @@ def read_attestation(path: Path) -> dict[str, Any]:
     if not isinstance(bundle, dict):
         raise CliError("invalid-attestation", f"{path}: a Sigstore bundle is a JSON object")
     return bundle
+
+
+# -- releases (docs/releases.md) -----------------------------------------------------------
+RELEASE_WAIT_CODES: Final = frozenset({"release-not-ready", "release-committing"})
+WITHHELD: Final = "release-failed"  # the reason of a good file that was not published
+
+
+def upload_release(
+    uploader: Uploader, packages: Sequence[PackageFile], *, timeout: float = 600.0
+) -> list[Outcome]:
+    """Send ``packages`` as one release: open it, upload every file into it, wait until
+    each is validated, commit, wait until indexed. All are published together, or none
+    (a refused file aborts the release; every other file is reported withheld)."""
+    api = uploader.api
+    base = f"/api/v1/channels/{segment(uploader.channel)}/releases"
+    release = str(api.post(base, {})["id"])
+    path = f"{base}/{segment(release)}"
+    uploader.release = release
+    outcomes = uploader.run(packages)
+    refused = [o for o in outcomes if o.status != "validated"]
+    if refused:
+        with contextlib.suppress(CliError):  # it also expires by itself
+            api.delete(path)
+        return _withheld(outcomes, refused[0], release)
+    deadline = time.monotonic() + timeout
+    interval = uploader.poll_interval
+    while True:
+        try:
+            api.post(f"{path}/commit", {})
+            break
+        except CliError as exc:
+            if (exc.code in RELEASE_WAIT_CODES or exc.transient) and time.monotonic() < deadline:
+                time.sleep(interval)
+                interval = min(interval * 1.5, 2.0)
+                continue
+            files = _release_files(api, path)
+            culprit = next(
+                (o for o in outcomes if files.get(o.filename, {}).get("status") == "rejected"),
+                None,
+            )
+            reason = exc.code if culprit is None else str(files[culprit.filename].get("reason"))
+            failed = replace(
+                culprit or outcomes[0], status="rejected", reason=reason, message=exc.message
+            )
+            return _withheld(outcomes, failed, release, blame=culprit is not None)
+    while time.monotonic() < deadline:  # published together; installable once indexed
+        with contextlib.suppress(CliError):
+            if api.get(path).get("indexed"):
+                break
+        time.sleep(interval)
+        interval = min(interval * 1.5, 2.0)
+    return [replace(o, status="published") for o in outcomes]
+
+
+def _release_files(api: Api, path: str) -> dict[str, dict[str, Any]]:
+    try:
+        doc = api.get(path)
+    except CliError:
+        return {}
+    return {str(f.get("filename")): f for f in doc.get("files") or []}
+
+
+def _withheld(
+    outcomes: Sequence[Outcome], culprit: Outcome, release: str, *, blame: bool = True
+) -> list[Outcome]:
+    """Every file's outcome when the release did not commit: nothing was published."""
+    why = f"{culprit.filename} was refused ({culprit.reason})" if blame else culprit.message
+    out = []
+    for o in outcomes:
+        if blame and o.path == culprit.path:
+            out.append(culprit)
+        elif o.status == "validated" or not blame:
+            out.append(
+                replace(
+                    o,
+                    status="withheld",
+                    reason=WITHHELD,
+                    message=f"not published: {why}; nothing of release {release} was published",
+                )
+            )
+        else:
+            out.append(o)
+    return out

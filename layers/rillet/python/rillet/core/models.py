@@ -24,6 +24,7 @@ class Visibility(StrEnum):
 class UploadStatus(StrEnum):
     PENDING = "pending"
     VALIDATING = "validating"
+    VALIDATED = "validated"  # a release member: checked, held until its release commits
     PUBLISHED = "published"
     REJECTED = "rejected"
 
@@ -79,6 +80,7 @@ class Upload:
     incarnation: str = LEGACY_INCARNATION  # of the channel the intent was issued for
     # The CEP-27 Sigstore bundle (JSON text) sent with the request: verified at validation.
     attestation: str | None = None
+    release: str = ""  # the release it belongs to (core/releases.py); "" for a lone upload
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -89,6 +91,8 @@ class Upload:
         }
         if self.subdir:
             out["subdir"] = self.subdir
+        if self.release:
+            out["release"] = self.release
         if self.reason:
             out["reason"] = self.reason
             out["message"] = self.message or ""

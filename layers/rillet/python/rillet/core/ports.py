@@ -21,6 +21,8 @@ from rillet.core.models import (
     Yank,
 )
 from rillet.core.policy import Role
+from rillet.core.releases import Member as ReleaseMember
+from rillet.core.releases import Release, ReleaseStatus
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,57 @@ class Catalog(Protocol):
         """Raise indexed_seq to ``seq`` (never lowers it); the rebuild ended at ``now_ms``.
 
         With ``incarnation``: only while the channel is live as that incarnation."""
+        ...
+
+    # releases (core/releases.py)
+    def create_release(self, release: Release) -> None: ...
+
+    def get_release(self, release_id: str) -> Release:
+        """Raises NotFound (release-not-found)."""
+        ...
+
+    def add_release_upload(self, upload: Upload, max_files: int, now: int) -> None:
+        """Record the upload intent and add it to its open, unexpired, not full release
+        (no member of the same subdir/filename yet), atomically. Raises Conflict."""
+        ...
+
+    def hold_upload(
+        self, upload_id: str, subdir: str, record: dict[str, Any], publisher: dict[str, Any] | None
+    ) -> bool:
+        """pending/validating -> validated, keeping the record a commit will publish."""
+        ...
+
+    def release_members(self, release: Release) -> list[ReleaseMember]: ...
+
+    def begin_commit(self, release_id: str, files: int, now: int, lease_seconds: int) -> bool:
+        """open (unexpired) -> committing, or take over a commit older than its lease;
+        only while the release holds exactly ``files`` files."""
+        ...
+
+    def close_release(
+        self,
+        release_id: str,
+        status: ReleaseStatus,
+        reason: str,
+        message: str,
+        expect: Iterable[ReleaseStatus],
+    ) -> bool:
+        """Set a final status if the release is in one of ``expect``."""
+        ...
+
+    def publish_release(self, release: Release, packages: list[StoredPackage], now_ms: int) -> None:
+        """One transaction: every claimed record visible, their change marks, each subdir's
+        counter bumped once, the release committed (only while committing, in its channel
+        incarnation). Raises MemberConflict (a record not ours any more), Conflict,
+        NotFound."""
+        ...
+
+    def finish_release_uploads(self, members: Iterable[ReleaseMember]) -> None:
+        """After the commit: members' uploads marked published, removed marks tidied."""
+        ...
+
+    def reject_release_uploads(self, upload_ids: Iterable[str], reason: str, message: str) -> None:
+        """Members of a release that will not commit: rejected unless final already."""
         ...
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from rillet.core.oidc import GITHUB_ISSUER, GITLAB_ISSUER, GOOGLE_ISSUER, PROVIDERS, OidcConfig
 from rillet.core.package import Limits
+from rillet.core.releases import DEFAULT_RELEASE_TTL_SECONDS, MAX_RELEASE_TTL_SECONDS
 from rillet.core.sessions import SessionConfig
 
 LEGACY_AUDIENCE: Final = "prefix.dev"
@@ -27,6 +28,7 @@ ADMIN_TOKEN_SECRET: Final = "RILLET_ADMIN_TOKEN_SECRET"  # noqa: S105 - a variab
 ADMIN_TOKEN: Final = "RILLET_ADMIN_TOKEN"  # noqa: S105 - local stack only
 MAX_PACKAGE_BYTES: Final = "RILLET_MAX_PACKAGE_BYTES"
 UPLOAD_URL_TTL: Final = "RILLET_UPLOAD_URL_TTL_SECONDS"
+RELEASE_TTL: Final = "RILLET_RELEASE_TTL_SECONDS"  # how long a release may stay uncommitted
 S3_ENDPOINT_URL: Final = "RILLET_S3_ENDPOINT_URL"  # local stack: where presigned URLs point
 MAX_API_BODY_BYTES: Final = "RILLET_MAX_API_BODY_BYTES"
 EDGE_KVS_ARN: Final = "RILLET_EDGE_KVS_ARN"  # edge_sync only: the CloudFront KeyValueStore
@@ -55,6 +57,7 @@ ADMIN_TOKEN_SOURCES: Final = (ADMIN_TOKEN_SECRET, ADMIN_TOKEN)
 OPTIONAL: Final = (
     MAX_PACKAGE_BYTES,
     UPLOAD_URL_TTL,
+    RELEASE_TTL,
     S3_ENDPOINT_URL,
     MAX_API_BODY_BYTES,
     EDGE_KVS_ARN,
@@ -109,6 +112,7 @@ class Settings:
     admin_token: str | None = None
     max_package_bytes: int = DEFAULT_MAX_PACKAGE_BYTES
     upload_url_ttl: int = DEFAULT_UPLOAD_URL_TTL
+    release_ttl: int = DEFAULT_RELEASE_TTL_SECONDS
     s3_endpoint_url: str | None = None
     max_api_body_bytes: int = DEFAULT_MAX_API_BODY_BYTES
     edge_kvs_arn: str | None = None
@@ -167,6 +171,7 @@ class Settings:
             admin_token=env.get(ADMIN_TOKEN) or None,
             max_package_bytes=_positive_int(env, MAX_PACKAGE_BYTES, DEFAULT_MAX_PACKAGE_BYTES),
             upload_url_ttl=_positive_int(env, UPLOAD_URL_TTL, DEFAULT_UPLOAD_URL_TTL),
+            release_ttl=_release_ttl(env),
             s3_endpoint_url=env.get(S3_ENDPOINT_URL) or None,
             max_api_body_bytes=_positive_int(env, MAX_API_BODY_BYTES, DEFAULT_MAX_API_BODY_BYTES),
             edge_kvs_arn=env.get(EDGE_KVS_ARN) or None,
@@ -202,6 +207,17 @@ def _signin(env: Mapping[str, str]) -> SessionConfig | None:
         scopes=scopes,
         cli_redirect_uri=env.get(SIGNIN_CLI_REDIRECT_URI) or "",
     )
+
+
+def _release_ttl(env: Mapping[str, str]) -> int:
+    # A release must commit while its members' staging objects exist (lifecycle rule).
+    ttl = _positive_int(env, RELEASE_TTL, DEFAULT_RELEASE_TTL_SECONDS)
+    if ttl > MAX_RELEASE_TTL_SECONDS:
+        raise SettingsError(
+            f"{RELEASE_TTL} must be at most {MAX_RELEASE_TTL_SECONDS} (the staging bucket "
+            "keeps uploads a day)"
+        )
+    return ttl
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

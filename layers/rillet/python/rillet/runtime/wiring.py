@@ -47,6 +47,7 @@ from rillet.services.packages import Packages
 from rillet.services.promotion import Promotion
 from rillet.services.provenance import Provenance
 from rillet.services.publishing import Publishing
+from rillet.services.releases import Releases
 from rillet.services.uploads import Uploads
 
 
@@ -433,6 +434,22 @@ class Services:
             trail=self.trail,
             clock=c.clock,
             ids=c.ids,
+        )
+
+    @cached_property
+    def releases(self) -> Releases:
+        c = self._c
+        return Releases(
+            guard=self.guard,
+            catalog=c.catalog,
+            store=c.channels,
+            staging=c.staging,
+            queue=c.reindex_queue,
+            trail=self.trail,
+            cdn=c.cdn,
+            clock=c.clock,
+            ids=c.ids,
+            ttl_seconds=c.settings.release_ttl,
         )
 
     @cached_property

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rillet.core.accounts import utc_iso
-from rillet.core.attestation import EMPTY_SIGS, SIGS_CONTENT_TYPE, AttestationVerifier, Attested
+from rillet.core.attestation import AttestationVerifier, Attested
 from rillet.core.clock import Clock
 from rillet.core.errors import (
     Conflict,
@@ -32,9 +32,16 @@ from rillet.core.package import Limits, PackageFacts, check_package, read_packag
 from rillet.core.policy import require_publish
 from rillet.core.ports import Catalog, Cdn, ObjectStore, ReindexQueue
 from rillet.core.records import package_record
-from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL, INDEX_CACHE_CONTROL
-from rillet.services.attestations import AttestTarget, attest, sigs_key, sigs_keys
+from rillet.services.attestations import (
+    AttestTarget,
+    attest,
+    attested_record,
+    sigs_key,
+    sigs_keys,
+    write_sigs,
+)
 from rillet.services.auth import AuditTrail, Auth
+from rillet.services.releases import hold_for_release
 
 ALREADY_EXISTS = "already-exists"
 EXPIRED = "upload-expired"
@@ -113,12 +120,7 @@ class Ingest:
         name = facts.filename.name
         require_no_case_conflict(name, catalog.package_spellings(channel, subdir, name))
         existing = catalog.get_package(channel, subdir, filename)
-        record = package_record(facts)
-        if job.attestation is not None:
-            # In repodata and shards (rattler's PackageRecord field), and the summary the
-            # listing shows (never in repodata: core.repodata leaves it out).
-            record["attestations_sha256"] = job.attestation.sha256
-            record["attestation"] = dict(job.attestation.summary)
+        record = attested_record(package_record(facts), job.attestation)
         package = StoredPackage(
             channel=channel,
             subdir=subdir,
@@ -150,7 +152,7 @@ class Ingest:
         else:
             catalog.claim_package(package)
         job.write_object(package_object_key(channel, subdir, filename))
-        self._write_sigs(channel, subdir, filename, job.attestation)
+        write_sigs(self.store, (channel, subdir, filename), job.attestation)
         published_at = self.clock.now_ms()
         try:
             seq = catalog.publish_package(package, published_at)
@@ -198,25 +200,6 @@ class Ingest:
         self.queue.request_reindex(channel, subdir, seq, incarnation=incarnation)
         return subdir
 
-    def _write_sigs(
-        self, channel: str, subdir: str, filename: str, attested: Attested | None
-    ) -> None:
-        """The file's ``.sigs`` (``[]`` when not attested) and, when attested, its
-        content-addressed ``.sigs.<sha256>``: written before the record is visible."""
-        key = sigs_key(channel, subdir, filename)
-        document = attested.document if attested is not None else EMPTY_SIGS
-        if attested is not None:
-            self.store.put(
-                f"{key}.{attested.sha256}",
-                document,
-                content_type=SIGS_CONTENT_TYPE,
-                cache_control=IMMUTABLE_CACHE_CONTROL,
-            )
-        # A forced overwrite replaces it: cached briefly, like the index.
-        self.store.put(
-            key, document, content_type=SIGS_CONTENT_TYPE, cache_control=INDEX_CACHE_CONTROL
-        )
-
     def ingest_staged(
         self,
         key: str,
@@ -242,6 +225,8 @@ class Ingest:
             staging.delete(key)  # nobody asked for this upload; it must not linger
             return IngestOutcome(upload_id, "ignored")
 
+        if upload.status is UploadStatus.VALIDATED:  # held for its release: keep the object
+            return IngestOutcome(upload_id, "replayed", subdir=upload.subdir)
         if upload.status.final:
             if upload.status is UploadStatus.PUBLISHED and upload.subdir:
                 state = catalog.subdir_state(upload.channel, upload.subdir)
@@ -325,6 +310,17 @@ class Ingest:
                 if _retry(exc, final_attempt, upload_id):
                     raise
                 return reject(VALIDATION_FAILED, _failure_message(exc), subdir)
+        if upload.release:  # validated, not published: its release's commit publishes it
+            try:
+                record = attested_record(package_record(facts), attested)
+                refused = hold_for_release(catalog, upload, record, rule, now_ms)
+            except Exception as exc:
+                if _retry(exc, final_attempt, upload_id):
+                    raise
+                refused = (VALIDATION_FAILED, _failure_message(exc))
+            if refused is not None:
+                return reject(*refused, subdir)
+            return IngestOutcome(upload_id, "validated", subdir=subdir)  # staging object kept
         try:
             self.record(
                 Recording(
@@ -368,6 +364,8 @@ class Ingest:
         except NotFound:
             staging.delete(key)
             return IngestOutcome(upload_id, "ignored")
+        if upload.status is UploadStatus.VALIDATED:  # held for its release: keep the object
+            return IngestOutcome(upload_id, "replayed", subdir=upload.subdir)
         if upload.status.final:
             staging.delete(key)  # a published upload's object was copied out already
             return IngestOutcome(upload_id, "replayed", upload.reason, upload.subdir)

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rillet.core import releases as rel
 from rillet.core.attestation import parse_bundle
 from rillet.core.clock import Clock, IdSource
 from rillet.core.errors import Conflict, InvalidRequest, NotFound, PackageTooLarge
 from rillet.core.layout import staging_key
-from rillet.core.models import Upload, UploadStatus
+from rillet.core.models import Channel, Upload, UploadStatus
 from rillet.core.names import (
     parse_package_filename,
     require_lowercase_name,
@@ -56,6 +57,7 @@ class Uploads:
     ids: IdSource
     max_package_bytes: int
     ttl_seconds: int  # how long a presigned URL is valid
+    max_release_files: int = rel.MAX_RELEASE_FILES
 
     def request(
         self, principal: Principal | None, channel: str, body: Mapping[str, Any]
@@ -100,6 +102,10 @@ class Uploads:
                     f"{subdir}/{filename} already exists in channel {channel}",
                     code="already-exists",
                 )
+        release = self._release(principal, target, body, subdir, filename)
+        ttl = self.ttl_seconds
+        if release is not None:  # a URL need not outlive its release
+            ttl = max(1, min(ttl, release.expires_at - self.clock.epoch()))
         upload_id = self.ids.upload_id()
         upload = Upload(
             id=upload_id,
@@ -113,19 +119,70 @@ class Uploads:
             key_hash=principal.key_hash,
             force=force,
             created_at=self.clock.iso(),
-            expires_at=self.clock.epoch() + self.ttl_seconds,
+            expires_at=self.clock.epoch() + ttl,
             incarnation=target.incarnation,  # ingest refuses it for a re-created channel
             attestation=attestation,
+            release=release.id if release is not None else "",
         )
-        catalog.put_upload(upload)
+        if release is not None:
+            self._join(release, upload)
+        else:
+            catalog.put_upload(upload)
         url, headers = self.presigner.presign_put(
             staging_key(upload_id),
             size=size,
             sha256_hex=upload.sha256,
             content_type=CONTENT_TYPE,
-            expires_in=self.ttl_seconds,
+            expires_in=ttl,
         )
         return UploadTicket(upload=upload, url=url, headers=headers)
+
+    def _release(
+        self,
+        principal: Principal,
+        channel: Channel,
+        body: Mapping[str, Any],
+        subdir: str | None,
+        filename: str,
+    ) -> rel.Release | None:
+        """The release the request names, if this file may join it now (core/releases.py).
+
+        Raises InvalidRequest, NotFound (unknown or another channel's), Forbidden (another
+        credential's), Conflict (not open, expired, full, the file is in it already)."""
+        release_id = body.get("release")
+        if release_id is None:
+            return None
+        if not isinstance(release_id, str) or not release_id:
+            raise InvalidRequest("'release' must be a release id (a string)")
+        if body.get("force"):
+            raise InvalidRequest("a release member cannot overwrite (force)", code=rel.NO_FORCE)
+        if subdir is None:
+            raise InvalidRequest(
+                "a release member must name its 'subdir' (the commit publishes per subdir)",
+                code=rel.NEEDS_SUBDIR,
+            )
+        try:
+            release = self.catalog.get_release(release_id)
+        except NotFound:
+            raise NotFound(
+                f"no release {release_id} in channel {channel.name}", code=rel.NOT_FOUND
+            ) from None
+        rel.require_in_channel(release, channel)
+        rel.require_creator(release, principal)
+        rel.require_open(release, self.clock.epoch())
+        rel.require_room(release, subdir, filename, self.max_release_files)
+        return release
+
+    def _join(self, release: rel.Release, upload: Upload) -> None:
+        """Record the intent as a member, atomically with the release's own checks."""
+        try:
+            self.catalog.add_release_upload(upload, self.max_release_files, self.clock.epoch())
+        except Conflict:
+            # Lost a race (the last place, the same file, a commit): say which.
+            again = self.catalog.get_release(release.id)
+            rel.require_open(again, self.clock.epoch())
+            rel.require_room(again, upload.subdir or "", upload.filename, self.max_release_files)
+            raise
 
     def status(self, principal: Principal | None, channel: str, upload_id: str) -> dict[str, Any]:
         """The status document of an upload.

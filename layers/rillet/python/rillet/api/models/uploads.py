@@ -9,7 +9,8 @@ from pydantic import ConfigDict, Field
 from rillet.api.models._base import Reason, RequestModel, ResponseModel
 from rillet.api.models.common import EpochSeconds, Subdir
 
-Status = Literal["pending", "validating", "published", "rejected"]
+# "validated": a release member, checked and held until its release commits.
+Status = Literal["pending", "validating", "validated", "published", "rejected"]
 
 
 class UploadRequest(RequestModel):
@@ -51,6 +52,11 @@ class UploadRequest(RequestModel):
         description="a CEP-27 Sigstore bundle (the JSON object, or its text) for the file; "
         "only with a token minted by trusted publishing; verified when the file arrives",
     )
+    release: Annotated[
+        str | None,
+        Field(description="the id of an open release to add the file to (docs/releases.md)"),
+        Reason("invalid-request", message="'release' must be a release id (a string)"),
+    ] = None
 
 
 class UploadTicket(ResponseModel):
@@ -72,6 +78,7 @@ class UploadStatus(ResponseModel):
     filename: str
     status: Status
     subdir: str | None = None
+    release: str | None = None
     indexed: bool | None = None
     reason: str | None = None
     message: str | None = None
