@@ -1,10 +1,18 @@
-"""Test doubles for the container's clock and id source (see runtime.wiring)."""
+"""Test doubles for the container's clock and id source (see runtime.wiring), and
+containers over moto."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+from moto import mock_aws
+
+from infra.local.resources import REGION, Provisioned, Resources, provision
+from rillet.adapters.cdn import NoCdn
 from rillet.core.accounts import utc_iso
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
@@ -62,6 +70,26 @@ def container(
         ids=NamedIds(),
         overrides={"session": session, **ports},
     )
+
+
+@contextmanager
+def provisioned(
+    name: str, clock: wiring.Clock, **ports: Any
+) -> Iterator[tuple[Provisioned, wiring.Container]]:
+    """Inside moto: the stack's resources under names of their own (another suite's local
+    stack may share moto's in-process backend), and a container over them whose CDN
+    records its invalidations (a ``NoCdn``), these ports replaced.
+
+    The staging notifications are purged: the services tests run ingest themselves."""
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        p = provision(session, Resources.unique(name))
+        session.client("sqs").purge_queue(QueueUrl=p.validate_queue_url)
+        environment = p.environment("https://conda.example.com", SERVICES_ADMIN_TOKEN)
+        yield p, container(environment, session, clock, **{"cdn": NoCdn(), **ports})
+
+
+SERVICES_ADMIN_TOKEN = "rlt_admin_services_test_token_0123"
 
 
 class CallableClock(wiring.Clock):

@@ -256,7 +256,7 @@ def test_bad_credentials_are_401(world: World) -> None:
 
 
 # Routes that need a credential, each with a body that breaks its model.
-MALFORMED = [
+MALFORMED: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/api/v1/channels", {"name": "newchan", "visibility": 5}),
     ("PATCH", "/api/v1/channels/chan", {"visibility": ["public"]}),
     ("PUT", "/api/v1/channels/chan/members/carol", {"role": 7}),

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.local.resources import REGION, Resources, provision
 from rillet.adapters import schema
 from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
@@ -154,16 +151,7 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        p = provision(session, Resources.unique("life"))
-        c = fakes.container(
-            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
-            session,
-            fakes.FixedClock(NOW_MS),
-            presigner=Presigner(),
-            cdn=NoCdn(),
-        )
+    with fakes.provisioned("life", fakes.FixedClock(NOW_MS), presigner=Presigner()) as (p, c):
         w = World(
             catalog=c.catalog,
             directory=c.directory,
@@ -171,14 +159,13 @@ def world() -> Iterator[World]:
             channels=c.channels,
             staging=c.staging,
             queue=c.reindex_queue,
-            sqs=session.client("sqs"),
+            sqs=c.session.client("sqs"),
             ddb=c.dynamodb,
             queue_url=p.reindex_queue_url,
             table=p.names.table,
             publishers=c.publishers,
             c=c,
         )
-        w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         yield w
 
 

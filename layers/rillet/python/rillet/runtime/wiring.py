@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -46,6 +47,11 @@ from rillet.services.promotion import Promotion
 from rillet.services.provenance import Provenance
 from rillet.services.publishing import Publishing
 from rillet.services.uploads import Uploads
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+S = TypeVar("S", bound="DataclassInstance")  # a service: a dataclass
 
 
 def random_secret() -> str:
@@ -270,7 +276,30 @@ class Container:
 
 
 class Services:
-    """Every service, each built once (on first use) over the container's ports."""
+    """Every service, each built once (on first use) over the container's ports.
+
+    A builder names only what is particular to its service: ``_build`` fills every field
+    named like the shared wiring (``SHARED``: one meaning in every service) from it.
+    """
+
+    # Field name -> what it is in every service: a service's own (guard, trail) or a
+    # container attribute (``store`` is the channels bucket, ``queue`` the reindex queue).
+    SHARED: Final = {
+        "guard": "services.guard",
+        "trail": "services.trail",
+        "catalog": "catalog",
+        "directory": "directory",
+        "accounts": "accounts",
+        "publishers": "publishers",
+        "audit": "audit",
+        "store": "channels",
+        "staging": "staging",
+        "presigner": "presigner",
+        "queue": "reindex_queue",
+        "cdn": "cdn",
+        "clock": "clock",
+        "ids": "ids",
+    }
 
     def __init__(self, c: Container, overrides: Mapping[str, Any] | None = None) -> None:
         self._c = c
@@ -283,23 +312,34 @@ class Services:
             raise TypeError(f"not a service: {', '.join(sorted(unknown))}")
         self.__dict__.update(overrides or {})  # a cached_property reads the instance dict first
 
+    def _build(self, service: type[S], **own: Any) -> S:
+        """``service`` over the shared wiring its fields name, plus ``own`` (the rest)."""
+        shared = {
+            f.name: self._shared(f.name)
+            for f in fields(service)
+            if f.name in self.SHARED and f.name not in own
+        }
+        return service(**shared, **own)
+
+    def _shared(self, name: str) -> Any:
+        where = self.SHARED[name]
+        if where.startswith("services."):
+            return getattr(self, where.removeprefix("services."))
+        return getattr(self._c, where)  # built on first use, like every port
+
     @cached_property
     def guard(self) -> Guard:
-        return Guard(catalog=self._c.catalog, directory=self._c.directory)
+        return self._build(Guard)
 
     @cached_property
     def trail(self) -> AuditTrail:
-        return AuditTrail(audit=self._c.audit, clock=self._c.clock)
+        return self._build(AuditTrail)
 
     @cached_property
     def auth(self) -> Auth:
         c = self._c
-        return Auth(
-            directory=c.directory,
-            accounts=c.accounts,
-            publishers=c.publishers,
-            guard=self.guard,
-            clock=c.clock,
+        return self._build(
+            Auth,
             sessions=c.settings.signin,
             key_for=c.jwks.key,
             admin_token=lambda: c.admin_token,
@@ -307,106 +347,52 @@ class Services:
 
     @cached_property
     def keys(self) -> Keys:
-        c = self._c
-        return Keys(directory=c.directory, accounts=c.accounts, clock=c.clock, ids=c.ids)
+        return self._build(Keys)
 
     @cached_property
     def identity(self) -> Identity:
-        c = self._c
-        return Identity(accounts=c.accounts, directory=c.directory, clock=c.clock)
+        return self._build(Identity)
 
     @cached_property
     def channels(self) -> Channels:
-        c = self._c
-        return Channels(
-            guard=self.guard,
-            catalog=c.catalog,
-            directory=c.directory,
-            store=c.channels,
-            cdn=c.cdn,
-            queue=c.reindex_queue,
-            trail=self.trail,
-            clock=c.clock,
-            ids=c.ids,
-        )
+        return self._build(Channels)
 
     @cached_property
     def logos(self) -> Logos:
-        c = self._c
-        return Logos(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            trail=self.trail,
-            public_url=c.settings.public_url,
-        )
+        return self._build(Logos, public_url=self._c.settings.public_url)
 
     @cached_property
     def provenance(self) -> Provenance:
-        return Provenance(catalog=self._c.catalog, directory=self._c.directory)
+        return self._build(Provenance)
 
     @cached_property
     def members(self) -> Members:
-        c = self._c
-        return Members(guard=self.guard, directory=c.directory, trail=self.trail, clock=c.clock)
+        return self._build(Members)
 
     @cached_property
     def ingest(self) -> Ingest:
-        c = self._c
-        return Ingest(
-            catalog=c.catalog,
-            store=c.channels,
-            staging=c.staging,
-            queue=c.reindex_queue,
-            trail=self.trail,
-            cdn=c.cdn,
-            auth=self.auth,
-            clock=c.clock,
-            limits=c.settings.limits,
-        )
+        return self._build(Ingest, auth=self.auth, limits=self._c.settings.limits)
 
     @cached_property
     def packages(self) -> Packages:
-        c = self._c
-        return Packages(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            queue=c.reindex_queue,
-            cdn=c.cdn,
-            trail=self.trail,
-            ingest=self.ingest,
-            clock=c.clock,
-            ids=c.ids,
-            limits=c.settings.limits,
-        )
+        return self._build(Packages, ingest=self.ingest, limits=self._c.settings.limits)
 
     @cached_property
     def uploads(self) -> Uploads:
-        c = self._c
-        return Uploads(
-            guard=self.guard,
-            catalog=c.catalog,
-            presigner=c.presigner,
-            clock=c.clock,
-            ids=c.ids,
-            max_package_bytes=c.settings.max_package_bytes,
-            ttl_seconds=c.settings.upload_url_ttl,
+        settings = self._c.settings
+        return self._build(
+            Uploads,
+            max_package_bytes=settings.max_package_bytes,
+            ttl_seconds=settings.upload_url_ttl,
         )
 
     @cached_property
     def publishing(self) -> Publishing:
         c = self._c
-        return Publishing(
-            guard=self.guard,
-            catalog=c.catalog,
-            directory=c.directory,
-            publishers=c.publishers,
-            trail=self.trail,
+        return self._build(
+            Publishing,
             keys=c.jwks,
             config=c.settings.oidc,
-            clock=c.clock,
-            ids=c.ids,
             github_issuer=c.settings.github_issuer,
             gitlab_issuers=c.settings.gitlab_issuers,
             google_issuer=c.settings.google_issuer,
@@ -414,27 +400,12 @@ class Services:
 
     @cached_property
     def promotion(self) -> Promotion:
-        c = self._c
-        return Promotion(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            queue=c.reindex_queue,
-            cdn=c.cdn,
-            trail=self.trail,
-            clock=c.clock,
-            ids=c.ids,
-        )
+        return self._build(Promotion)
 
     @cached_property
     def indexing(self) -> Indexing:
         c = self._c
-        return Indexing(
-            catalog=c.catalog,
-            store=c.channels,
-            clock=c.clock,
-            settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
-        )
+        return self._build(Indexing, settle=settle_for(c.settings, c.clock.now_ms, time.sleep))
 
 
 def settle_for(
