@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from infra.local.resources import REGION, Provisioned, Resources, provision
@@ -70,6 +71,28 @@ def container(
         ids=NamedIds(),
         overrides={"session": session, **ports},
     )
+
+
+def settings(**changes: Any) -> Settings:
+    """Settings that name no real resource, for a container whose ports are all fakes."""
+    placeholders: dict[str, Any] = {
+        "table_name": "t",
+        "channels_bucket": "c",
+        "staging_bucket": "s",
+        "reindex_queue_url": "q",
+        "public_url": "https://conda.example.com",
+    }
+    return Settings(**{**placeholders, **changes})
+
+
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and a region in the environment, for boto3 clients moto answers."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from rillet.core.policy import Role
 from rillet.runtime import wiring
 from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import Settings
+from tests import fakes
 from tests.fakes import FixedClock, NamedIds
 
 
@@ -45,12 +46,7 @@ class MemoryStore:
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[wiring.Container, MemoryStore, Any]]:
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+    fakes.aws_environment(monkeypatch)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         names = Resources.unique("edge")

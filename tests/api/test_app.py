@@ -17,8 +17,7 @@ from rillet.api import request
 from rillet.api.app import build_app
 from rillet.api.models import openapi as oa
 from rillet.runtime import wiring
-from rillet.runtime.settings import Settings
-from tests.fakes import FixedClock
+from tests import fakes
 
 ADMIN = "rlt_admin_app_test_token_0123456789"
 BAD_BODIES = ['{"times": 2}', '{"name": 5}', "{not json", "[1]"]
@@ -32,15 +31,7 @@ class Greeting(BaseModel):
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    settings = Settings(
-        table_name="t",
-        channels_bucket="c",
-        staging_bucket="s",
-        reindex_queue_url="q",
-        public_url="https://conda.example.com",
-        admin_token=ADMIN,
-    )
-    wiring.reset(wiring.Container(settings, clock=FixedClock(0)))
+    wiring.reset(wiring.Container(fakes.settings(admin_token=ADMIN), clock=fakes.FixedClock(0)))
     router = Router()
 
     @router.post("/api/v1/test/greet")

@@ -9,17 +9,10 @@ from typing import Any
 import pytest
 
 from rillet.runtime import wiring
-from rillet.runtime.settings import Settings
+from tests import fakes
 from tests.fakes import FixedClock, NamedIds
 
-SETTINGS = Settings(
-    table_name="t",
-    channels_bucket="c",
-    staging_bucket="s",
-    reindex_queue_url="q",
-    public_url="https://conda.example.com",
-    admin_token="rlt_admin_wiring_test_token_0123456789",
-)
+SETTINGS = fakes.settings(admin_token="rlt_admin_wiring_test_token_0123456789")
 SERVICES = sorted(n for n, v in vars(wiring.Services).items() if isinstance(v, cached_property))
 
 
