@@ -50,7 +50,7 @@ def test_every_field_named_like_shared_wiring_gets_the_one_object(c: wiring.Cont
         "clock": c.clock,
         "ids": c.ids,
     }
-    assert set(expected) == set(wiring.Services.SHARED)
+    assert set(expected) == wiring.Services.SHARED_SERVICES | set(wiring.Services.SHARED_PORTS)
     for name in SERVICES:
         service = getattr(s, name)
         assert getattr(s, name) is service  # built once

@@ -278,15 +278,15 @@ class Container:
 class Services:
     """Every service, each built once (on first use) over the container's ports.
 
-    A builder names only what is particular to its service: ``_build`` fills every field
-    named like the shared wiring (``SHARED``: one meaning in every service) from it.
+    A builder names only what is particular to its service: ``_build`` fills in every
+    field named like the shared wiring, which means one thing in every service.
     """
 
-    # Field name -> what it is in every service: a service's own (guard, trail) or a
-    # container attribute (``store`` is the channels bucket, ``queue`` the reindex queue).
-    SHARED: Final = {
-        "guard": "services.guard",
-        "trail": "services.trail",
+    # Fields that are services themselves, built once and shared.
+    SHARED_SERVICES: Final = frozenset({"guard", "trail"})
+    # Field name -> the container's port (``store`` is the channels bucket, which the CDN
+    # serves; ``queue`` the reindex queue).
+    SHARED_PORTS: Final = {
         "catalog": "catalog",
         "directory": "directory",
         "accounts": "accounts",
@@ -314,18 +314,15 @@ class Services:
 
     def _build(self, service: type[S], **own: Any) -> S:
         """``service`` over the shared wiring its fields name, plus ``own`` (the rest)."""
-        shared = {
-            f.name: self._shared(f.name)
-            for f in fields(service)
-            if f.name in self.SHARED and f.name not in own
-        }
+        shared: dict[str, Any] = {}
+        for f in fields(service):
+            if f.name in own:
+                continue
+            if f.name in self.SHARED_SERVICES:
+                shared[f.name] = getattr(self, f.name)
+            elif f.name in self.SHARED_PORTS:
+                shared[f.name] = getattr(self._c, self.SHARED_PORTS[f.name])  # built now
         return service(**shared, **own)
-
-    def _shared(self, name: str) -> Any:
-        where = self.SHARED[name]
-        if where.startswith("services."):
-            return getattr(self, where.removeprefix("services."))
-        return getattr(self._c, where)  # built on first use, like every port
 
     @cached_property
     def guard(self) -> Guard:
