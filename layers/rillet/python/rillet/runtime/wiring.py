@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -48,10 +48,7 @@ from rillet.services.provenance import Provenance
 from rillet.services.publishing import Publishing
 from rillet.services.uploads import Uploads
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-S = TypeVar("S", bound="DataclassInstance")  # a service: a dataclass
+S = TypeVar("S")  # a service: a dataclass
 
 
 def random_secret() -> str:
@@ -315,7 +312,7 @@ class Services:
     def _build(self, service: type[S], **own: Any) -> S:
         """``service`` over the shared wiring its fields name, plus ``own`` (the rest)."""
         shared: dict[str, Any] = {}
-        for f in fields(service):
+        for f in fields(cast(Any, service)):  # every service is a dataclass
             if f.name in own:
                 continue
             if f.name in self.SHARED_SERVICES:
