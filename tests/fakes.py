@@ -1,10 +1,19 @@
-"""Test doubles for the container's clock and id source (see runtime.wiring)."""
+"""Test doubles for the container's clock and id source (see runtime.wiring), and
+containers over moto."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.local.resources import REGION, Provisioned, Resources, provision
+from rillet.adapters.cdn import NoCdn
 from rillet.core.accounts import utc_iso
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
@@ -62,6 +71,48 @@ def container(
         ids=NamedIds(),
         overrides={"session": session, **ports},
     )
+
+
+def settings(**changes: Any) -> Settings:
+    """Settings that name no real resource, for a container whose ports are all fakes."""
+    placeholders: dict[str, Any] = {
+        "table_name": "t",
+        "channels_bucket": "c",
+        "staging_bucket": "s",
+        "reindex_queue_url": "q",
+        "public_url": "https://conda.example.com",
+    }
+    return Settings(**{**placeholders, **changes})
+
+
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and a region in the environment, for boto3 clients moto answers."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@contextmanager
+def provisioned(
+    name: str, clock: wiring.Clock, **ports: Any
+) -> Iterator[tuple[Provisioned, wiring.Container]]:
+    """Inside moto: the stack's resources under names of their own (another suite's local
+    stack may share moto's in-process backend), and a container over them whose CDN
+    records its invalidations (a ``NoCdn``), these ports replaced.
+
+    The staging notifications are purged: the services tests run ingest themselves."""
+    with mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        p = provision(session, Resources.unique(name))
+        session.client("sqs").purge_queue(QueueUrl=p.validate_queue_url)
+        environment = p.environment("https://conda.example.com", SERVICES_ADMIN_TOKEN)
+        yield p, container(environment, session, clock, **{"cdn": NoCdn(), **ports})
+
+
+SERVICES_ADMIN_TOKEN = "rlt_admin_services_test_token_0123"
 
 
 class CallableClock(wiring.Clock):

@@ -17,6 +17,7 @@ from rillet.adapters.directory import DynamoDirectory
 from rillet.adapters.dynamodb import BATCH_ATTEMPTS, _item, batch_get, batch_write
 from rillet.core.accounts import Grant
 from rillet.core.errors import Unavailable
+from tests import fakes
 
 TABLE = f"batch-{uuid.uuid4().hex[:8]}"
 
@@ -73,12 +74,7 @@ class Throttled:
 
 @pytest.fixture
 def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+    fakes.aws_environment(monkeypatch)
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(**schema.table_definition(TABLE))

@@ -23,6 +23,7 @@ from rillet.core.policy import Role
 from rillet.runtime import wiring
 from rillet.runtime.observability import put_edge_store_size
 from rillet.runtime.settings import Settings
+from tests import fakes
 from tests.fakes import FixedClock, NamedIds
 
 
@@ -45,12 +46,7 @@ class MemoryStore:
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[wiring.Container, MemoryStore, Any]]:
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+    fakes.aws_environment(monkeypatch)
     with mock_aws():
         session = boto3.session.Session(region_name=REGION)
         names = Resources.unique("edge")
@@ -119,14 +115,24 @@ class StreamEmulator:
         assert result["batchItemFailures"] == []
 
 
+ADMIN = "Bearer rlt_admin_edge_test_token_1234"
+
+
+def users(container: wiring.Container, *names: str) -> list[str]:
+    """The operator creates these users; the n-th one's key is ``key_k<n>``."""
+    admin = container.authenticate(ADMIN)
+    assert admin is not None
+    tokens = []
+    for n, name in enumerate(names, 1):
+        container.ids.secrets.append((chr(ord("a") + n - 1) * 43, f"k{n}"))  # type: ignore[attr-defined]
+        tokens.append(container.services.keys.create_user(admin, {"name": name})[2])
+    return tokens
+
+
 def test_store_follows_channels_members_and_keys(env: Any) -> None:
     container, store, session = env
     stream = StreamEmulator(session, container.settings.table_name)
-    admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
-    container.ids.secrets.append(("a" * 43, "k1"))
-    _, _, ann_token = container.services.keys.create_user(admin, {"name": "ann"})
-    container.ids.secrets.append(("b" * 43, "k2"))
-    _, _, bob_token = container.services.keys.create_user(admin, {"name": "bob"})
+    ann_token, bob_token = users(container, "ann", "bob")
     ann = container.authenticate(f"Bearer {ann_token}")
     container.services.channels.create(ann, {"name": "vault", "visibility": "private"})
     container.services.members.set_role(ann, "vault", "bob", Role.MEMBER)
@@ -159,11 +165,7 @@ def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: An
     key limited to another channel keeps per-key grants and is not widened by it."""
     container, store, session = env
     stream = StreamEmulator(session, container.settings.table_name)
-    admin = container.authenticate("Bearer rlt_admin_edge_test_token_1234")
-    container.ids.secrets.append(("a" * 43, "k1"))
-    _, _, ann_token = container.services.keys.create_user(admin, {"name": "ann"})
-    container.ids.secrets.append(("b" * 43, "k2"))
-    _, _, bob_token = container.services.keys.create_user(admin, {"name": "bob"})
+    ann_token, bob_token = users(container, "ann", "bob")
     ann, bob = (container.authenticate(f"Bearer {t}") for t in (ann_token, bob_token))
     for name in ("vault", "other"):
         container.services.channels.create(ann, {"name": name, "visibility": "private"})
@@ -189,7 +191,7 @@ def test_grants_are_per_user_and_channel_except_for_channel_limited_keys(env: An
     assert (status(bob_token), status(second)) == (403, 403)
     assert status(bob_token, "other") == 200
 
-    container.services.identity.suspend_user(admin, "bob")
+    container.services.identity.suspend_user(container.authenticate(ADMIN), "bob")
     stream.pump()
     assert [status(t, "other") for t in (bob_token, second, limited)] == [401, 401, 401]
     for key, value in store.data.items():

@@ -15,9 +15,12 @@ from functions.api.handler import lambda_handler
 from infra.local.pump import LambdaContext
 from rillet.api import request
 from rillet.api.app import build_app
+from rillet.api.models import openapi as oa
 from rillet.runtime import wiring
-from rillet.runtime.settings import Settings
-from tests.fakes import FixedClock
+from tests import fakes
+
+ADMIN = "rlt_admin_app_test_token_0123456789"
+BAD_BODIES = ['{"times": 2}', '{"name": 5}', "{not json", "[1]"]
 
 
 class Greeting(BaseModel):
@@ -28,34 +31,39 @@ class Greeting(BaseModel):
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    settings = Settings(
-        table_name="t",
-        channels_bucket="c",
-        staging_bucket="s",
-        reindex_queue_url="q",
-        public_url="https://conda.example.com",
-        admin_token="rlt_admin_app_test_token_0123456789",
-    )
-    wiring.reset(wiring.Container(settings, clock=FixedClock(0)))
+    wiring.reset(wiring.Container(fakes.settings(admin_token=ADMIN), clock=fakes.FixedClock(0)))
     router = Router()
 
     @router.post("/api/v1/test/greet")
     def greet(greeting: Annotated[Greeting, Body()]) -> dict[str, Any]:
         return {"hello": greeting.name, "times": greeting.times, "caller": request.caller(router)}
 
+    @router.post("/api/v1/test/signed", security=oa.AUTHENTICATED)
+    def signed(greeting: Annotated[Greeting, Body()]) -> dict[str, Any]:
+        return {"hello": greeting.name, "caller": request.required(router).user}
+
+    @router.post("/api/v1/test/welcome", security=oa.OPTIONAL_AUTH)
+    def welcome(greeting: Annotated[Greeting, Body()]) -> dict[str, Any]:
+        return {"hello": greeting.name}
+
     yield build_app([router])  # the API's own routers stay with functions/api/handler.py
     wiring.reset()
 
 
-def post(app: Any, body: str) -> tuple[int, dict[str, Any]]:
+def post(
+    app: Any, body: str, path: str = "/api/v1/test/greet", token: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
     event = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": "/api/v1/test/greet",
+        "rawPath": path,
         "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
+        "headers": headers,
         "requestContext": {
-            "http": {"method": "POST", "path": "/api/v1/test/greet", "sourceIp": "127.0.0.1"},
+            "http": {"method": "POST", "path": path, "sourceIp": "127.0.0.1"},
             "requestId": "r1",
             "stage": "$default",
         },
@@ -117,3 +125,33 @@ def test_another_resolver_leaves_the_api_answering_through_its_own(app: Any) -> 
     result = lambda_handler(event, LambdaContext("api"))
     assert result["statusCode"] == 200, result
     assert json.loads(result["body"])["superuser"] is True
+
+
+@pytest.mark.parametrize("body", [*BAD_BODIES, '{"name": "ann"}'])
+def test_an_anonymous_caller_of_a_route_that_needs_a_credential_gets_401_whatever_the_body(
+    app: Any, body: str
+) -> None:
+    """The caller is settled before the body is judged: no 400 that tells an anonymous
+    caller about a route it may not use."""
+    assert post(app, body, "/api/v1/test/signed")[1]["error"] == "unauthenticated"
+    assert post(app, body, "/api/v1/test/signed")[0] == 401
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_a_bad_credential_is_a_401_before_the_body_is_judged(app: Any, body: str) -> None:
+    for path in ("/api/v1/test/signed", "/api/v1/test/welcome"):
+        status, refusal = post(app, body, path, token="not a token")
+        assert (status, refusal["error"]) == (401, "unauthenticated")
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_a_known_caller_or_an_open_route_still_gets_400_for_a_bad_body(app: Any, body: str) -> None:
+    assert post(app, body, "/api/v1/test/signed", token=ADMIN)[0] == 400
+    assert post(app, body, "/api/v1/test/welcome")[0] == 400  # anonymous welcome there
+
+
+def test_a_known_caller_reaches_a_route_that_needs_a_credential(app: Any) -> None:
+    assert post(app, '{"name": "ann"}', "/api/v1/test/signed", token=ADMIN) == (
+        200,
+        {"hello": "ann", "caller": "admin"},
+    )

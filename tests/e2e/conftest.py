@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,28 @@ import pytest
 import requests
 
 from infra.local.server import LocalStack
+from rillet.runtime import wiring
 from tests.packages import build_package
+
+
+@contextmanager
+def cold_start_with(variables: Mapping[str, str]) -> Iterator[None]:
+    """The stack's functions see these environment variables, then what was there before.
+
+    Settings are read once per cold start: the container is dropped on the way in and out.
+    (Module-scoped fixtures cannot use monkeypatch.)"""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    wiring.reset()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        wiring.reset()
 
 
 # Package scope: stopped before tests/web starts its own (one local stack per process).

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import requests
 from rillet.runtime import wiring
 from rillet.runtime.settings import OIDC_GITHUB_ISSUER, OIDC_GITLAB_ISSUERS
 from tests.e2e.clients import upload_with_client
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, cold_start_with
 from tests.e2e.rattler_client import solve_and_install
 from tests.oidc_issuer import REQUEST_TOKEN, LocalIssuer, github_claims, gitlab_claims
 from tests.packages import build_package
@@ -34,17 +33,8 @@ AUD = "127.0.0.1"  # the local stack's host: what current clients request
 @pytest.fixture(scope="module")
 def issuers(api: Api) -> Iterator[dict[str, LocalIssuer]]:
     github, gitlab = LocalIssuer(), LocalIssuer()
-    saved = {k: os.environ.get(k) for k in (OIDC_GITHUB_ISSUER, OIDC_GITLAB_ISSUERS)}
-    os.environ[OIDC_GITHUB_ISSUER] = github.url
-    os.environ[OIDC_GITLAB_ISSUERS] = gitlab.url
-    wiring.reset()  # settings are read once per cold start: start a new one
-    yield {"github": github, "gitlab": gitlab}
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    wiring.reset()
+    with cold_start_with({OIDC_GITHUB_ISSUER: github.url, OIDC_GITLAB_ISSUERS: gitlab.url}):
+        yield {"github": github, "gitlab": gitlab}
     github.stop()
     gitlab.stop()
 
@@ -501,14 +491,9 @@ def test_disabled_provider_is_not_enabled(
     api: Api, issuers: dict[str, LocalIssuer], setup: dict[str, Any]
 ) -> None:
     token = issuers["github"].sign({"aud": AUD, **github_claims()})
-    os.environ["RILLET_OIDC_DISABLED"] = "github"
-    wiring.reset()
-    try:
+    with cold_start_with({"RILLET_OIDC_DISABLED": "github"}):
         response = mint(api, token)
-        assert (response.status_code, response.text.split(":")[0]) == (403, "not-enabled")
-    finally:
-        os.environ.pop("RILLET_OIDC_DISABLED")
-        wiring.reset()
+    assert (response.status_code, response.text.split(":")[0]) == (403, "not-enabled")
 
 
 def test_deleted_channel_takes_its_publishers_along(

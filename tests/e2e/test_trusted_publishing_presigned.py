@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,9 @@ import requests
 from typer.testing import CliRunner, Result
 
 from rillet.cli.main import app
-from rillet.runtime import wiring
 from rillet.runtime.settings import OIDC_GITHUB_ISSUER, OIDC_GITLAB_ISSUERS, OIDC_GOOGLE_ISSUER
 from tests.e2e.clients import upload_with_client
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, cold_start_with
 from tests.e2e.rattler_client import solve_and_install
 from tests.oidc_issuer import (
     REQUEST_TOKEN,
@@ -48,17 +46,8 @@ def issuers(api: Api) -> Iterator[dict[str, LocalIssuer]]:
         OIDC_GITLAB_ISSUERS: "gitlab",
         OIDC_GOOGLE_ISSUER: "google",
     }
-    saved = {k: os.environ.get(k) for k in names}
-    for variable, provider in names.items():
-        os.environ[variable] = found[provider].url
-    wiring.reset()  # settings are read once per cold start: start a new one
-    yield found
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    wiring.reset()
+    with cold_start_with({variable: found[p].url for variable, p in names.items()}):
+        yield found
     for issuer in found.values():
         issuer.stop()
 

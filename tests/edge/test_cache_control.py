@@ -4,8 +4,6 @@ shared-immutable: the viewer-response function (AWS) and core.access (local stac
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import pytest
 
 from rillet.core.access import viewer_cache_control
 from rillet.core.repodata import IMMUTABLE_CACHE_CONTROL, INDEX_CACHE_CONTROL
+from tests.edge.harness import run_edge
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_PATH = ROOT / "infra" / "edge" / "viewer_response.js"
@@ -76,21 +75,10 @@ def test_python_rule(case: dict[str, Any]) -> None:
 
 
 def test_viewer_response_function_matches_python(tmp_path: Path) -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js ('node' on PATH) is required to test infra/edge")
     cases = _cases()
     path = tmp_path / "cases.json"
     path.write_text(json.dumps(cases))
-    proc = subprocess.run(
-        [node, str(HARNESS_PATH), str(FUNCTION_PATH), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results = {r["name"]: r for r in json.loads(proc.stdout)}
+    results = run_edge(HARNESS_PATH, FUNCTION_PATH, path)
     for case in cases:
         result = results[case["name"]]
         assert "error" not in result, result

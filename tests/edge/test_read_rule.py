@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from rillet.core.access import (
     token_key,
     visibility_key,
 )
+from tests.edge.harness import run_edge
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_PATH = ROOT / "tests" / "cases" / "read_access.json"
@@ -85,26 +84,8 @@ def test_python_rule(case: dict[str, Any]) -> None:
         assert decision.headers["www-authenticate"] == WWW_AUTHENTICATE
 
 
-def run_js_table() -> dict[str, dict[str, Any]]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(
-            "Node.js ('node' on PATH) is required to test infra/edge/viewer_request.js; "
-            "it is a documented prerequisite (see the Makefile and infra/edge/README.md)"
-        )
-    proc = subprocess.run(
-        [node, str(HARNESS_PATH), str(FUNCTION_PATH), str(CASES_PATH)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, f"node harness failed:\n{proc.stderr}"
-    return {result["name"]: result for result in json.loads(proc.stdout)}
-
-
 def test_cloudfront_function_matches_table_and_python() -> None:
-    results = run_js_table()
+    results = run_edge(HARNESS_PATH, FUNCTION_PATH, CASES_PATH)
     assert set(results) == {case["name"] for case in CASES}
     failures: list[str] = []
     for case in CASES:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from rillet.core.access import decide_read, grant_key, token_hash, token_key, visibility_key
 from rillet.core.tokens import new_api_key, new_minted_token
 from rillet.runtime.wiring import random_secret
+from tests.edge.harness import run_edge
 from tests.edge.test_read_rule import FUNCTION_PATH, HARNESS_PATH
 
 NOW = 1_800_000_000
@@ -66,23 +66,11 @@ def cases() -> list[dict[str, Any]]:
     return out
 
 
-def run_js(path: Path) -> dict[str, dict[str, Any]]:
-    proc = subprocess.run(
-        ["node", str(HARNESS_PATH), str(FUNCTION_PATH), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return {r["name"]: r for r in json.loads(proc.stdout)}
-
-
 def test_both_formats_read_a_private_channel_at_the_edge(tmp_path: Path) -> None:
     table = cases()
     path = tmp_path / "cases.json"
     path.write_text(json.dumps(table))
-    js = run_js(path)
+    js = run_edge(HARNESS_PATH, FUNCTION_PATH, path)
     failures = []
     for c in table:
         request, expect = c["request"], c["expect"]

@@ -7,8 +7,6 @@ the read rule (tests/edge/test_read_rule.py) unchanged: conda paths behave as be
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 from rillet.core.access import decide_read
 from rillet.core.names import RESERVED_CHANNEL_NAMES, validate_channel_name
 from rillet.core.webapp import APP_PAGES, REDIRECT, accepts_html, web_route
+from tests.edge.harness import run_edge
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_PATH = ROOT / "tests" / "cases" / "web_routes.json"
@@ -59,18 +58,7 @@ def test_python_routes(case: dict[str, Any]) -> None:
 
 
 def test_cloudfront_function_matches_table_and_python() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("Node.js ('node' on PATH) is required to test infra/edge/viewer_request.js")
-    proc = subprocess.run(
-        [node, str(HARNESS_PATH), str(FUNCTION_PATH), str(CASES_PATH)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results = {r["name"]: r for r in json.loads(proc.stdout)}
+    results = run_edge(HARNESS_PATH, FUNCTION_PATH, CASES_PATH)
     failures = []
     for case in CASES:
         js, py = results[case["name"]], python_answer(case)

@@ -255,6 +255,33 @@ def test_bad_credentials_are_401(world: World) -> None:
     )
 
 
+# Routes that need a credential, each with a body that breaks its model.
+MALFORMED: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/api/v1/channels", {"name": "newchan", "visibility": 5}),
+    ("PATCH", "/api/v1/channels/chan", {"visibility": ["public"]}),
+    ("PUT", "/api/v1/channels/chan/members/carol", {"role": 7}),
+    ("POST", "/api/v1/users/me/keys", {"scope": {"a": 1}}),
+    ("POST", "/api/v1/channels/chan/uploads", {"filename": 1, "sha256": 2, "size": "x"}),
+]
+
+
+def test_a_malformed_body_from_an_anonymous_caller_is_401_not_400(world: World, team: Team) -> None:
+    """Who calls is settled before what they sent: the malformed body does not get a
+    400 that tells a caller without a credential about the route's model."""
+    unknown = Client("rillet-key-" + "x" * 43)
+
+    def check(case: tuple[str, str, dict[str, Any]]) -> None:
+        method, path, body = case
+        assert_error(world.anonymous.call(method, path, body), 401, "unauthenticated")
+        assert_error(unknown.call(method, path, body), 401, "unauthenticated")
+        assert_error(team.owner.call(method, path, body), 400, "invalid-request")
+
+    each(MALFORMED, check)
+    # Choosing a username needs a sign-in session: the same answer as for a good body.
+    for body in ({"name": 5}, {"name": "mallory"}):
+        assert_error(world.anonymous.post("/api/v1/users/me", body), 401, "session-required")
+
+
 def test_basic_auth_with_token_as_password(world: World) -> None:
     import base64
 

@@ -18,6 +18,7 @@ from rillet.core.layout import staging_key
 from rillet.core.models import Upload
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
+from tests import fakes
 from tests.packages import build_package
 
 ADMIN = "rlt_admin_queue_handler_tests_0001"
@@ -25,12 +26,7 @@ ADMIN = "rlt_admin_queue_handler_tests_0001"
 
 @pytest.fixture
 def container(monkeypatch: pytest.MonkeyPatch) -> Iterator[wiring.Container]:
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "t",
-        "AWS_SECRET_ACCESS_KEY": "t",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(k, v)
+    fakes.aws_environment(monkeypatch)
     with mock_aws():
         names = Resources.unique("qh")
         p = provision(boto3.session.Session(region_name=REGION), names)

@@ -18,6 +18,7 @@ from moto.dynamodb.models import dynamodb_backends
 from infra.local import moto_limits
 from infra.local.resources import REGION
 from rillet.adapters import schema
+from tests import fakes
 
 # Unique: moto's backend is shared with any other mock in the process (the e2e stack).
 TABLE = f"memory-bench-{uuid.uuid4().hex[:8]}"
@@ -27,12 +28,7 @@ TRANSACTIONS = 600
 
 @pytest.fixture
 def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+    fakes.aws_environment(monkeypatch)
     moto_limits.install()
     monkeypatch.setattr(moto_limits, "STREAM_RECORDS_KEPT", 200)
     with mock_aws():

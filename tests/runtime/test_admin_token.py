@@ -20,6 +20,7 @@ from rillet.adapters.secrets import RETRY_AFTER_S, CachedSecret
 from rillet.core.errors import Unauthenticated, Unavailable
 from rillet.runtime import wiring
 from rillet.runtime.settings import Settings
+from tests import fakes
 
 REGION = "us-east-1"
 OLD = "A" * 48  # the shape the stack generates: 48 letters and digits
@@ -39,12 +40,7 @@ class ManualClock(wiring.Clock):
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
+    fakes.aws_environment(monkeypatch)
     with mock_aws():
         # Tokens other than the admin token are looked up as API keys. Unique names: a
         # mock already running in this process (other suites) shares its state with ours.

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.local.resources import REGION, Resources, provision
 from rillet.adapters import schema
 from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
@@ -154,16 +151,7 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        p = provision(session, Resources.unique("life"))
-        c = fakes.container(
-            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
-            session,
-            fakes.FixedClock(NOW_MS),
-            presigner=Presigner(),
-            cdn=NoCdn(),
-        )
+    with fakes.provisioned("life", fakes.FixedClock(NOW_MS), presigner=Presigner()) as (p, c):
         w = World(
             catalog=c.catalog,
             directory=c.directory,
@@ -171,14 +159,13 @@ def world() -> Iterator[World]:
             channels=c.channels,
             staging=c.staging,
             queue=c.reindex_queue,
-            sqs=session.client("sqs"),
+            sqs=c.session.client("sqs"),
             ddb=c.dynamodb,
             queue_url=p.reindex_queue_url,
             table=p.names.table,
             publishers=c.publishers,
             c=c,
         )
-        w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         yield w
 
 
@@ -539,3 +526,53 @@ def test_a_prefix_upload_racing_a_recreation_publishes_nothing(world: World, pkg
     assert not any("pfxpkg" in k for k in world.keys("chan/"))
     assert world.audit_actions("chan", BOB) == []
     assert world.messages() == []
+
+
+# -- a channel's logos go with it ---------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_delete_removes_the_channels_logos_and_purges_them_at_the_edge(world: World) -> None:
+    world.create("chan", ALICE, visibility="public")
+    world.create("chan2", BOB, visibility="public")  # its prefix extends "chan": untouched
+    old = world.c.services.logos.upload(ALICE, "chan", PNG).logo_url
+    world.c.services.logos.upload(ALICE, "chan", PNG + b"\x01")  # a replaced logo stays too
+    kept = world.c.services.logos.upload(BOB, "chan2", PNG).logo_url
+    assert len(world.keys("_logos/chan/")) == 2
+    files = len(world.keys("chan/"))  # the empty noarch index
+
+    removed = world.c.services.channels.delete(ALICE, "chan")
+    assert world.keys("_logos/chan/") == []
+    assert removed == files + 2  # the logos are counted with the channel's files
+    assert world.keys("_logos/chan2/") == [kept.split("/", 3)[3]]
+    cdn = world.c.cdn
+    assert isinstance(cdn, NoCdn) and "/_logos/chan/*" in cdn.invalidated
+    # Bob's new channel of the name shows no logo, and the old one's URL serves nothing.
+    world.create("chan", BOB, visibility="public")
+    assert world.c.services.channels.get(BOB, "chan")[0].logo_url == ""
+    assert world.channels.head(old.split("/", 3)[3]) is None
+
+
+def test_a_logo_upload_racing_the_delete_leaves_no_image_for_the_next_owner(
+    world: World,
+) -> None:
+    """The delete (and bob's re-creation) lands between alice's check and her image write."""
+    world.create("chan", ALICE, visibility="public")
+    store = world.channels
+    real = store.put
+
+    def replaced_first(key: str, body: bytes, **kw: Any) -> bool:
+        if key.startswith("_logos/"):  # not the writes of the delete and re-creation
+            world.delete("chan", ALICE)
+            world.create("chan", BOB, visibility="public")
+        return real(key, body, **kw)
+
+    store.put = replaced_first  # type: ignore[method-assign]
+    try:
+        with pytest.raises(NotFound):
+            world.c.services.logos.upload(ALICE, "chan", PNG)
+    finally:
+        del store.put
+    assert world.keys("_logos/chan/") == []
+    assert world.c.services.channels.get(BOB, "chan")[0].logo_url == ""

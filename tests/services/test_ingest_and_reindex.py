@@ -13,12 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.local.resources import REGION, Resources, provision
-from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.publishers import DynamoPublishers
@@ -119,30 +115,19 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        # Own names: another suite's local stack may share moto's in-process backend.
-        p = provision(session, Resources.unique("svc"))
-        c = fakes.container(
-            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
-            session,
-            fakes.FixedClock(NOW_MS),
-            cdn=NoCdn(),
-        )
+    with fakes.provisioned("svc", fakes.FixedClock(NOW_MS)) as (p, c):
         w = World(
             catalog=c.catalog,
             channels=c.channels,
             staging=c.staging,
             queue=c.reindex_queue,
-            sqs=session.client("sqs"),
+            sqs=c.session.client("sqs"),
             queue_url=p.reindex_queue_url,
             audit=c.audit,
             directory=c.directory,
             publishers=c.publishers,
             c=c,
         )
-        # The staging notifications are not consumed here: purge them as they come.
-        w.sqs.purge_queue(QueueUrl=p.validate_queue_url)
         c.services.channels.create(Principal("admin", superuser=True), {"name": "chan"})
         yield w
 

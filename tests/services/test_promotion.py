@@ -10,12 +10,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from infra.local.resources import REGION, Resources, provision
-from rillet.adapters.cdn import NoCdn
 from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import package_object_key
 from rillet.core.models import UploadStatus, Yank
@@ -97,17 +93,8 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        p = provision(session, Resources.unique("promo"))
-        queue = RecordingQueue()
-        c = fakes.container(
-            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
-            session,
-            fakes.FixedClock(NOW * 1000),
-            cdn=NoCdn(),
-            reindex_queue=queue,
-        )
+    queue = RecordingQueue()
+    with fakes.provisioned("promo", fakes.FixedClock(NOW * 1000), reindex_queue=queue) as (_, c):
         yield World(c, queue)
 
 

@@ -16,15 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto import mock_aws
 
-from infra.local.resources import REGION, Resources, provision
 from rillet.adapters.accounts import DynamoAccounts
-from rillet.adapters.cdn import NoCdn
 from rillet.adapters.directory import DynamoAuditLog, DynamoDirectory
 from rillet.adapters.dynamodb import DynamoCatalog
 from rillet.adapters.publishers import DynamoPublishers
@@ -163,18 +159,8 @@ def signing_key() -> Any:
 
 @pytest.fixture
 def svc(signing_key: Any) -> Iterator[Svc]:
-    with mock_aws():
-        session = boto3.session.Session(region_name=REGION)
-        p = provision(session, Resources.unique("authz"))
-        s3 = session.client("s3")
-        session.client("sqs").purge_queue(QueueUrl=p.validate_queue_url)
-        c = fakes.container(
-            p.environment("https://conda.example.com", "rlt_admin_services_test_token_0123"),
-            session,
-            fakes.FixedClock(NOW * 1000),
-            presigner=S3Presigner(s3, p.names.staging_bucket),
-            cdn=NoCdn(),
-        )
+    with fakes.provisioned("authz", fakes.FixedClock(NOW * 1000)) as (p, built):
+        c = built.with_ports(presigner=S3Presigner(built.s3, p.names.staging_bucket))
         yield Svc(
             catalog=c.catalog,
             directory=c.directory,

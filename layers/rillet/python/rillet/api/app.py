@@ -52,7 +52,9 @@ def build_app(routers: Iterable[Router] | None = None) -> APIGatewayHttpResolver
     )
     # Bodies are JSON whatever the Content-Type (curl -d sends form encoding), parsed by
     # http.json_body; refusals carry the models' reason codes (rillet/api/models).
-    validation.enable(app)
+    # The caller is resolved before the request is validated: an anonymous call of a route
+    # that needs a credential is a 401 whatever its body (api/request.py).
+    validation.enable(app, first=request.authenticate)
     http.install_error_handlers(app)
     app.use([request.authenticate])
     for router in routers if routers is not None else (m.router for m in ROUTERS):

@@ -24,8 +24,14 @@ def authenticate(app: Any, next_middleware: NextMiddleware) -> Any:
     """Resolve the caller once per request: ``principal`` (None: anonymous) and
     ``session`` (a sign-in session, or None) in the router context.
 
-    Raises Unauthenticated (bad credential), Forbidden (a session without a username,
-    except on users/me), mapped by runtime.http like any domain error."""
+    Runs before the request is validated (api/models/validation.py), so a bad
+    credential, or none on a route whose OpenAPI ``security`` needs one, is a 401 whatever
+    the body; the resolver also has it as a middleware, for a route without validation.
+
+    Raises Unauthenticated (bad or missing credential), Forbidden (a session without a
+    username, except on users/me), mapped by runtime.http like any domain error."""
+    if "principal" in app.context:  # resolved already, before validation
+        return next_middleware(app)
     event = app.current_event
     principal: Principal | None = None
     session: SignedIn | None = None
@@ -40,7 +46,22 @@ def authenticate(app: Any, next_middleware: NextMiddleware) -> Any:
         else:
             principal = auth.authenticate(authorization)
     app.append_context(principal=principal, session=session)
+    if principal is None and session is None and _needs_credential(app):
+        # What the route itself would answer an anonymous caller, before any 400 about
+        # its body or query.
+        if event.path == ME_PATH and event.http_method == "POST":
+            session_required(app)  # raises: choosing a username needs a session
+        required(app)  # raises
     return next_middleware(app)
+
+
+def _needs_credential(app: Any) -> bool:
+    """Whether the route being resolved serves no anonymous caller (its OpenAPI
+    ``security`` lists no empty requirement)."""
+    security: list[dict[str, list[str]]] = (
+        getattr(app.context.get("_route"), "security", None) or []
+    )
+    return bool(security) and {} not in security
 
 
 def caller(router: BaseRouter) -> Principal | None:

@@ -59,7 +59,12 @@ def logo_for(channel: str, data: bytes) -> Logo:
         )
     ext, content_type = kind
     digest = hashlib.sha256(data).hexdigest()[:32]
-    return Logo(f"{LOGO_PREFIX}{channel}/{digest}.{ext}", content_type, data)
+    return Logo(f"{logo_prefix(channel)}{digest}.{ext}", content_type, data)
+
+
+def logo_prefix(channel: str) -> str:
+    """Where every logo of ``channel`` is kept (a channel delete sweeps it)."""
+    return f"{LOGO_PREFIX}{channel}/"
 
 
 def logo_url(public_url: str, logo: Logo) -> str:

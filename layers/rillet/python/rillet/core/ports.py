@@ -20,6 +20,7 @@ from rillet.core.models import (
     Upload,
     Yank,
 )
+from rillet.core.oidc import Publisher
 from rillet.core.policy import Role
 from rillet.core.releases import Member as ReleaseMember
 from rillet.core.releases import Release, ReleaseStatus
@@ -416,3 +417,31 @@ class Accounts(Protocol):
     def list_events(
         self, limit: int, cursor: str | None
     ) -> tuple[list[AuditEvent], str | None]: ...
+
+
+class PublisherStore(Protocol):
+    """A channel's trusted publishers, their issuer lookup, and the used OIDC token ids."""
+
+    def put(self, publisher: Publisher, incarnation: str | None = None) -> None:
+        """Raises NotFound unless the channel is live (as ``incarnation``, when given)."""
+        ...
+
+    def for_channel(self, channel: str) -> list[Publisher]: ...
+
+    def get(self, channel: str, publisher_id: str) -> Publisher | None: ...
+
+    def delete(self, channel: str, publisher_id: str) -> Publisher:
+        """Raises NotFound."""
+        ...
+
+    def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]:
+        """The publishers whose claims an ``issuer`` token with this ``lookup`` may match."""
+        ...
+
+    def touch(self, publisher: Publisher, now_iso: str) -> None:
+        """Note the last use; a publisher removed since it matched is left alone."""
+        ...
+
+    def remember_jti(self, issuer: str, jti: str, expires_at: int, now: int) -> bool:
+        """Atomically record a used token id; False if it was seen before (a replay)."""
+        ...

@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -49,6 +50,8 @@ from rillet.services.provenance import Provenance
 from rillet.services.publishing import Publishing
 from rillet.services.releases import Releases
 from rillet.services.uploads import Uploads
+
+S = TypeVar("S")  # a service: a dataclass
 
 
 def random_secret() -> str:
@@ -279,7 +282,31 @@ class Container:
 
 
 class Services:
-    """Every service, each built once (on first use) over the container's ports."""
+    """Every service, each built once (on first use) over the container's ports.
+
+    A builder names only what is particular to its service: ``_build`` fills in every
+    field named like the shared wiring, which means one thing in every service.
+    """
+
+    # Fields that are services themselves, built once and shared.
+    SHARED_SERVICES: Final = frozenset({"guard", "trail"})
+    # Field name -> the container's port (``store`` is the channels bucket, which the CDN
+    # serves; ``queue`` the reindex queue).
+    SHARED_PORTS: Final = {
+        "catalog": "catalog",
+        "directory": "directory",
+        "accounts": "accounts",
+        "publishers": "publishers",
+        "audit": "audit",
+        "store": "channels",
+        "staging": "staging",
+        "presigner": "presigner",
+        "queue": "reindex_queue",
+        "cdn": "cdn",
+        "clock": "clock",
+        "ids": "ids",
+        "verifier": "attestation_verifier",
+    }
 
     def __init__(self, c: Container, overrides: Mapping[str, Any] | None = None) -> None:
         self._c = c
@@ -292,23 +319,31 @@ class Services:
             raise TypeError(f"not a service: {', '.join(sorted(unknown))}")
         self.__dict__.update(overrides or {})  # a cached_property reads the instance dict first
 
+    def _build(self, service: type[S], **own: Any) -> S:
+        """``service`` over the shared wiring its fields name, plus ``own`` (the rest)."""
+        shared: dict[str, Any] = {}
+        for f in fields(cast(Any, service)):  # every service is a dataclass
+            if f.name in own:
+                continue
+            if f.name in self.SHARED_SERVICES:
+                shared[f.name] = getattr(self, f.name)
+            elif f.name in self.SHARED_PORTS:
+                shared[f.name] = getattr(self._c, self.SHARED_PORTS[f.name])  # built now
+        return service(**shared, **own)
+
     @cached_property
     def guard(self) -> Guard:
-        return Guard(catalog=self._c.catalog, directory=self._c.directory)
+        return self._build(Guard)
 
     @cached_property
     def trail(self) -> AuditTrail:
-        return AuditTrail(audit=self._c.audit, clock=self._c.clock)
+        return self._build(AuditTrail)
 
     @cached_property
     def auth(self) -> Auth:
         c = self._c
-        return Auth(
-            directory=c.directory,
-            accounts=c.accounts,
-            publishers=c.publishers,
-            guard=self.guard,
-            clock=c.clock,
+        return self._build(
+            Auth,
             sessions=c.settings.signin,
             key_for=c.jwks.key,
             admin_token=lambda: c.admin_token,
@@ -316,107 +351,52 @@ class Services:
 
     @cached_property
     def keys(self) -> Keys:
-        c = self._c
-        return Keys(directory=c.directory, accounts=c.accounts, clock=c.clock, ids=c.ids)
+        return self._build(Keys)
 
     @cached_property
     def identity(self) -> Identity:
-        c = self._c
-        return Identity(accounts=c.accounts, directory=c.directory, clock=c.clock)
+        return self._build(Identity)
 
     @cached_property
     def channels(self) -> Channels:
-        c = self._c
-        return Channels(
-            guard=self.guard,
-            catalog=c.catalog,
-            directory=c.directory,
-            store=c.channels,
-            cdn=c.cdn,
-            queue=c.reindex_queue,
-            trail=self.trail,
-            clock=c.clock,
-            ids=c.ids,
-        )
+        return self._build(Channels)
 
     @cached_property
     def logos(self) -> Logos:
-        c = self._c
-        return Logos(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            trail=self.trail,
-            public_url=c.settings.public_url,
-        )
+        return self._build(Logos, public_url=self._c.settings.public_url)
 
     @cached_property
     def provenance(self) -> Provenance:
-        return Provenance(catalog=self._c.catalog, directory=self._c.directory)
+        return self._build(Provenance)
 
     @cached_property
     def members(self) -> Members:
-        c = self._c
-        return Members(guard=self.guard, directory=c.directory, trail=self.trail, clock=c.clock)
+        return self._build(Members)
 
     @cached_property
     def ingest(self) -> Ingest:
-        c = self._c
-        return Ingest(
-            catalog=c.catalog,
-            store=c.channels,
-            staging=c.staging,
-            queue=c.reindex_queue,
-            trail=self.trail,
-            cdn=c.cdn,
-            auth=self.auth,
-            clock=c.clock,
-            limits=c.settings.limits,
-            verifier=c.attestation_verifier,
-        )
+        return self._build(Ingest, auth=self.auth, limits=self._c.settings.limits)
 
     @cached_property
     def packages(self) -> Packages:
-        c = self._c
-        return Packages(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            queue=c.reindex_queue,
-            cdn=c.cdn,
-            trail=self.trail,
-            ingest=self.ingest,
-            clock=c.clock,
-            ids=c.ids,
-            limits=c.settings.limits,
-        )
+        return self._build(Packages, ingest=self.ingest, limits=self._c.settings.limits)
 
     @cached_property
     def uploads(self) -> Uploads:
-        c = self._c
-        return Uploads(
-            guard=self.guard,
-            catalog=c.catalog,
-            presigner=c.presigner,
-            clock=c.clock,
-            ids=c.ids,
-            max_package_bytes=c.settings.max_package_bytes,
-            ttl_seconds=c.settings.upload_url_ttl,
+        settings = self._c.settings
+        return self._build(
+            Uploads,
+            max_package_bytes=settings.max_package_bytes,
+            ttl_seconds=settings.upload_url_ttl,
         )
 
     @cached_property
     def publishing(self) -> Publishing:
         c = self._c
-        return Publishing(
-            guard=self.guard,
-            catalog=c.catalog,
-            directory=c.directory,
-            publishers=c.publishers,
-            trail=self.trail,
+        return self._build(
+            Publishing,
             keys=c.jwks,
             config=c.settings.oidc,
-            clock=c.clock,
-            ids=c.ids,
             github_issuer=c.settings.github_issuer,
             gitlab_issuers=c.settings.gitlab_issuers,
             google_issuer=c.settings.google_issuer,
@@ -424,43 +404,16 @@ class Services:
 
     @cached_property
     def promotion(self) -> Promotion:
-        c = self._c
-        return Promotion(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            queue=c.reindex_queue,
-            cdn=c.cdn,
-            trail=self.trail,
-            clock=c.clock,
-            ids=c.ids,
-        )
+        return self._build(Promotion)
 
     @cached_property
     def releases(self) -> Releases:
-        c = self._c
-        return Releases(
-            guard=self.guard,
-            catalog=c.catalog,
-            store=c.channels,
-            staging=c.staging,
-            queue=c.reindex_queue,
-            trail=self.trail,
-            cdn=c.cdn,
-            clock=c.clock,
-            ids=c.ids,
-            ttl_seconds=c.settings.release_ttl,
-        )
+        return self._build(Releases, ttl_seconds=self._c.settings.release_ttl)
 
     @cached_property
     def indexing(self) -> Indexing:
         c = self._c
-        return Indexing(
-            catalog=c.catalog,
-            store=c.channels,
-            clock=c.clock,
-            settle=settle_for(c.settings, c.clock.now_ms, time.sleep),
-        )
+        return self._build(Indexing, settle=settle_for(c.settings, c.clock.now_ms, time.sleep))
 
 
 def settle_for(

@@ -11,6 +11,7 @@ from rillet.core.accounts import Member, grants_for, validate_user_name
 from rillet.core.clock import Clock, IdSource
 from rillet.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from rillet.core.layout import channel_prefix
+from rillet.core.logos import logo_prefix
 from rillet.core.models import NOARCH, Channel, Visibility
 from rillet.core.names import validate_channel_name, validate_subdir
 from rillet.core.policy import Action, Principal, Role, Scope, allowed, require_channel_within
@@ -229,15 +230,18 @@ class Channels:
 
     def _purge(self, name: str, incarnation: str) -> int:
         """Finish deleting a channel marked deleting (safe to repeat)."""
+        # The channel's files and its logos (kept apart, under _logos/): a new channel of
+        # the name must not serve the old owner's images under its name.
+        prefixes = (channel_prefix(name), logo_prefix(name))
         # Files first, while the item still reads as the channel (private stays private).
-        removed = self.store.delete_prefix(channel_prefix(name))
+        removed = sum(self.store.delete_prefix(p) for p in prefixes)
         self.catalog.delete_channel_records(name, incarnation)
         # Again: a rebuild or upload that passed its check before the mark and wrote after
         # the first sweep. (It also takes its writes back once it sees the mark.)
-        removed += self.store.delete_prefix(channel_prefix(name))
+        removed += sum(self.store.delete_prefix(p) for p in prefixes)
         self.catalog.finish_delete(name, incarnation, self.clock.epoch())
         # Cached files of a deleted (maybe private) channel must not outlive it at the edge.
-        self.cdn.invalidate([f"/{channel_prefix(name)}*"])
+        self.cdn.invalidate([f"/{p}*" for p in prefixes])
         return removed
 
     def rebuild_index(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from rillet.core.errors import NotFound
 from rillet.core.logos import LOGO_CACHE_CONTROL, logo_for, logo_url
 from rillet.core.models import Channel
 from rillet.core.policy import Action, Principal
@@ -30,7 +31,13 @@ class Logos:
             logo.key, logo.data, content_type=logo.content_type, cache_control=LOGO_CACHE_CONTROL
         )
         updated = replace(current, logo_url=logo_url(self.public_url, logo))
-        self.catalog.update_channel(updated)
+        try:
+            self.catalog.update_channel(updated)  # only while this incarnation is live
+        except NotFound:
+            # The channel was deleted meanwhile (its sweep may have run before our write):
+            # take the image back, or it would stay under the name for whoever creates it next.
+            self.store.delete(logo.key)
+            raise
         self.trail.record(
             channel,
             actor.user,

@@ -31,22 +31,12 @@ from rillet.core.oidc import (
     verify_token,
 )
 from rillet.core.policy import Action, Principal, Scope
-from rillet.core.ports import Catalog, Directory
+from rillet.core.ports import Catalog, Directory, PublisherStore
 from rillet.core.tokens import new_minted_token
 from rillet.services.auth import AuditTrail, Guard
 
 # Minted tokens are kept a day past expiry (for audit look-ups), then TTL removes them.
 MINTED_RETENTION_SECONDS = 24 * 3600
-
-
-class PublisherStore(Protocol):
-    def put(self, publisher: Publisher, incarnation: str | None = None) -> None: ...
-    def for_channel(self, channel: str) -> list[Publisher]: ...
-    def get(self, channel: str, publisher_id: str) -> Publisher | None: ...
-    def delete(self, channel: str, publisher_id: str) -> Publisher: ...
-    def candidates(self, provider: str, issuer: str, lookup: str) -> list[Publisher]: ...
-    def touch(self, publisher: Publisher, now_iso: str) -> None: ...
-    def remember_jti(self, issuer: str, jti: str, expires_at: int, now: int) -> bool: ...
 
 
 class KeySource(Protocol):

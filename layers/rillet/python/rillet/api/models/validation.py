@@ -12,9 +12,11 @@ Powertools validates each route's annotated body model and query parameters
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
@@ -24,9 +26,26 @@ from pydantic import BaseModel
 from rillet.api.models._base import domain_error
 from rillet.core.errors import RilletError
 
+Middleware = Callable[[Any, NextMiddleware], Any]
+
 
 class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
-    """Powertools' request validation, reading every body with ``http.json_body``."""
+    """Powertools' request validation, reading every body with ``http.json_body``, after
+    the middleware ``first`` (authentication: who calls is settled before what they sent)."""
+
+    def __init__(self, first: Middleware | None = None) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.first = first
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Any:
+        if self.first is None:
+            return super().handler(app, next_middleware)
+        validate = super().handler
+
+        def validated(app: Any) -> Any:
+            return validate(app, next_middleware)
+
+        return self.first(app, validated)  # type: ignore[arg-type]
 
     def _get_body(self, app: Any) -> dict[str, Any]:
         from rillet.runtime import http  # runtime.http imports this module
@@ -34,12 +53,13 @@ class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
         return http.json_body(app)
 
 
-def enable(app: APIGatewayHttpResolver) -> None:
-    """Validate with Rillet's JSON rules (call before the first request)."""
+def enable(app: APIGatewayHttpResolver, first: Middleware | None = None) -> None:
+    """Validate with Rillet's JSON rules, after ``first`` (call before the first request)."""
     if not getattr(app, "_enable_validation", False):
         raise ValueError("the resolver needs enable_validation=True")
-    # Powertools keeps the middleware it puts first in every route's stack here.
-    app._request_validation_middleware = JsonBodyValidation()  # type: ignore[no-untyped-call]
+    # Powertools keeps the middleware it puts first in every route's stack here
+    # (it runs before the resolver's own middlewares).
+    app._request_validation_middleware = JsonBodyValidation(first)
 
 
 def body_model(app: APIGatewayHttpResolver) -> type[BaseModel] | None:
