@@ -369,3 +369,60 @@ def test_a_forced_overwrite_without_attestation_serves_an_empty_sigs(world: Worl
     assert world.objects(prefix) == [prefix, f"{prefix}.sigs"]
     document = world.c.channels.read(f"{prefix}.sigs")
     assert document is not None and json.loads(document[0]) == []
+
+
+def test_a_release_member_keeps_its_attestation_until_the_commit_publishes_it(
+    world: World, tmp_path: Path
+) -> None:
+    """Verified at validation, held with the release, its .sigs written at the commit:
+    nothing under the channel before, the same objects and record as a lone upload after."""
+    key = world.minted(IDENTITY)
+    principal = world.c.services.auth.principal_for_key(key)
+    release = world.c.services.releases.open(principal, CHANNEL, {})
+    plain = build_package(tmp_path, "plain", "1.0", subdir=SUBDIR)
+    tickets = []
+    for path, bundle in ((PACKAGE, json.loads(BUNDLE.read_text())), (plain, None)):
+        data = path.read_bytes()
+        body: dict[str, Any] = {
+            "filename": path.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "subdir": SUBDIR,
+            "release": release["id"],
+        }
+        if bundle is not None:
+            body["attestation"] = bundle
+        ticket = world.c.services.uploads.request(principal, CHANNEL, body)
+        world.c.staging.put(
+            staging_key(ticket.upload.id),
+            data,
+            content_type="application/octet-stream",
+            cache_control="no-store",
+        )
+        tickets.append(ticket)
+    for ticket in tickets:
+        assert world.ingest(staging_key(ticket.upload.id)).status == "validated"
+    assert world.objects(f"{CHANNEL}/{SUBDIR}/") == []  # held: nothing served yet
+
+    outcome = world.c.services.releases.commit(principal, CHANNEL, release["id"])
+    assert outcome.code is None, outcome.to_json()
+    attested = f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}"
+    stored = world.c.catalog.get_package(CHANNEL, SUBDIR, PACKAGE.name)
+    assert stored is not None and stored.record["attestation"]["commit"] == COMMIT
+    digest = stored.record["attestations_sha256"]
+    assert world.objects(attested) == [attested, f"{attested}.sigs", f"{attested}.sigs.{digest}"]
+    document = world.c.channels.read(f"{attested}.sigs.{digest}")
+    assert document is not None and json.loads(document[0]) == [json.loads(BUNDLE.read_text())]
+    empty = world.c.channels.read(f"{CHANNEL}/{SUBDIR}/{plain.name}.sigs")
+    assert empty is not None and json.loads(empty[0]) == []
+
+    world.reindex()
+    with world.c.channels.open(f"{CHANNEL}/{SUBDIR}/repodata.json") as f:
+        records = json.load(f)["packages.conda"]
+    assert records[PACKAGE.name]["attestations_sha256"] == digest
+    assert "attestations_sha256" not in records[plain.name]
+    events, _ = world.c.audit.list(CHANNEL, 20, None)
+    entry = next(
+        e for e in events if e.action == "package.upload" and e.details["filename"] == PACKAGE.name
+    )
+    assert entry.details["via"] == "release" and entry.details["attestations_sha256"] == digest
