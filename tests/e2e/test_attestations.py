@@ -14,7 +14,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,51 +23,36 @@ import rattler
 import requests
 
 from rillet.core import attestation as a
-from rillet.runtime import wiring
-from rillet.runtime.settings import OIDC_GITHUB_ISSUER
-from tests.e2e.clients import upload_with_client
 from tests.e2e.conftest import Api
-from tests.oidc_issuer import REQUEST_TOKEN, LocalIssuer, github_claims
+from tests.e2e.sigstore_example import (
+    BUNDLE,
+    CHANNEL,
+    COMMIT,
+    FIXTURES,
+    IDENTITY,
+    LOG_INDEX,
+    PACKAGE,
+    REPOSITORY,
+    RUN,
+    SUBDIR,
+    WORKFLOW,
+    ci_upload,
+    github_issuer,
+    publisher,
+    signing_run,
+)
+from tests.oidc_issuer import REQUEST_TOKEN, LocalIssuer
 from tests.packages import build_package
 
 pytestmark = pytest.mark.e2e
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sigstore"
-PACKAGE = FIXTURES / "signed-package-2.1.0-hb0f4dca_0.conda"
-BUNDLE = FIXTURES / "conda-attestation.sigstore.json"
-CHANNEL = "sigstore-example"  # the bundle's targetChannel names it
 PROMOTED = "sigstore-promoted"
-SUBDIR = "linux-64"  # the real package's
-COMMIT = "193b5bd7d3985809503963ae400594ea16df31cf"
-IDENTITY = (
-    "https://github.com/prefix-dev/sigstore-example/.github/workflows/action.yaml@refs/heads/main"
-)
-
-
-def signing_run(**extra: Any) -> dict[str, Any]:
-    """The claims of the GitHub Actions run that signed the bundle."""
-    return github_claims(
-        owner="prefix-dev",
-        repo="sigstore-example",
-        workflow="action.yaml",
-        owner_id="111356225",
-        **{"sha": COMMIT, **extra},
-    )
 
 
 @pytest.fixture(scope="module")
 def github(api: Api) -> Iterator[LocalIssuer]:
-    issuer = LocalIssuer()
-    saved = os.environ.get(OIDC_GITHUB_ISSUER)
-    os.environ[OIDC_GITHUB_ISSUER] = issuer.url
-    wiring.reset()
-    yield issuer
-    if saved is None:
-        os.environ.pop(OIDC_GITHUB_ISSUER, None)
-    else:
-        os.environ[OIDC_GITHUB_ISSUER] = saved
-    wiring.reset()
-    issuer.stop()
+    with github_issuer() as issuer:
+        yield issuer
 
 
 @pytest.fixture(scope="module")
@@ -77,41 +61,9 @@ def world(api: Api, github: LocalIssuer) -> dict[str, Any]:
     api.create_channel(CHANNEL, visibility="private", token=owner)
     api.create_channel(PROMOTED, visibility="private", token=owner)
     for repository in ("sigstore-example", "other-repo"):
-        r = api.call(
-            "POST",
-            f"/api/v1/channels/{CHANNEL}/publishers",
-            {
-                "provider": "github",
-                "owner": "prefix-dev",
-                "owner_id": "111356225",
-                "repository": repository,
-                "workflow": "action.yaml",
-            },
-            owner,
-        )
+        r = api.call("POST", f"/api/v1/channels/{CHANNEL}/publishers", publisher(repository), owner)
         assert r.status_code == 201, r.text
     return {"owner": owner}
-
-
-def ci_upload(
-    api: Api, github: LocalIssuer, tmp_path: Path, files: list[Path], bundle: Path, **claims: Any
-) -> tuple[bool, str]:
-    github.claims = signing_run(**claims)
-    empty = tmp_path / "auth.json"
-    empty.write_text("{}")
-    result = upload_with_client(
-        files,
-        api.stack.url,
-        CHANNEL,
-        env={
-            "GITHUB_ACTIONS": "true",
-            "ACTIONS_ID_TOKEN_REQUEST_URL": github.token_request_url,
-            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": REQUEST_TOKEN,
-        },
-        auth_file=empty,
-        attestation_file=bundle,
-    )
-    return result.ok, result.error
 
 
 def listing(api: Api, owner: str, channel: str = CHANNEL) -> dict[str, dict[str, Any]]:
@@ -182,17 +134,19 @@ def check_refusals(
     """Each refusal with its code; nothing of the file is published or served."""
     # A token minted for another run (ref, repository, commit) cannot carry the bundle.
     for claims, why in OTHER_RUNS:
-        ok, error = ci_upload(api, github, tmp_path, [PACKAGE], BUNDLE, **claims)
+        ok, error = ci_upload(github, api.stack.url, tmp_path, [PACKAGE], BUNDLE, **claims)
         assert not ok and a.IDENTITY_MISMATCH in error and why in error, error
         assert_nothing_published(api, owner, PACKAGE.name)
     # The bundle for another file.
     other = build_package(pkg_dir / "attest", "unsigned", "1.0")
-    ok, error = ci_upload(api, github, tmp_path, [other], BUNDLE)
+    ok, error = ci_upload(github, api.stack.url, tmp_path, [other], BUNDLE)
     assert not ok and a.SUBJECT_MISMATCH in error, error
     assert_nothing_published(api, owner, other.name, "noarch")
     # The real bundle altered: the signature covers the payload.
     for name, change in (("flipped.json", flip_signature), ("swapped.json", swap_subject)):
-        ok, error = ci_upload(api, github, tmp_path, [PACKAGE], tampered(tmp_path, name, change))
+        ok, error = ci_upload(
+            github, api.stack.url, tmp_path, [PACKAGE], tampered(tmp_path, name, change)
+        )
         assert not ok and a.NOT_VERIFIED in error, error
         assert_nothing_published(api, owner, PACKAGE.name)
     # Real bundles that are not this one: Sigstore's staging instance, a non-DSSE bundle.
@@ -200,7 +154,7 @@ def check_refusals(
         ("a.dsse.staging-rekor-v2.txt.sigstore.json", a.NOT_VERIFIED),
         ("bundle_v3_github.whl.sigstore", a.MALFORMED),
     ):
-        ok, error = ci_upload(api, github, tmp_path, [PACKAGE], FIXTURES / asset)
+        ok, error = ci_upload(github, api.stack.url, tmp_path, [PACKAGE], FIXTURES / asset)
         assert not ok and code in error, error
         assert_nothing_published(api, owner, PACKAGE.name)
 
@@ -246,7 +200,7 @@ def test_the_real_bundle_is_verified_served_carried_and_verifiable_by_rattler(
 ) -> None:
     owner = world["owner"]
     check_refusals(api, github, owner, tmp_path, pkg_dir)
-    ok, error = ci_upload(api, github, tmp_path, [PACKAGE], BUNDLE)
+    ok, error = ci_upload(github, api.stack.url, tmp_path, [PACKAGE], BUNDLE)
     assert ok, error
     api.stack.wait_idle()
 
@@ -270,13 +224,13 @@ def test_the_real_bundle_is_verified_served_carried_and_verifiable_by_rattler(
         "provider": "github",
         "issuer": "https://token.actions.githubusercontent.com",
         "identity": IDENTITY,
-        "repository": "prefix-dev/sigstore-example",
-        "workflow": ".github/workflows/action.yaml",
+        "repository": REPOSITORY,
+        "workflow": WORKFLOW,
         "ref": "refs/heads/main",
         "commit": COMMIT,
-        "run": "https://github.com/prefix-dev/sigstore-example/actions/runs/17377272645/attempts/1",
+        "run": RUN,
         "target_channel": "https://prefix.dev/sigstore-example",
-        "log_index": 456119071,
+        "log_index": LOG_INDEX,
         "integrated_time": "2025-09-01T12:13:59Z",
         "sigs": f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}.sigs",
     }
