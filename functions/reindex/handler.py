@@ -55,6 +55,7 @@ def record_handler(record: SQSRecord) -> None:
             "waited_ms": result.waited_ms,
             "stale": result.stale,
             "skipped": len(result.skipped),
+            "sigs_backfilled": result.sigs_backfilled,
         },
     )
     for filename, reason in result.skipped:

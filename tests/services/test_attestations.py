@@ -426,3 +426,129 @@ def test_a_release_member_keeps_its_attestation_until_the_commit_publishes_it(
         e for e in events if e.action == "package.upload" and e.details["filename"] == PACKAGE.name
     )
     assert entry.details["via"] == "release" and entry.details["attestations_sha256"] == digest
+
+
+def record_the_old_way(world: World, path: Path) -> str:
+    """Publish ``path`` as code from before attestations did: record and file, no ``.sigs``."""
+    from rillet.core.layout import package_object_key
+    from rillet.core.models import StoredPackage
+    from rillet.core.package import Limits, read_package
+    from rillet.core.records import package_record
+
+    with path.open("rb") as stream:
+        facts = read_package(stream, path.name, Limits(max_package_bytes=1 << 24))
+    incarnation = world.c.catalog.get_channel(CHANNEL).incarnation
+    package = StoredPackage(
+        channel=CHANNEL,
+        subdir=SUBDIR,
+        filename=path.name,
+        record=package_record(facts),
+        upload_id=f"old-{path.name}",
+        incarnation=incarnation,
+    )
+    data = path.read_bytes()
+    world.c.catalog.put_upload(
+        Upload(
+            id=package.upload_id,
+            channel=CHANNEL,
+            filename=path.name,
+            sha256=facts.sha256,
+            size=len(data),
+            created_by="admin",
+            created_at="2026-11-23T00:00:00Z",
+            expires_at=NOW_MS // 1000 + 900,
+            incarnation=incarnation,
+        )
+    )
+    world.c.catalog.claim_package(package)
+    key = package_object_key(CHANNEL, SUBDIR, path.name)
+    world.c.channels.put(
+        key,
+        data,
+        content_type="application/octet-stream",
+        cache_control="public, max-age=31536000, immutable",
+    )
+    world.c.catalog.publish_package(package, NOW_MS)
+    return key
+
+
+def index_the_old_way(world: World) -> None:
+    """The subdir's index as the older indexer left it (no backfill, no flag)."""
+    from rillet.core.repodata import build_subdir_index
+    from rillet.services.indexing import write_index
+
+    catalog = world.c.catalog
+    contents = catalog.subdir_contents(CHANNEL, SUBDIR)
+    write_index(
+        world.c.channels, CHANNEL, build_subdir_index(SUBDIR, contents.records, contents.removed)
+    )
+    catalog.mark_indexed(CHANNEL, SUBDIR, catalog.subdir_state(CHANNEL, SUBDIR).change_seq, NOW_MS)
+    catalog.clear_changes(CHANNEL, SUBDIR, catalog.pending_changes(CHANNEL, SUBDIR))
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_files_recorded_before_sigs_existed_answer_empty_after_the_next_reindex(
+    world: World, tmp_path: Path, full: bool
+) -> None:
+    admin = Principal("admin", superuser=True)
+    kept, yanked, deleted = (
+        record_the_old_way(world, build_package(tmp_path, name, "1.0", subdir=SUBDIR))
+        for name in ("kept", "yanked", "deleted")
+    )
+    index_the_old_way(world)
+    for key in (kept, yanked, deleted):
+        assert world.c.channels.read(f"{key}.sigs") is None  # 404 until now
+    world.c.services.packages.yank(
+        admin, CHANNEL, (SUBDIR, yanked.rsplit("/", 1)[1]), {"reason": "broken build"}
+    )
+    world.c.services.packages.delete(admin, CHANNEL, SUBDIR, deleted.rsplit("/", 1)[1])
+    # An attested file published by today's code; an attested record never gets `[]`,
+    # even were its `.sigs` missing.
+    assert (
+        world.ingest(world.stage(PACKAGE, world.minted(IDENTITY), BUNDLE.read_text(), "u1")).status
+        == "published"
+    )
+    attested = f"{CHANNEL}/{SUBDIR}/{PACKAGE.name}.sigs"
+    before = world.c.channels.head(attested)
+    assert before is not None
+
+    state = world.c.catalog.subdir_state(CHANNEL, SUBDIR)
+    assert not state.sigs_backfilled
+    result = fakes.indexing(world.c.catalog, world.c.channels, clock=world.c.clock).reindex(
+        CHANNEL, SUBDIR, state.change_seq, full=full
+    )
+    assert (result.rebuilt, result.full, result.sigs_backfilled) == (True, full, 2)
+
+    for key in (kept, yanked):  # a yanked file is still served: it answers `[]` too
+        document = world.c.channels.read(f"{key}.sigs")
+        assert document is not None and json.loads(document[0]) == []
+        info = world.c.channels.head(f"{key}.sigs")
+        assert info is not None and info.content_type == "application/json"
+    assert world.objects(deleted) == []  # nothing for a deleted file
+    after = world.c.channels.head(attested)
+    assert after is not None and after.etag == before.etag
+    document = world.c.channels.read(attested)
+    assert document is not None and json.loads(document[0]) == [json.loads(BUNDLE.read_text())]
+    assert world.c.catalog.subdir_state(CHANNEL, SUBDIR).sigs_backfilled
+
+
+def test_the_backfill_runs_once_per_subdir(world: World, tmp_path: Path) -> None:
+    record_the_old_way(world, build_package(tmp_path, "old", "1.0", subdir=SUBDIR))
+    world.reindex()
+    # A probe: a record without `.sigs` that appears after the backfill (today's code never
+    # makes one) stays without it, so the next rebuilds did not read or write for it.
+    probe = record_the_old_way(world, build_package(tmp_path, "probe", "1.0", subdir=SUBDIR))
+    plain = build_package(tmp_path, "plain", "1.0", subdir=SUBDIR)
+    assert world.ingest(world.stage(plain, world.minted(IDENTITY), None, "u1")).status == (
+        "published"
+    )
+    indexing = fakes.indexing(world.c.catalog, world.c.channels, clock=world.c.clock)
+    state = world.c.catalog.subdir_state(CHANNEL, SUBDIR)
+    result = indexing.reindex(CHANNEL, SUBDIR, state.change_seq)
+    assert (result.rebuilt, result.full, result.sigs_backfilled) == (True, False, 0)
+    assert indexing.reindex(CHANNEL, SUBDIR, state.change_seq).sigs_backfilled == 0
+    assert world.c.channels.read(f"{probe}.sigs") is None
+
+
+def test_a_new_channel_needs_no_backfill(world: World) -> None:
+    assert world.c.catalog.subdir_state(CHANNEL, "noarch").sigs_backfilled

@@ -402,7 +402,12 @@ class DynamoCatalog(DynamoTable):
             **schema.channels_gsi(channel.name),
             "owner_count": 1 if owner else 0,
         }
-        state = {**schema.subdir_key(channel.name, "noarch"), "change_seq": 0, "indexed_seq": 0}
+        state = {
+            **schema.subdir_key(channel.name, "noarch"),
+            "change_seq": 0,
+            "indexed_seq": 0,
+            "sigs_backfilled": True,  # a new channel has no file from before `.sigs` existed
+        }
         try:
             self._transact(
                 [
@@ -1032,6 +1037,7 @@ class DynamoCatalog(DynamoTable):
             indexed_seq=int(item.get("indexed_seq", 0)),
             changed_at_ms=int(item.get("changed_at", 0)),
             indexed_at_ms=int(item.get("indexed_at", 0)),
+            sigs_backfilled=item.get("sigs_backfilled") is True,
         )
 
     def mark_indexed(
@@ -1054,6 +1060,18 @@ class DynamoCatalog(DynamoTable):
                 self._transact([{"Update": update}, channel_check(channel, incarnation)])
         except ClientError:
             return  # a newer index already covers more (never go backwards), or stale
+
+    def mark_sigs_backfilled(self, channel: str, subdir: str, incarnation: str) -> None:
+        update = {
+            "Key": _item(schema.subdir_key(channel, subdir)),
+            "UpdateExpression": "SET sigs_backfilled = :t",
+            "ConditionExpression": "attribute_exists(pk)",  # a deleted channel's stays gone
+            "ExpressionAttributeValues": _item({":t": True}),
+        }
+        try:
+            self._transact([{"Update": update}, channel_check(channel, incarnation)])
+        except ClientError:
+            return  # the channel went meanwhile: nothing of it to remember
 
     # -- releases (core/releases.py) ---------------------------------------------
     def create_release(self, release: Release) -> None:

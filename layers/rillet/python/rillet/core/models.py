@@ -109,6 +109,9 @@ class SubdirState:
     indexed_seq: int = 0
     changed_at_ms: int = 0  # when the last change was committed (epoch ms)
     indexed_at_ms: int = 0  # when the last rebuild finished
+    # Every record published before the subdir's first rebuild of this kind has its `.sigs`
+    # (files recorded before attestations had none; services/indexing.py writes `[]`).
+    sigs_backfilled: bool = False
 
     @property
     def up_to_date(self) -> bool:

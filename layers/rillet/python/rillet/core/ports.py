@@ -260,6 +260,11 @@ class Catalog(Protocol):
         With ``incarnation``: only while the channel is live as that incarnation."""
         ...
 
+    def mark_sigs_backfilled(self, channel: str, subdir: str, incarnation: str) -> None:
+        """Remember that every published record of the subdir has its ``.sigs`` (only while
+        the channel is live as ``incarnation``; never creates the subdir state)."""
+        ...
+
     # releases (core/releases.py)
     def create_release(self, release: Release) -> None: ...
 

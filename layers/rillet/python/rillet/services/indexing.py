@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
 
 from rillet.core import repodata
+from rillet.core.attestation import EMPTY_SIGS, SIGS_CONTENT_TYPE
 from rillet.core.clock import Clock
 from rillet.core.errors import InvalidRequest, RilletError
 from rillet.core.instrument import span
 from rillet.core.layout import index_object_key
 from rillet.core.models import SubdirState
 from rillet.core.ports import Catalog, ObjectStore
+from rillet.services.attestations import sigs_key
 
 JSON = "application/json"
 OCTET = "application/octet-stream"
@@ -42,6 +46,7 @@ class ReindexResult:
     stale: bool = False  # for a channel (incarnation) that is gone: nothing of it was kept
     # (filename, reason) of records left out because clients could not read them
     skipped: tuple[tuple[str, str], ...] = ()
+    sigs_backfilled: int = 0  # `[]` `.sigs` written for files recorded before they existed
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ class Settle:
 
 # Above this many pending changes one paginated read of the subdir beats batch-getting them.
 FULL_REBUILD_CHANGES = 1000
+# Conditional `.sigs` PUTs of the one-time backfill in flight at once (~25 ms each on S3:
+# 100k files in about 80 s).
+SIGS_BACKFILL_WORKERS = 32
 
 
 def write_index(
@@ -177,7 +185,11 @@ class Indexing:
         with span("reindex.state"):
             state = catalog.subdir_state(channel, subdir)
         if seq <= state.indexed_seq and not full:
-            return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=state.indexed_seq)
+            return self._backfill_sigs(
+                state,
+                incarnation,
+                ReindexResult(channel, subdir, rebuilt=False, indexed_seq=state.indexed_seq),
+            )
         waited = 0
         if self.settle is not None and not full:
             # The states before and after tell an observer what the window waited for.
@@ -193,7 +205,11 @@ class Indexing:
             # Every change up to the counter is published already: a rebuild that read the
             # counter before a change and its mark after took that change in and cleared it.
             catalog.mark_indexed(channel, subdir, target, now_ms())
-            return ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target)
+            return self._backfill_sigs(
+                state,
+                incarnation,
+                ReindexResult(channel, subdir, rebuilt=False, indexed_seq=target),
+            )
 
         def current() -> bool:
             return catalog.live_incarnation(channel) == incarnation
@@ -202,9 +218,11 @@ class Indexing:
         if not full and len(pending) <= FULL_REBUILD_CHANGES:
             built = _incremental(catalog, store, channel, subdir, [c.filename for c in pending])
         etags: dict[str, str | None] | None = None
+        records: Mapping[str, Mapping[str, Any]] | None = None  # every record, if read
         if built is None:
             with span("reindex.read"):
                 contents = catalog.subdir_contents(channel, subdir)
+            records = contents.records
             with span("reindex.build", full=True):
                 index = repodata.build_subdir_index(subdir, contents.records, contents.removed)
         else:
@@ -231,7 +249,7 @@ class Indexing:
                 "record left out of the index",
                 extra={"channel": channel, "subdir": subdir, "package": filename, "reason": reason},
             )
-        return ReindexResult(
+        result = ReindexResult(
             channel,
             subdir,
             rebuilt=True,
@@ -242,6 +260,62 @@ class Indexing:
             waited_ms=waited,
             skipped=skipped,
         )
+        return self._backfill_sigs(state, incarnation, result, records)
+
+    def _backfill_sigs(
+        self,
+        state: SubdirState,
+        incarnation: str,
+        result: ReindexResult,
+        records: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> ReindexResult:
+        """Once per subdir: give every file recorded before `.sigs` existed its `[]`.
+
+        CEP-27 answers `[]` for a file without attestations; ingest writes it for every new
+        file, older files had none (404). Only records without ``attestations_sha256``, and
+        only where no `.sigs` exists (put-if-absent: a concurrent forced overwrite's bundle
+        wins either way). Yanked files are records, so they get one; removed files are not.
+        The subdir state remembers it, so later rebuilds read one flag they read anyway.
+        After the index is published and best-effort: a failure leaves the flag unset and
+        the next rebuild tries again, rather than hold back the subdir's index.
+        """
+        if state.sigs_backfilled:
+            return result
+        channel, subdir, store = state.channel, state.subdir, self.store
+        created: list[str] = []
+        try:
+            with span("reindex.sigs_backfill"):
+                if records is None:
+                    records = self.catalog.subdir_contents(channel, subdir).records
+                keys = [
+                    sigs_key(channel, subdir, filename)
+                    for filename, record in sorted(records.items())
+                    if not record.get("attestations_sha256")
+                ]
+
+                def put(key: str) -> bool:
+                    return store.put(
+                        key,
+                        EMPTY_SIGS,
+                        content_type=SIGS_CONTENT_TYPE,
+                        cache_control=repodata.INDEX_CACHE_CONTROL,
+                        if_absent=True,
+                    )
+
+                with ThreadPoolExecutor(max_workers=SIGS_BACKFILL_WORKERS) as pool:
+                    created = [k for k, made in zip(keys, pool.map(put, keys), strict=True) if made]
+                if self.catalog.live_incarnation(channel) != incarnation:
+                    for key in created:  # the channel went meanwhile: its objects were swept
+                        store.delete(key)
+                    return result
+                self.catalog.mark_sigs_backfilled(channel, subdir, incarnation)
+        except Exception:  # best-effort: the index is published already
+            logger.warning(
+                "sigs backfill failed; the next rebuild tries again",
+                exc_info=True,
+                extra={"channel": channel, "subdir": subdir, "written": len(created)},
+            )
+        return replace(result, sigs_backfilled=len(created))
 
     def _stale(self, channel: str, subdir: str) -> ReindexResult:
         """A rebuild for a channel incarnation that is gone writes nothing. With no channel of
